@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
+import type { z } from 'zod';
+import { aiProvider, configSchema, crossChecks, type RawConfig } from './schema.ts';
+
+export interface Config extends RawConfig {
+  readonly aiProvider: 'openai' | 'openai-realtime' | 'echo';
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+/**
+ * Validates an environment map. Empty strings count as unset (`OPENAI_API_KEY=` in a .env file).
+ * Each key is checked on its own, so every problem is reported at once, cross-key rules included.
+ */
+export function parseConfig(env: Readonly<Record<string, string | undefined>>): ConfigResult {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  const bad = new Set<string>();
+  for (const [key, schema] of Object.entries(configSchema.shape)) {
+    const raw = env[key];
+    const given = raw !== undefined && raw.trim() !== '';
+    const parsed = (schema as z.ZodType).safeParse(given ? raw : undefined);
+    if (parsed.success) {
+      values[key] = parsed.data;
+      continue;
+    }
+    bad.add(key);
+    for (const issue of parsed.error.issues)
+      problems.push(`${key}: ${issue.message} (got ${JSON.stringify(raw)})`);
+    values[key] = (schema as z.ZodType).safeParse(undefined).data;
+  }
+  const config = values as RawConfig;
+  for (const [key, message] of crossChecks(config)) if (!bad.has(key)) problems.push(`${key}: ${message}`);
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, config: { ...config, aiProvider: aiProvider(config) } };
+}
+
+/**
+ * The only reader of the process environment: `.env` (if present) under the real environment, which wins.
+ */
+export function loadConfig(opts: { envFile?: string; env?: NodeJS.ProcessEnv } = {}): ConfigResult {
+  const envFile = opts.envFile ?? '.env';
+  let fromFile: Record<string, string> = {};
+  try {
+    fromFile = parseDotenv(readFileSync(envFile));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      return { ok: false, problems: [`${envFile}: cannot read (${(e as Error).message})`] };
+    }
+  }
+  return parseConfig({ ...fromFile, ...(opts.env ?? process.env) });
+}
+
+export function formatProblems(problems: readonly string[]): string {
+  return `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems
+    .map((p) => `  - ${p}`)
+    .join('\n')}`;
+}

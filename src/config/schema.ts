@@ -1,0 +1,119 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+/**
+ * Every setting of the relay, read from the environment (and .env) in one place. The original's names and
+ * defaults are kept where they can run on a fresh machine; SIP and WS bind to 127.0.0.1 unless configured
+ * (the original's 192.168.1.x defaults cannot bind here). `.env.example` lists exactly these keys.
+ */
+
+const port = (def: number) =>
+  z.coerce
+    .number({ error: 'must be a port number' })
+    .int('must be an integer')
+    .min(0, 'must be 0-65535')
+    .max(65535, 'must be 0-65535')
+    .default(def);
+
+const ms = (def: number, min = 1) =>
+  z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int('must be an integer')
+    .min(min)
+    .default(def);
+
+const ip = (def: string) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address')
+    .default(def);
+
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { error: 'must be true or false' })
+    .transform((v) => ['true', '1', 'yes', 'on'].includes(v))
+    .default(def);
+
+/** The original used Python level names; pino's are accepted too. */
+const LEVELS: Record<string, string> = {
+  trace: 'trace',
+  debug: 'debug',
+  info: 'info',
+  warn: 'warn',
+  warning: 'warn',
+  error: 'error',
+  critical: 'fatal',
+  fatal: 'fatal',
+  silent: 'silent',
+};
+
+export const configSchema = z.object({
+  // --- SIP (names and ports from the original) ---
+  SIP_LOCAL_IP: ip('127.0.0.1'),
+  SIP_LOCAL_PORT: port(5062),
+  SIP_PUBLIC_IP: z.string().trim().optional(),
+  SIP_SERVER_IP: ip('127.0.0.1'),
+  SIP_TRANSFER_PORT: port(5060),
+  SIP_USER_AGENT: z.string().trim().min(1).default('sip-relay/0.1'),
+  SIP_T1_MS: ms(500),
+  SIP_T2_MS: ms(4000),
+  SIP_T4_MS: ms(5000),
+  SIP_TIMER_D_MS: ms(32_000, 32_000),
+  // --- WebSocket ---
+  WS_HOST: ip('127.0.0.1'),
+  WS_PORT: port(8080),
+  WS_URL: z.string().trim().optional(),
+  // --- RTP ---
+  RTP_PORT_START: port(31000),
+  RTP_PORT_END: port(31010),
+  // --- logging ---
+  LOG_LEVEL: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => v in LEVELS, 'must be one of trace, debug, info, warning, error, critical, silent')
+    .transform((v) => LEVELS[v]!)
+    .default('info'),
+  SIP_LOG_FILE: z.string().trim().default('sip_server.log'),
+  // --- files ---
+  RECORDING_DIR: z.string().trim().min(1).default('./recording'),
+  OUTPUT_DIR: z.string().trim().min(1).default('./output'),
+  MAX_RECORDING_AGE_DAYS: z.coerce.number({ error: 'must be a number of days' }).min(0).default(7),
+  // --- AI call center ---
+  CALL_CENTER: bool(false),
+  CALL_CENTER_BUFFER_SIZE: z.coerce
+    .number({ error: 'must be a number of packets' })
+    .int()
+    .min(1)
+    .default(120),
+  AI_PROVIDER: z.enum(['openai', 'openai-realtime', 'echo']).optional(),
+  OPENAI_API_KEY: z.string().trim().optional(),
+  OPENAI_BASE_URL: z.url({ error: 'must be a URL' }).optional(),
+});
+
+export type RawConfig = z.output<typeof configSchema>;
+
+/** Rules across keys; each returns [key, message] pairs so all problems are reported together. */
+export function crossChecks(c: RawConfig): Array<[string, string]> {
+  const problems: Array<[string, string]> = [];
+  if (c.RTP_PORT_START > c.RTP_PORT_END)
+    problems.push(['RTP_PORT_START', 'must not be greater than RTP_PORT_END']);
+  if (c.RTP_PORT_END - c.RTP_PORT_START < 1) {
+    problems.push(['RTP_PORT_END', 'the RTP range needs at least one RTP/RTCP port pair']);
+  }
+  if (c.RTP_PORT_START === 0) problems.push(['RTP_PORT_START', 'must be a real port, not 0']);
+  if (c.SIP_T2_MS < c.SIP_T1_MS) problems.push(['SIP_T2_MS', 'must not be less than SIP_T1_MS']);
+  const provider = aiProvider(c);
+  if (c.CALL_CENTER && provider !== 'echo' && !c.OPENAI_API_KEY) {
+    problems.push(['OPENAI_API_KEY', `is required when CALL_CENTER=true with AI_PROVIDER=${provider}`]);
+  }
+  return problems;
+}
+
+/** AI_PROVIDER, defaulting to openai when a key is set and to the offline echo provider otherwise. */
+export function aiProvider(
+  c: Pick<RawConfig, 'AI_PROVIDER' | 'OPENAI_API_KEY'>,
+): 'openai' | 'openai-realtime' | 'echo' {
+  return c.AI_PROVIDER ?? (c.OPENAI_API_KEY ? 'openai' : 'echo');
+}

@@ -1,0 +1,40 @@
+import { formatProblems, loadConfig } from './config/index.ts';
+import { createLogger } from './io/log.ts';
+import { startRelay } from './relay.ts';
+
+/** Composition root: config -> logger -> relay; signals end it cleanly. */
+async function main(): Promise<void> {
+  const loaded = loadConfig();
+  if (!loaded.ok) {
+    process.stderr.write(`${formatProblems(loaded.problems)}\n`);
+    process.exit(1);
+  }
+  const config = loaded.config;
+  const { log, flush } = createLogger({ level: config.LOG_LEVEL, file: config.SIP_LOG_FILE });
+  let relay: Awaited<ReturnType<typeof startRelay>>;
+  try {
+    relay = await startRelay(config, { log });
+  } catch (e) {
+    log.fatal(
+      { err: (e as Error).message },
+      `cannot listen for SIP on udp ${config.SIP_LOCAL_IP}:${config.SIP_LOCAL_PORT}: ${(e as Error).message}`,
+    );
+    flush();
+    process.exit(1);
+  }
+  log.info(
+    { sip: relay.sip, upstream: `${config.SIP_SERVER_IP}:${config.SIP_TRANSFER_PORT}` },
+    `SIP relay listening on udp ${relay.sip.address}:${relay.sip.port}`,
+  );
+
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    await relay.close();
+    flush();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+void main();

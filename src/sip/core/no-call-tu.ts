@@ -1,0 +1,23 @@
+import type { ParsedRequest } from '../message/parse.ts';
+import type { ServerTransaction } from '../transaction/layer.ts';
+import type { SipCore } from './sip-core.ts';
+import type { TransactionUser } from './tu.ts';
+
+/**
+ * The transaction user while no call engine is attached: no dialog exists, so in-dialog requests get 481
+ * (RFC 3261 12.2.2) and a new INVITE gets 480. The call manager replaces it.
+ */
+export function noCallTu(core: () => SipCore): TransactionUser {
+  return {
+    onRequest(req: ParsedRequest, tx: ServerTransaction) {
+      if (req.toTag !== undefined || req.msg.method === 'BYE') {
+        core().respond(tx, 481);
+        return;
+      }
+      core().respond(tx, 480, { reason: 'Temporarily Unavailable (no call handler)' });
+    },
+    onCancel(invite: ServerTransaction) {
+      core().respond(invite, 487);
+    },
+  };
+}

@@ -1,0 +1,209 @@
+import { buildResponse } from '../message/build.ts';
+import { header, headerValues } from '../message/headers.ts';
+import { newTag } from '../message/ids.ts';
+import { isRequest, type ParsedRequest, type ParseError, parseMessage } from '../message/parse.ts';
+import type { Header, SipResponse } from '../message/types.ts';
+import { parseVia } from '../message/via.ts';
+import type { Clock } from '../transaction/clock.ts';
+import { type ServerTransaction, TransactionLayer, type TransportPort } from '../transaction/layer.ts';
+import type { TimerTable } from '../transaction/timers.ts';
+import { type Address, replaceTopVia, responseDestination, stampVia } from '../transport/via-route.ts';
+import type { Logger } from './logger.ts';
+import type { UasPolicy } from './policy.ts';
+import type { TransactionUser } from './tu.ts';
+import { checkRequest } from './validate.ts';
+
+export interface SipCoreDeps {
+  readonly transport: TransportPort;
+  readonly clock: Clock;
+  readonly timers: TimerTable;
+  readonly policy: UasPolicy;
+  readonly log: Logger;
+  readonly tu: TransactionUser;
+  /** Subnet broadcast addresses of our interfaces: never a response target. */
+  readonly broadcasts?: ReadonlySet<string>;
+}
+
+/** Largest datagram we parse (the UDP maximum; RFC 3261 18.1.1 allows anything that fits). */
+const MAX_DATAGRAM = 65_535;
+
+/**
+ * The SIP core: one datagram in, the right thing out. Parse; answer malformed requests statelessly and drop
+ * malformed responses; stamp the top Via (18.2.1, RFC 3581); match transactions (17.1.3 / 17.2.3); validate
+ * new requests (8.2); answer OPTIONS and CANCEL itself; hand the rest to the transaction user.
+ */
+export class SipCore {
+  readonly layer: TransactionLayer;
+  readonly #deps: SipCoreDeps;
+  #accepting = true;
+
+  constructor(deps: SipCoreDeps) {
+    this.#deps = deps;
+    this.layer = new TransactionLayer({ clock: deps.clock, timers: deps.timers, transport: deps.transport });
+  }
+
+  /** After this, new requests get 503 (graceful shutdown); transactions in flight go on. */
+  stopAccepting(): void {
+    this.#accepting = false;
+  }
+
+  receive(data: Uint8Array, source: Address): void {
+    const log = this.#deps.log;
+    if (data.length > MAX_DATAGRAM) {
+      log.warn({ source, bytes: data.length }, 'datagram too large, dropped');
+      return;
+    }
+    const parsed = parseMessage(data);
+    if (!parsed.ok) {
+      this.#onParseError(parsed.error, source);
+      return;
+    }
+    const m = parsed.value;
+    if (!isRequest(m)) {
+      if (!this.layer.receiveResponse(m)) {
+        if (this.#deps.tu.onStrayResponse) this.#deps.tu.onStrayResponse(m);
+        else
+          log.debug(
+            { source, callId: m.callId, status: m.msg.status },
+            'response matches no transaction, dropped',
+          );
+      }
+      return;
+    }
+    this.#onRequest(m, source);
+  }
+
+  /** Sends a response through a server transaction with our Server header and a To-tag when needed. */
+  respond(
+    tx: ServerTransaction,
+    status: number,
+    opts: {
+      reason?: string;
+      toTag?: string;
+      headers?: ReadonlyArray<readonly [string, string]>;
+      body?: Uint8Array;
+    } = {},
+  ): SipResponse {
+    const response = buildResponse(tx.request.msg, status, {
+      ...opts,
+      toTag: opts.toTag ?? tx.request.toTag ?? newTag(),
+      headers: [...(opts.headers ?? []), ['Server', this.#deps.policy.userAgent]],
+    });
+    tx.respond(response);
+    return response;
+  }
+
+  close(): void {
+    this.layer.close();
+  }
+
+  #onRequest(received: ParsedRequest, source: Address): void {
+    const { log, policy, tu } = this.#deps;
+    const top = stampVia(received.via[0]!, source);
+    const req: ParsedRequest = {
+      ...received,
+      via: [top, ...received.via.slice(1)],
+      msg: replaceTopVia(received.msg, top),
+    };
+    const dest = responseDestination(top, this.#deps.broadcasts);
+    if (!dest) {
+      log.warn({ source, via: top.host }, 'request whose response has nowhere to go (broadcast?), dropped');
+      return;
+    }
+    if (this.layer.matchRequest(req)) return; // retransmission, or ACK of a non-2xx: the transaction has it
+    if (req.msg.method === 'ACK') {
+      if (tu.onAck) tu.onAck(req);
+      else log.debug({ callId: req.callId }, 'ACK matches no transaction, dropped');
+      return;
+    }
+    const merged = this.layer.isMerged(req);
+    const tx = this.layer.createServer(req, dest);
+    const clog = log.child({ callId: req.callId });
+    clog.debug({ method: req.msg.method, source }, 'request');
+    if (merged) {
+      // RFC 3261 8.2.2.2: "the UAS core SHOULD generate a 482 (Loop Detected) response"
+      this.respond(tx, 482);
+      return;
+    }
+    if (!this.#accepting && req.toTag === undefined) {
+      this.respond(tx, 503, { headers: [['Retry-After', '30']] });
+      return;
+    }
+    const problem = checkRequest(req, policy);
+    if (problem) {
+      clog.info(
+        { method: req.msg.method, status: problem.status, reason: problem.reason },
+        'request rejected',
+      );
+      this.respond(tx, problem.status, {
+        reason: problem.reason,
+        ...(problem.replyHeaders ? { headers: problem.replyHeaders } : {}),
+      });
+      return;
+    }
+    if (req.msg.method === 'CANCEL') {
+      // RFC 3261 9.2: the CANCEL matches the INVITE transaction by the 17.2.3 rules with method INVITE;
+      // "If no match is found, the UAS core MUST generate a 481"; otherwise 200 for the CANCEL itself.
+      const invite = this.layer.findServer(req, 'INVITE');
+      if (!invite) {
+        this.respond(tx, 481);
+        return;
+      }
+      this.respond(tx, 200);
+      if (invite.state === 'proceeding') tu.onCancel(invite, req);
+      return;
+    }
+    if (req.msg.method === 'OPTIONS' && req.toTag === undefined) {
+      this.respond(tx, 200, { headers: this.#capabilities() });
+      return;
+    }
+    tu.onRequest(req, tx);
+  }
+
+  /** RFC 3261 11.2: Allow, Accept, Accept-Encoding, Accept-Language and Supported in an OPTIONS answer. */
+  #capabilities(): [string, string][] {
+    const p = this.#deps.policy;
+    return [
+      ['Allow', p.allow.join(', ')],
+      ['Accept', 'application/sdp'],
+      ['Accept-Encoding', 'identity'],
+      ['Accept-Language', 'en'],
+      ['Supported', p.supported.join(', ')],
+    ];
+  }
+
+  /** Stateless answers to malformed requests (RFC 3261 8.2, 18.3); malformed responses are dropped. */
+  #onParseError(e: ParseError, source: Address): void {
+    const log = this.#deps.log;
+    if (e.kind === 'noise') return;
+    if (e.kind === 'response') {
+      log.info({ source, reason: e.reason }, 'malformed response dropped');
+      return;
+    }
+    const headers = e.headers;
+    const cseq = headers ? (header({ headers }, 'cseq') ?? '') : '';
+    if (e.method === 'ACK' || /\sACK$/.test(cseq.trim())) {
+      log.info({ source, reason: e.reason }, 'malformed ACK dropped');
+      return;
+    }
+    const topText = headers ? headerValues({ headers }, 'via')[0] : undefined;
+    const top = topText === undefined ? undefined : parseVia(topText);
+    if (!headers || !top?.ok) {
+      log.info({ source, reason: e.reason }, 'malformed request without a usable Via dropped');
+      return;
+    }
+    const stamped = stampVia(top.value, source);
+    const dest = responseDestination(stamped, this.#deps.broadcasts);
+    if (!dest) return;
+    const fixed: { headers: readonly Header[] } = replaceTopVia({ headers }, stamped);
+    const response = buildResponse(fixed, e.status, {
+      reason: e.reason,
+      toTag: newTag(),
+      headers: [...(e.replyHeaders ?? []), ['Server', this.#deps.policy.userAgent]],
+    });
+    log.info({ source, status: e.status, reason: e.reason }, 'malformed request rejected');
+    this.#deps.transport.send(response, dest).catch((error: unknown) => {
+      log.warn({ dest, err: String(error) }, 'could not send stateless response');
+    });
+  }
+}

@@ -1,0 +1,265 @@
+import type { ParsedRequest, ParsedResponse } from '../message/parse.ts';
+import { isRequest, parseMessage } from '../message/parse.ts';
+import { serialize } from '../message/serialize.ts';
+import type { SipMessage, SipRequest, SipResponse } from '../message/types.ts';
+import type { Clock } from './clock.ts';
+import type { TxEffect } from './effects.ts';
+import { type IctState, ictReduce, ictStart } from './ict.ts';
+import { type IstState, istReduce, istStart } from './ist.ts';
+import { clientKeyOfRequest, clientKeyOfResponse, mergeKey, serverKey } from './match.ts';
+import { type NictState, nictReduce, nictStart } from './nict.ts';
+import { type NistState, nistReduce, nistStart } from './nist.ts';
+import type { TimerName, TimerTable } from './timers.ts';
+
+export interface Destination {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The only way the transaction layer reaches the network (as in SIP.js: a tiny transport interface). */
+export interface TransportPort {
+  send(message: SipMessage, dest: Destination): Promise<void>;
+}
+
+export interface ClientCallbacks {
+  onResponse(response: ParsedResponse): void;
+  onTimeout?(): void;
+  onTransportError?(): void;
+  onTerminated?(): void;
+}
+
+export interface ServerCallbacks {
+  /** RFC 6026: an ACK that reached an INVITE server transaction in the Accepted state. */
+  onAck?(ack: ParsedRequest): void;
+  /** Timer H fired: no ACK for our final non-2xx response. */
+  onTimeout?(): void;
+  onTransportError?(): void;
+  onTerminated?(): void;
+}
+
+export interface ServerTransaction {
+  readonly key: string;
+  readonly request: ParsedRequest;
+  readonly state: string;
+  /** Sends a response through the transaction (retransmissions are its business from then on). */
+  respond(response: SipResponse): void;
+}
+
+export interface ClientTransaction {
+  readonly key: string;
+  readonly request: ParsedRequest;
+  readonly state: string;
+}
+
+type TxState = IctState | NictState | IstState | NistState;
+type TxEvent =
+  | { type: 'response'; response: ParsedResponse }
+  | { type: 'request'; request: ParsedRequest }
+  | { type: 'respond'; response: SipResponse }
+  | { type: 'timer'; timer: TimerName }
+  | { type: 'transport.error' };
+
+interface Record {
+  readonly key: string;
+  state: TxState;
+  readonly dest: Destination;
+  readonly timers: Map<TimerName, unknown>;
+  readonly client?: ClientCallbacks;
+  readonly server?: ServerCallbacks;
+  readonly merge?: string;
+}
+
+export interface LayerDeps {
+  readonly clock: Clock;
+  readonly timers: TimerTable;
+  readonly transport: TransportPort;
+}
+
+/**
+ * Hosts the pure transaction reducers: keeps the table, runs their effects (send, timers, callbacks) and
+ * feeds them events. Holds no socket and no real timer of its own: both are injected.
+ */
+export class TransactionLayer {
+  readonly #table = new Map<string, Record>();
+  readonly #merged = new Map<string, string>();
+  readonly #deps: LayerDeps;
+
+  constructor(deps: LayerDeps) {
+    this.#deps = deps;
+  }
+
+  get size(): number {
+    return this.#table.size;
+  }
+
+  /** Feeds a request to the server transaction it belongs to; false when it starts a new one. */
+  matchRequest(req: ParsedRequest): boolean {
+    const rec = this.#table.get(serverKey(req));
+    if (!rec) return false;
+    this.#dispatch(rec, { type: 'request', request: req });
+    return true;
+  }
+
+  /** The server transaction of another method for the same request, e.g. the INVITE a CANCEL names. */
+  findServer(req: ParsedRequest, method: string): ServerTransaction | undefined {
+    const rec = this.#table.get(serverKey(req, method));
+    return rec?.server ? this.#serverHandle(rec) : undefined;
+  }
+
+  /** RFC 3261 8.2.2.2: same From tag, Call-ID and CSeq as a live transaction, but not that transaction. */
+  isMerged(req: ParsedRequest): boolean {
+    if (req.toTag !== undefined) return false;
+    const other = this.#merged.get(mergeKey(req));
+    return other !== undefined && other !== serverKey(req) && this.#table.has(other);
+  }
+
+  createServer(req: ParsedRequest, dest: Destination, callbacks: ServerCallbacks = {}): ServerTransaction {
+    const key = serverKey(req);
+    const [state, effects] = req.msg.method === 'INVITE' ? istStart(req, this.#deps.timers) : nistStart(req);
+    const merge = req.toTag === undefined ? mergeKey(req) : undefined;
+    const rec: Record = {
+      key,
+      state,
+      dest,
+      timers: new Map(),
+      server: callbacks,
+      ...(merge ? { merge } : {}),
+    };
+    this.#table.set(key, rec);
+    if (merge) this.#merged.set(merge, key);
+    // the creator handles the request itself; 'tu.request' at start is not re-delivered
+    this.#run(
+      rec,
+      effects.filter((e) => e.type !== 'tu.request'),
+    );
+    return this.#serverHandle(rec);
+  }
+
+  /** Starts a client transaction for a request we built (INVITE -> ICT, others -> NICT; never ACK). */
+  sendRequest(request: SipRequest, dest: Destination, callbacks: ClientCallbacks): ClientTransaction {
+    const parsed = parseMessage(serialize(request));
+    if (!parsed.ok || !isRequest(parsed.value)) {
+      throw new Error(
+        `refusing to send a malformed request: ${parsed.ok ? 'not a request' : parsed.error.reason}`,
+      );
+    }
+    const req = parsed.value;
+    const key = clientKeyOfRequest(req);
+    const [state, effects] =
+      request.method === 'INVITE' ? ictStart(req, this.#deps.timers) : nictStart(req, this.#deps.timers);
+    const rec: Record = { key, state, dest, timers: new Map(), client: callbacks };
+    this.#table.set(key, rec);
+    this.#run(rec, effects);
+    return {
+      key,
+      request: req,
+      get state() {
+        return rec.state.state;
+      },
+    };
+  }
+
+  /** Feeds a response to its client transaction; false when none matches (the caller decides). */
+  receiveResponse(res: ParsedResponse): boolean {
+    const key = clientKeyOfResponse(res);
+    const rec = key === undefined ? undefined : this.#table.get(key);
+    if (!rec?.client) return false;
+    this.#dispatch(rec, { type: 'response', response: res });
+    return true;
+  }
+
+  /** Stops every timer and forgets every transaction (shutdown). */
+  close(): void {
+    for (const rec of this.#table.values())
+      for (const h of rec.timers.values()) this.#deps.clock.clearTimeout(h);
+    this.#table.clear();
+    this.#merged.clear();
+  }
+
+  #serverHandle(rec: Record): ServerTransaction {
+    return {
+      key: rec.key,
+      request: rec.state.request,
+      get state() {
+        return rec.state.state;
+      },
+      respond: (response) => this.#dispatch(rec, { type: 'respond', response }),
+    };
+  }
+
+  #dispatch(rec: Record, event: TxEvent): void {
+    if (this.#table.get(rec.key) !== rec) return; // already terminated
+    const t = this.#deps.timers;
+    const s = rec.state;
+    let step: readonly [TxState, readonly TxEffect[]];
+    switch (s.kind) {
+      case 'ict':
+        if (event.type !== 'response' && event.type !== 'timer' && event.type !== 'transport.error') return;
+        step = ictReduce(s, event as Parameters<typeof ictReduce>[1], t);
+        break;
+      case 'nict':
+        if (event.type !== 'response' && event.type !== 'timer' && event.type !== 'transport.error') return;
+        step = nictReduce(s, event as Parameters<typeof nictReduce>[1], t);
+        break;
+      case 'ist':
+        if (event.type === 'response') return;
+        step = istReduce(s, event as Parameters<typeof istReduce>[1], t);
+        break;
+      case 'nist':
+        if (event.type === 'response') return;
+        step = nistReduce(s, event as Parameters<typeof nistReduce>[1], t);
+        break;
+    }
+    rec.state = step[0];
+    this.#run(rec, step[1]);
+  }
+
+  #run(rec: Record, effects: readonly TxEffect[]): void {
+    const { clock, transport } = this.#deps;
+    for (const e of effects) {
+      switch (e.type) {
+        case 'send':
+          transport.send(e.message, rec.dest).catch(() => this.#dispatch(rec, { type: 'transport.error' }));
+          break;
+        case 'timer.start': {
+          const old = rec.timers.get(e.timer);
+          if (old !== undefined) clock.clearTimeout(old);
+          const timer = e.timer;
+          rec.timers.set(
+            timer,
+            clock.setTimeout(() => {
+              rec.timers.delete(timer);
+              this.#dispatch(rec, { type: 'timer', timer });
+            }, e.ms),
+          );
+          break;
+        }
+        case 'timer.stop': {
+          const h = rec.timers.get(e.timer);
+          if (h !== undefined) clock.clearTimeout(h);
+          rec.timers.delete(e.timer);
+          break;
+        }
+        case 'tu.response':
+          rec.client?.onResponse(e.response);
+          break;
+        case 'tu.request':
+          rec.server?.onAck?.(e.request);
+          break;
+        case 'tu.timeout':
+          (rec.client ?? rec.server)?.onTimeout?.();
+          break;
+        case 'tu.transport-error':
+          (rec.client ?? rec.server)?.onTransportError?.();
+          break;
+        case 'terminated':
+          for (const h of rec.timers.values()) clock.clearTimeout(h);
+          rec.timers.clear();
+          this.#table.delete(rec.key);
+          if (rec.merge && this.#merged.get(rec.merge) === rec.key) this.#merged.delete(rec.merge);
+          (rec.client ?? rec.server)?.onTerminated?.();
+          break;
+      }
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import { headerLines, splitList } from '../message/headers.ts';
+import { bareHost, isIPv4, isIPv6 } from '../message/host.ts';
+import { param, withParam } from '../message/params.ts';
+import type { Header } from '../message/types.ts';
+import { serializeVia, type Via } from '../message/via.ts';
+
+export interface Address {
+  readonly address: string;
+  readonly port: number;
+}
+
+/**
+ * RFC 3261 18.2.1: "the server transport MUST add a received parameter" when sent-by differs from the
+ * source; RFC 3581 4: with "rport" and no value, set it to the source port and add received "even if it is
+ * identical to the value of the sent-by component". We always stamp received, so a forged received value
+ * in the request can never steer our response elsewhere.
+ */
+export function stampVia(via: Via, source: Address): Via {
+  let params = withParam(via.params, 'received', formatReceived(source.address));
+  if (param(via.params, 'rport') === null) params = withParam(params, 'rport', String(source.port));
+  return { ...via, params };
+}
+
+/** Replaces the first Via value of a request with `via` (the rest of that line and other lines unchanged). */
+export function replaceTopVia<T extends { readonly headers: readonly Header[] }>(req: T, via: Via): T {
+  const index = req.headers.findIndex((h) => headerLines({ headers: [h] }, 'via').length === 1);
+  if (index === -1) return req;
+  const line = req.headers[index]!;
+  const values = splitList(line.value);
+  values[0] = serializeVia(via);
+  const headers = req.headers.slice();
+  headers[index] = { name: line.name, value: values.join(', ') };
+  return { ...req, headers };
+}
+
+/**
+ * RFC 3261 18.2.2 for unreliable unicast: "if the top Via has a received parameter, the response MUST be sent
+ * to the address in the received parameter, using the port indicated in the sent-by value, or using port
+ * 5060 if none is specified explicitly"; RFC 3581 5: with an rport value, to that port. maddr is ignored on
+ * purpose (multicast responses would let anyone aim our replies at a group). Returns undefined for an
+ * address a response must never go to (broadcast, multicast, unspecified).
+ */
+export function responseDestination(
+  via: Via,
+  broadcasts: ReadonlySet<string> = new Set(),
+): { host: string; port: number } | undefined {
+  const received = param(via.params, 'received');
+  const host = received ? bareHost(received) : bareHost(via.host);
+  if (!isIPv4(host) && !isIPv6(host)) return undefined;
+  if (!isUnicast(host) || broadcasts.has(host)) return undefined;
+  const rport = param(via.params, 'rport');
+  const rp = rport ? Number(rport) : undefined;
+  const port = rp !== undefined && rp > 0 ? rp : (via.port ?? 5060);
+  if (port <= 0 || port > 65535) return undefined;
+  return { host, port };
+}
+
+/** False for limited broadcast, multicast and unspecified addresses: never a target for a response. */
+export function isUnicast(host: string): boolean {
+  if (isIPv4(host)) {
+    const a = Number(host.split('.')[0]);
+    // 0/8 "this network", 224/4 multicast, 240/4 reserved and 255.255.255.255 limited broadcast; subnet
+    // broadcasts depend on the netmask, so the I/O edge passes those of our interfaces in `broadcasts`
+    return a !== 0 && a < 224;
+  }
+  const lower = host.toLowerCase();
+  if (lower === '::' || lower.startsWith('ff')) return false;
+  if (lower.startsWith('::ffff:')) return isUnicast(lower.slice(7));
+  return true;
+}
+
+function formatReceived(address: string): string {
+  return isIPv6(address) ? `[${address}]` : address;
+}
