@@ -196,6 +196,7 @@ function checkMessage(msg: SipMessage): Result<ParsedMessage, ParseError> {
   for (const v of headerValues(msg, 'via')) {
     const parsed = parseVia(v);
     if (!parsed.ok) return fail(badRequest(parsed.error));
+    if (parsed.value.protocol !== 'SIP/2.0') return fail(badRequest('Via protocol is not SIP/2.0'));
     via.push(parsed.value);
   }
   const from = parseNameAddr(headerValues(msg, 'from')[0]!);

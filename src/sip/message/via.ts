@@ -8,6 +8,8 @@ export const MAGIC_COOKIE = 'z9hG4bK';
 
 /** via-parm = sent-protocol LWS sent-by *( SEMI via-params )   (RFC 3261 20.42, 25.1) */
 export interface Via {
+  /** sent-protocol name and version as written: "SIP" and "2.0" on every valid message. */
+  readonly protocol: string;
   readonly transport: string;
   readonly host: string;
   readonly hostKind: HostKind;
@@ -23,8 +25,9 @@ export function parseVia(value: string): Result<Via, string> {
   const version = sc.token();
   if (!sc.eat('/')) return err('malformed Via sent-protocol');
   const transport = sc.token();
-  if (proto.toUpperCase() !== 'SIP' || version !== '2.0') return err('Via protocol is not SIP/2.0');
-  if (transport.length === 0) return err('Via without transport');
+  // The version is checked by the message parser, not here: a 505 still needs a Via to go back along.
+  if (proto.length === 0 || version.length === 0 || transport.length === 0)
+    return err('malformed Via sent-protocol');
   sc.skipWs();
   let hostText: string;
   if (sc.peek() === '[') {
@@ -47,6 +50,7 @@ export function parseVia(value: string): Result<Via, string> {
   const problem = checkViaParams(params);
   if (problem) return err(problem);
   return ok({
+    protocol: `${proto.toUpperCase()}/${version}`,
     transport: transport.toUpperCase(),
     host: hp.host,
     hostKind: hp.kind,
@@ -81,7 +85,7 @@ function checkViaParams(params: Params): string | undefined {
 
 export function serializeVia(via: Via): string {
   const port = via.port === undefined ? '' : `:${via.port}`;
-  return `SIP/2.0/${via.transport} ${via.host}${port}${serializeParams(via.params)}`;
+  return `${via.protocol}/${via.transport} ${via.host}${port}${serializeParams(via.params)}`;
 }
 
 export const viaBranch = (via: Via): string | undefined => param(via.params, 'branch') ?? undefined;
