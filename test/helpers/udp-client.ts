@@ -4,8 +4,19 @@ import { parseMessage } from '../../src/sip/message/parse.ts';
 import { viaBranch } from '../../src/sip/message/via.ts';
 
 /** A test UDP peer on 127.0.0.1 that sends raw datagrams and collects the responses by top-Via branch. */
+/**
+ * A response as the test saw it. Our answers to malformed requests echo their malformed headers (RFC 3261
+ * 8.2.6.2 copies Via, From, To, Call-ID, CSeq), so status and branch are also read textually.
+ */
+export interface SeenResponse {
+  readonly status: number;
+  readonly branch: string | undefined;
+  readonly text: string;
+  readonly parsed: ParsedResponse | undefined;
+}
+
 export class UdpPeer {
-  readonly responses: ParsedResponse[] = [];
+  readonly responses: SeenResponse[] = [];
   readonly raw: Buffer[] = [];
   #waiters: Array<() => void> = [];
 
@@ -15,8 +26,14 @@ export class UdpPeer {
   ) {
     socket.on('message', (data) => {
       this.raw.push(data);
-      const p = parseMessage(data);
-      if (p.ok && p.value.msg.kind === 'response') this.responses.push(p.value as ParsedResponse);
+      const text = data.toString('latin1');
+      const status = /^SIP\/2\.0 (\d{3})/.exec(text);
+      if (status) {
+        const p = parseMessage(data);
+        const parsed = p.ok && p.value.msg.kind === 'response' ? (p.value as ParsedResponse) : undefined;
+        const branch = parsed?.via[0] ? viaBranch(parsed.via[0]) : /branch=([^;,\s]+)/.exec(text)?.[1];
+        this.responses.push({ status: Number(status[1]), branch, text, parsed });
+      }
       for (const w of this.#waiters.splice(0)) w();
     });
   }
@@ -37,11 +54,11 @@ export class UdpPeer {
   async waitFor(
     branch: string,
     timeoutMs: number,
-    pred: (r: ParsedResponse) => boolean = (r) => r.msg.status >= 200,
-  ): Promise<ParsedResponse | undefined> {
+    pred: (r: SeenResponse) => boolean = (r) => r.status >= 200,
+  ): Promise<SeenResponse | undefined> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const found = this.responses.find((r) => r.via[0] && viaBranch(r.via[0]) === branch && pred(r));
+      const found = this.responses.find((r) => r.branch === branch && pred(r));
       if (found) return found;
       const left = deadline - Date.now();
       if (left <= 0) return undefined;

@@ -67,6 +67,8 @@ describe.skipIf(!VECTORS_DIR)('PROTOS c07-sip: all 4,527 cases', () => {
   });
 });
 
-describe.skipIf(VECTORS_DIR)('PROTOS c07-sip (skipped)', () => {
-  it.skip(VECTORS_MISSING, () => {});
-});
+if (!VECTORS_DIR) {
+  describe('PROTOS c07-sip (skipped)', () => {
+    it.skip(VECTORS_MISSING, () => {});
+  });
+}

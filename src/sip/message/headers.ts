@@ -24,10 +24,17 @@ const COMPACT: Readonly<Record<string, string>> = {
   y: 'identity',
 };
 
+/** Names seen on the wire repeat endlessly: remember their canonical form (bounded, so no memory growth). */
+const nameCache = new Map<string, string>();
+
 /** The lower-case long name of a header: "v" and "VIA" are both "via". */
 export function canonicalName(name: string): string {
+  const cached = nameCache.get(name);
+  if (cached !== undefined) return cached;
   const lower = name.toLowerCase();
-  return COMPACT[lower] ?? lower;
+  const canonical = COMPACT[lower] ?? lower;
+  if (nameCache.size < 2048) nameCache.set(name, canonical);
+  return canonical;
 }
 
 /**

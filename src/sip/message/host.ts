@@ -10,10 +10,24 @@ export interface HostPort {
   readonly port?: number;
 }
 
+/** dotted quad, each part 0-255 with at most 3 digits (a character loop: this runs on every message). */
 export function isIPv4(s: string): boolean {
-  const parts = s.split('.');
-  if (parts.length !== 4) return false;
-  return parts.every((p) => p.length > 0 && p.length <= 3 && parseBoundedInt(p, 255) !== undefined);
+  let parts = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i === s.length ? 46 : s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || value > 255) return false;
+      parts++;
+      digits = 0;
+      value = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (++digits > 3) return false;
+      value = value * 10 + (c - 48);
+    } else return false;
+  }
+  return parts === 4;
 }
 
 const isHex = (c: string): boolean => /^[0-9a-fA-F]$/.test(c);

@@ -1,7 +1,7 @@
 import { badRequest, type SipError, sipError } from '../errors.ts';
 import { err, ok, type Result } from '../result.ts';
 import { isToken, parseBoundedInt } from './grammar.ts';
-import { canonicalName, headerLines, headerValues } from './headers.ts';
+import { canonicalName, headerLines, isListHeader, splitList } from './headers.ts';
 import { type NameAddr, parseNameAddr, tagOf } from './name-addr.ts';
 import type { Header, SipMessage, SipRequest, SipResponse } from './types.ts';
 import { parseUri, type Uri } from './uri.ts';
@@ -72,8 +72,7 @@ export function frame(data: Uint8Array): Result<SipMessage, ParseError> {
   let headEnd = -1;
   let bodyStart = data.length;
   let lineStart = start;
-  for (let i = start; i < data.length; i++) {
-    if (data[i] !== LF) continue;
+  for (let i = data.indexOf(LF, start); i !== -1; i = data.indexOf(LF, i + 1)) {
     const contentEnd = i > lineStart && data[i - 1] === CR ? i - 1 : i;
     if (contentEnd === lineStart && lineStart > start) {
       headEnd = lineStart;
@@ -181,44 +180,52 @@ function parseStartLine(line: string): Result<StartLine, SipError> {
 /** Structured checks of the headers every request and response must carry (RFC 3261 8.1.1, 20). */
 function checkMessage(msg: SipMessage): Result<ParsedMessage, ParseError> {
   const fail = (e: SipError): Result<never, ParseError> => err({ ...e, ...context(msg) });
-  const counts = new Map<string, number>();
+  // one pass over the headers: the lines of each canonical name
+  const lines = new Map<string, string[]>();
   for (const h of msg.headers) {
     const n = canonicalName(h.name);
-    counts.set(n, (counts.get(n) ?? 0) + 1);
+    const list = lines.get(n);
+    if (list) list.push(h.value);
+    else lines.set(n, [h.value]);
   }
-  for (const name of SINGLE)
-    if ((counts.get(name) ?? 0) > 1) return fail(badRequest(`multiple ${name} headers`));
+  const values = (name: string): string[] => {
+    const l = lines.get(name) ?? [];
+    return isListHeader(name) ? l.flatMap(splitList) : l;
+  };
+  for (const name of SINGLE) {
+    if ((lines.get(name)?.length ?? 0) > 1) return fail(badRequest(`multiple ${name} headers`));
+  }
   for (const name of ['via', 'from', 'to', 'call-id', 'cseq']) {
-    if (!counts.get(name)) return fail(badRequest(`missing ${displayName(name)} header`));
+    if (!lines.has(name)) return fail(badRequest(`missing ${displayName(name)} header`));
   }
 
   const via: Via[] = [];
-  for (const v of headerValues(msg, 'via')) {
+  for (const v of values('via')) {
     const parsed = parseVia(v);
     if (!parsed.ok) return fail(badRequest(parsed.error));
     if (parsed.value.protocol !== 'SIP/2.0') return fail(badRequest('Via protocol is not SIP/2.0'));
     via.push(parsed.value);
   }
-  const from = parseNameAddr(headerValues(msg, 'from')[0]!);
+  const from = parseNameAddr(values('from')[0]!);
   if (!from.ok) return fail(badRequest(`From: ${from.error}`));
-  const to = parseNameAddr(headerValues(msg, 'to')[0]!);
+  const to = parseNameAddr(values('to')[0]!);
   if (!to.ok) return fail(badRequest(`To: ${to.error}`));
-  const callId = headerValues(msg, 'call-id')[0]!;
+  const callId = values('call-id')[0]!;
   if (callId.length === 0 || /\s/.test(callId)) return fail(badRequest('bad Call-ID'));
-  const cseq = parseCSeq(headerValues(msg, 'cseq')[0]!);
+  const cseq = parseCSeq(values('cseq')[0]!);
   if (!cseq) return fail(badRequest('bad CSeq'));
 
   let maxForwards: number | undefined;
-  const mf = headerValues(msg, 'max-forwards')[0];
+  const mf = values('max-forwards')[0];
   if (mf !== undefined) {
     maxForwards = parseBoundedInt(mf, 255);
     if (maxForwards === undefined) return fail(badRequest('bad Max-Forwards'));
   }
-  const expires = headerValues(msg, 'expires')[0];
+  const expires = values('expires')[0];
   if (expires !== undefined && parseBoundedInt(expires, 0xffffffff) === undefined) {
     return fail(badRequest('bad Expires'));
   }
-  for (const c of headerValues(msg, 'contact')) {
+  for (const c of values('contact')) {
     if (c === '*') continue;
     const parsed = parseNameAddr(c);
     if (!parsed.ok) return fail(badRequest(`Contact: ${parsed.error}`));

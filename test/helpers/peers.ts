@@ -1,0 +1,59 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Whether a peer binary is installed. CI sets REQUIRE_PEERS=1 so a missing peer fails instead of skipping. */
+export function hasBinary(name: string): boolean {
+  const found = spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
+  if (!found && process.env.REQUIRE_PEERS === '1')
+    throw new Error(`${name} is required (REQUIRE_PEERS=1) but missing`);
+  if (!found)
+    console.warn(`${name} not installed: its peer tests are skipped (apt-get install -y sip-tester)`);
+  return found;
+}
+
+/** A UDP port that was free a moment ago on 127.0.0.1. */
+export async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; timeoutMs: number },
+): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const t = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** One column of the last line of a sipp -trace_stat CSV (';'-separated). */
+export function sippStat(dir: string, column: string): string | undefined {
+  const csv = readdirSync(dir).find((f) => f.endsWith('_.csv'));
+  if (!csv) return undefined;
+  const lines = readFileSync(join(dir, csv), 'utf8').trim().split('\n');
+  const head = lines[0]!.split(';');
+  const last = lines[lines.length - 1]!.split(';');
+  const i = head.indexOf(column);
+  return i === -1 ? undefined : last[i];
+}

@@ -1,0 +1,122 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configSchema, loadConfig, parseConfig } from '../../../src/config/index.ts';
+
+const root = resolve(import.meta.dirname, '../../..');
+
+describe('config', () => {
+  it('runs on a fresh machine with no .env: loopback binds and the original ports', () => {
+    const r = parseConfig({});
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config).toMatchObject({
+      SIP_LOCAL_IP: '127.0.0.1',
+      SIP_LOCAL_PORT: 5062,
+      SIP_TRANSFER_PORT: 5060,
+      WS_HOST: '127.0.0.1',
+      WS_PORT: 8080,
+      RTP_PORT_START: 31000,
+      RTP_PORT_END: 31010,
+      SIP_LOG_FILE: 'sip_server.log',
+      RECORDING_DIR: './recording',
+      MAX_RECORDING_AGE_DAYS: 7,
+      CALL_CENTER_BUFFER_SIZE: 120,
+      CALL_CENTER: false,
+      aiProvider: 'echo',
+    });
+  });
+
+  it('accepts the original Python level names and empty values as unset', () => {
+    const r = parseConfig({ LOG_LEVEL: 'WARNING', OPENAI_API_KEY: '', SIP_LOCAL_PORT: ' ' });
+    expect(r.ok && [r.config.LOG_LEVEL, r.config.OPENAI_API_KEY, r.config.SIP_LOCAL_PORT]).toEqual([
+      'warn',
+      undefined,
+      5062,
+    ]);
+  });
+
+  it('OPENAI_API_KEY is required only when an AI feature is on (the original required it always)', () => {
+    expect(parseConfig({ CALL_CENTER: 'false', AI_PROVIDER: 'openai' }).ok).toBe(true);
+    expect(parseConfig({ CALL_CENTER: 'true' }).ok).toBe(true); // echo provider needs no key
+    const r = parseConfig({ CALL_CENTER: 'true', AI_PROVIDER: 'openai-realtime' });
+    expect(!r.ok && r.problems).toEqual([
+      'OPENAI_API_KEY: is required when CALL_CENTER=true with AI_PROVIDER=openai-realtime',
+    ]);
+    const k = parseConfig({ OPENAI_API_KEY: 'sk-test' });
+    expect(k.ok && k.config.aiProvider).toBe('openai');
+  });
+
+  it('lists every problem at once, cross-key rules included', () => {
+    const r = parseConfig({
+      SIP_LOCAL_IP: '192.168.1.300',
+      SIP_LOCAL_PORT: 'abc',
+      WS_PORT: '70000',
+      LOG_LEVEL: 'loud',
+      RTP_PORT_START: '40000',
+      CALL_CENTER: 'maybe',
+      OPENAI_BASE_URL: 'not a url',
+      SIP_T1_MS: '5000',
+    });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const keys = r.problems.map((p) => p.split(':')[0]);
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        'SIP_LOCAL_IP',
+        'SIP_LOCAL_PORT',
+        'WS_PORT',
+        'LOG_LEVEL',
+        'CALL_CENTER',
+        'OPENAI_BASE_URL',
+        'RTP_PORT_START',
+        'SIP_T2_MS',
+      ]),
+    );
+    expect(r.problems.find((p) => p.startsWith('SIP_LOCAL_PORT'))).toContain('(got "abc")');
+  });
+
+  it('reads .env, and the real environment wins over it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, '.env');
+    writeFileSync(file, 'SIP_LOCAL_PORT=5070\nWS_PORT=9000\n# comment\n');
+    const r = loadConfig({ envFile: file, env: { WS_PORT: '9100' } });
+    expect(r.ok && [r.config.SIP_LOCAL_PORT, r.config.WS_PORT]).toEqual([5070, 9100]);
+    const none = loadConfig({ envFile: join(dir, 'missing.env'), env: {} });
+    expect(none.ok).toBe(true);
+  });
+
+  it('.env.example lists exactly the schema keys, each after a comment line', () => {
+    const lines = readFileSync(join(root, '.env.example'), 'utf8').split('\n');
+    const keys: string[] = [];
+    lines.forEach((line, i) => {
+      const m = /^([A-Z0-9_]+)=/.exec(line);
+      if (!m) return;
+      keys.push(m[1]!);
+      expect(lines[i - 1]?.startsWith('#'), `${m[1]} needs a comment above it`).toBe(true);
+    });
+    expect(keys.sort()).toEqual(Object.keys(configSchema.shape).sort());
+    // and the example as written is itself a valid configuration
+    const env: Record<string, string> = {};
+    for (const line of lines) {
+      const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
+      if (m) env[m[1]!] = m[2]!;
+    }
+    expect(parseConfig(env).ok).toBe(true);
+  });
+
+  it('a bad config stops start-up with exit code 1 and one message listing every problem', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-main-'));
+    const run = spawnSync(join(root, 'node_modules/.bin/tsx'), [join(root, 'src/main.ts')], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, SIP_LOCAL_PORT: 'abc', WS_PORT: '-1', LOG_LEVEL: 'loud' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('Invalid configuration (3 problems)');
+    for (const key of ['SIP_LOCAL_PORT', 'WS_PORT', 'LOG_LEVEL']) expect(run.stderr).toContain(`  - ${key}:`);
+  });
+});
