@@ -41,6 +41,7 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
     log,
     tu: noCallTu(() => core),
     broadcasts: localBroadcasts(),
+    local: { host: config.SIP_PUBLIC_IP || udp.address().address, port: udp.address().port },
   });
   const subscription = udp.datagrams$.subscribe((d) => {
     try {

@@ -52,7 +52,11 @@ export const configSchema = z.object({
   // --- SIP (names and ports from the original) ---
   SIP_LOCAL_IP: ip('127.0.0.1'),
   SIP_LOCAL_PORT: port(5062),
-  SIP_PUBLIC_IP: z.string().trim().optional(),
+  SIP_PUBLIC_IP: z
+    .string()
+    .trim()
+    .refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address')
+    .optional(),
   SIP_SERVER_IP: ip('127.0.0.1'),
   SIP_TRANSFER_PORT: port(5060),
   SIP_USER_AGENT: z.string().trim().min(1).default('sip-relay/0.1'),

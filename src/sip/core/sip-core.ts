@@ -1,13 +1,27 @@
 import { buildResponse } from '../message/build.ts';
 import { header, headerValues } from '../message/headers.ts';
 import { newTag } from '../message/ids.ts';
+import { parseNameAddr, tagOf } from '../message/name-addr.ts';
 import { isRequest, type ParsedRequest, type ParseError, parseMessage } from '../message/parse.ts';
-import type { Header, SipResponse } from '../message/types.ts';
+import type { Header, SipRequest, SipResponse } from '../message/types.ts';
 import { parseVia } from '../message/via.ts';
 import type { Clock } from '../transaction/clock.ts';
-import { type ServerTransaction, TransactionLayer, type TransportPort } from '../transaction/layer.ts';
+import {
+  type ClientCallbacks,
+  type ClientTransaction,
+  type Destination,
+  type ServerTransaction,
+  TransactionLayer,
+  type TransportPort,
+} from '../transaction/layer.ts';
 import type { TimerTable } from '../transaction/timers.ts';
-import { type Address, replaceTopVia, responseDestination, stampVia } from '../transport/via-route.ts';
+import {
+  type Address,
+  isUnicast,
+  replaceTopVia,
+  responseDestination,
+  stampVia,
+} from '../transport/via-route.ts';
 import type { Logger } from './logger.ts';
 import type { UasPolicy } from './policy.ts';
 import type { TransactionUser } from './tu.ts';
@@ -22,6 +36,8 @@ export interface SipCoreDeps {
   readonly tu: TransactionUser;
   /** Subnet broadcast addresses of our interfaces: never a response target. */
   readonly broadcasts?: ReadonlySet<string>;
+  /** The address our requests name in their Via (the bound socket, or SIP_PUBLIC_IP). */
+  readonly local?: { readonly host: string; readonly port: number };
 }
 
 /** Largest datagram we parse (the UDP maximum; RFC 3261 18.1.1 allows anything that fits). */
@@ -97,6 +113,21 @@ export class SipCore {
     this.layer.close();
   }
 
+  /** The sent-by our requests carry in their Via. */
+  get local(): { host: string; port: number } {
+    return this.#deps.local ?? { host: '127.0.0.1', port: 5060 };
+  }
+
+  /**
+   * Sends a request we built through a new client transaction, from the SIP socket (so `rport` and
+   * symmetric response routing work). Never for ACK: an ACK for a 2xx is its own transaction-less request.
+   */
+  sendRequest(request: SipRequest, dest: Destination, callbacks: ClientCallbacks): ClientTransaction {
+    if (request.method === 'ACK') throw new Error('an ACK is not sent through a client transaction');
+    if (!isUnicast(dest.host)) throw new Error(`refusing to send a request to ${dest.host}`);
+    return this.layer.sendRequest(request, dest, callbacks);
+  }
+
   #onRequest(received: ParsedRequest, source: Address): void {
     const { log, policy, tu } = this.#deps;
     const top = stampVia(received.via[0]!, source);
@@ -149,7 +180,11 @@ export class SipCore {
         this.respond(tx, 481);
         return;
       }
-      this.respond(tx, 200);
+      // "the To tag of the response to the CANCEL and the To tag in the response to the original request
+      // SHOULD be the same": reuse the tag of the INVITE's last response when it has one
+      const sent = invite.lastResponse ? parseNameAddr(header(invite.lastResponse, 'to') ?? '') : undefined;
+      const inviteTag = sent?.ok ? tagOf(sent.value) : undefined;
+      this.respond(tx, 200, inviteTag ? { toTag: inviteTag } : {});
       if (invite.state === 'proceeding') tu.onCancel(invite, req);
       return;
     }

@@ -84,3 +84,41 @@ export function buildCancel(invite: ParsedRequest): SipRequest {
   headers.push({ name: 'Content-Length', value: '0' });
   return { kind: 'request', method: 'CANCEL', uri: invite.msg.uri, headers, body: new Uint8Array(0) };
 }
+
+export interface RequestSpec {
+  readonly method: string;
+  readonly uri: string;
+  /** Our sent-by: where responses must come back (RFC 3261 18.1.1), e.g. the bound socket. */
+  readonly via: { readonly host: string; readonly port: number };
+  readonly branch: string;
+  readonly from: string;
+  readonly to: string;
+  readonly callId: string;
+  readonly cseq: number;
+  readonly contact?: string;
+  readonly headers?: ReadonlyArray<readonly [string, string]>;
+  readonly body?: Uint8Array | string;
+}
+
+/**
+ * A new request as a UAC builds it (RFC 3261 8.1.1): Via with our sent-by, the branch and `rport` (RFC
+ * 3581: ask for the response at the port we sent from), Max-Forwards 70, From, To, Call-ID, CSeq, Contact.
+ */
+export function buildRequest(spec: RequestSpec): SipRequest {
+  const sentBy = spec.via.host.includes(':')
+    ? `[${spec.via.host}]:${spec.via.port}`
+    : `${spec.via.host}:${spec.via.port}`;
+  const headers: Header[] = [
+    { name: 'Via', value: `SIP/2.0/UDP ${sentBy};branch=${spec.branch};rport` },
+    { name: 'Max-Forwards', value: '70' },
+    { name: 'From', value: spec.from },
+    { name: 'To', value: spec.to },
+    { name: 'Call-ID', value: spec.callId },
+    { name: 'CSeq', value: `${spec.cseq} ${spec.method}` },
+  ];
+  if (spec.contact) headers.push({ name: 'Contact', value: spec.contact });
+  for (const [name, value] of spec.headers ?? []) headers.push({ name, value });
+  const body = typeof spec.body === 'string' ? enc.encode(spec.body) : (spec.body ?? new Uint8Array(0));
+  headers.push({ name: 'Content-Length', value: String(body.length) });
+  return { kind: 'request', method: spec.method, uri: spec.uri, headers, body };
+}

@@ -41,6 +41,8 @@ export interface ServerTransaction {
   readonly key: string;
   readonly request: ParsedRequest;
   readonly state: string;
+  /** The last response sent through it (an INVITE transaction starts with its 100 Trying). */
+  readonly lastResponse: SipResponse | undefined;
   /** Sends a response through the transaction (retransmissions are its business from then on). */
   respond(response: SipResponse): void;
 }
@@ -182,6 +184,10 @@ export class TransactionLayer {
       request: rec.state.request,
       get state() {
         return rec.state.state;
+      },
+      get lastResponse() {
+        const s = rec.state;
+        return s.kind === 'ist' || s.kind === 'nist' ? s.lastResponse : undefined;
       },
       respond: (response) => this.#dispatch(rec, { type: 'respond', response }),
     };

@@ -132,6 +132,8 @@ describe('what the SIP core answers on its own', () => {
       [200, '1 CANCEL'],
       [487, '1 INVITE'],
     ]);
+    // RFC 3261 9.2: the 200 to the CANCEL carries the To tag of the INVITE's responses
+    expect(out.map((s) => s.parsed?.toTag)).toEqual(['ring1', 'ring1']);
   });
 
   it('CANCEL matching no INVITE -> 481', () => {

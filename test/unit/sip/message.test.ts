@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildAckForNon2xx, buildCancel, buildResponse, withTag } from '../../../src/sip/message/build.ts';
+import {
+  buildAckForNon2xx,
+  buildCancel,
+  buildRequest,
+  buildResponse,
+  withTag,
+} from '../../../src/sip/message/build.ts';
 import { canonicalName, header, headerValues, splitList } from '../../../src/sip/message/headers.ts';
 import { isIPv6, parseHostPort } from '../../../src/sip/message/host.ts';
 import { parseNameAddr, serializeNameAddr } from '../../../src/sip/message/name-addr.ts';
@@ -225,6 +231,22 @@ describe('building messages', () => {
     expect(header(ok, 'timestamp')).toBeUndefined();
     const reparsed = parseMessage(serialize(ok));
     expect(reparsed.ok && reparsed.value.via.map((v) => v.host)).toEqual(['127.0.0.1', '10.0.0.9']);
+  });
+
+  it('a new request carries our sent-by, the branch and rport in its Via (RFC 3581)', () => {
+    const req = buildRequest({
+      method: 'OPTIONS',
+      uri: 'sip:pbx@127.0.0.1:5060',
+      via: { host: '::1', port: 5062 },
+      branch: 'z9hG4bK-new',
+      from: '<sip:relay@127.0.0.1>;tag=a',
+      to: '<sip:pbx@127.0.0.1>',
+      callId: 'c1',
+      cseq: 7,
+    });
+    const p = parseMessage(serialize(req));
+    expect(p.ok && header(p.value.msg, 'via')).toBe('SIP/2.0/UDP [::1]:5062;branch=z9hG4bK-new;rport');
+    expect(p.ok && [p.value.cseq, p.value.maxForwards]).toEqual([{ seq: 7, method: 'OPTIONS' }, 70]);
   });
 
   it('ACK for a non-2xx and CANCEL reuse the INVITE branch, Call-ID, From and CSeq number', () => {
