@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { header } from '../../src/sip/message/headers.ts';
-import { parseMessage } from '../../src/sip/message/parse.ts';
 import { coreHarness } from '../helpers/core-harness.ts';
-import {
-  listVectors,
-  readVector,
-  VECTORS_DIR,
-  VECTORS_MISSING,
-  withLoopbackVia,
-} from '../helpers/vectors.ts';
+import { listVectors, readVector, VECTORS_DIR, VECTORS_MISSING } from '../helpers/vectors.ts';
 
+import { checkVector } from './check-vector.ts';
 import { RFC5118 } from './rfc5118.table.ts';
 
 describe.skipIf(!VECTORS_DIR)('RFC 5118 IPv6 torture messages', () => {
@@ -18,21 +12,8 @@ describe.skipIf(!VECTORS_DIR)('RFC 5118 IPv6 torture messages', () => {
   });
 
   for (const [file, want] of Object.entries(RFC5118)) {
-    it(`${file}: ${want.parse === 'ok' ? 'parses' : 'is rejected'}, answer ${want.answer}`, async () => {
-      const data = readVector('rfc5118', file);
-      const parsed = parseMessage(data);
-      if (want.parse === 'ok') expect(parsed.ok ? 'ok' : parsed.error.reason).toBe('ok');
-      else expect(parsed.ok).toBe(false);
-      if (parsed.ok) want.check?.(parsed.value);
-
-      const h = coreHarness();
-      const sent = h.deliver(withLoopbackVia(data, 5999, `z9hG4bK-unit-${file}`));
-      await Promise.resolve();
-      const finals = sent.filter((s) => s.message.kind === 'response' && s.message.status >= 200);
-      expect(finals.map((s) => (s.message.kind === 'response' ? s.message.status : 0))).toEqual([
-        want.answer,
-      ]);
-    });
+    it(`${file}: ${want.parse === 'ok' ? 'parses' : 'is rejected'}, answer ${want.answer}`, () =>
+      checkVector('rfc5118', file, want));
   }
 
   it('answers an IPv6 sender at the address it came from (received, RFC 3261 18.2.1)', async () => {

@@ -1,22 +1,16 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ParsedResponse } from '../../../src/sip/message/parse.ts';
-import type { SipMessage } from '../../../src/sip/message/types.ts';
 import { TransactionLayer } from '../../../src/sip/transaction/layer.ts';
 import { timerTable } from '../../../src/sip/transaction/timers.ts';
 import { ManualClock } from '../../helpers/manual-clock.ts';
 import { rawRequest, responseTo } from '../../helpers/messages.ts';
+import { txHarness } from '../../helpers/tx-harness.ts';
 
 const T = timerTable({ t1: 500, t2: 4000, t4: 5000, timerD: 32_000 });
 const dest = { host: '127.0.0.1', port: 5090 };
 
 function setup() {
-  const clock = new ManualClock();
-  const wire: Array<{ at: number; msg: SipMessage }> = [];
-  const layer = new TransactionLayer({
-    clock,
-    timers: T,
-    transport: { send: async (msg) => void wire.push({ at: clock.now(), msg }) },
-  });
+  const { clock, wire, layer } = txHarness(T);
   const got: ParsedResponse[] = [];
   const events: string[] = [];
   const callbacks = {

@@ -1,25 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { buildResponse } from '../../../src/sip/message/build.ts';
-import type { SipMessage } from '../../../src/sip/message/types.ts';
-import { TransactionLayer } from '../../../src/sip/transaction/layer.ts';
 import { timerTable } from '../../../src/sip/transaction/timers.ts';
-import { ManualClock } from '../../helpers/manual-clock.ts';
 import { parsedRequest } from '../../helpers/messages.ts';
+import { txHarness } from '../../helpers/tx-harness.ts';
 
 const T = timerTable();
 const dest = { host: '127.0.0.1', port: 5999 };
 
 function setup() {
-  const clock = new ManualClock();
-  const wire: Array<{ at: number; msg: SipMessage }> = [];
-  const layer = new TransactionLayer({
-    clock,
-    timers: T,
-    transport: { send: async (msg) => void wire.push({ at: clock.now(), msg }) },
-  });
-  const statuses = () =>
-    wire.map((w) => (w.msg.kind === 'response' ? `${w.at}:${w.msg.status}` : `${w.at}:${w.msg.method}`));
-  return { clock, wire, layer, statuses };
+  const h = txHarness(T);
+  return { ...h, statuses: h.timeline };
 }
 
 describe('INVITE server transaction (RFC 3261 17.2.1, RFC 6026)', () => {
