@@ -1,0 +1,4 @@
+export * from './body.ts';
+export * from './negotiate.ts';
+export * from './parse.ts';
+export * from './types.ts';

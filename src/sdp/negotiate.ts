@@ -1,0 +1,151 @@
+import { err, ok, type Result } from '../sip/result.ts';
+import type { CodecName, Direction, MediaDescription, SessionDescription } from './types.ts';
+import { STATIC_PT } from './types.ts';
+
+export interface LocalMedia {
+  /** Address for c= and o= (the RTP socket's address, or SIP_PUBLIC_IP). */
+  readonly address: string;
+  /** The bound RTP port. */
+  readonly port: number;
+  readonly sessionId: string;
+  readonly sessionVersion: number;
+}
+
+export interface NegotiationOptions {
+  /** Codecs we accept, in our order of preference. */
+  readonly codecs: readonly CodecName[];
+  /** 'offer': the first codec of the offer that we accept (RFC 3264 6.1 "SHOULD"); 'local': ours first. */
+  readonly order: 'offer' | 'local';
+}
+
+export interface Negotiated {
+  readonly codec: CodecName;
+  readonly payloadType: number;
+  /** The peer's telephone-event payload type, when it offered RFC 4733 events. */
+  readonly dtmfPayloadType?: number;
+  /** Where to send RTP; undefined while the peer holds with c=0.0.0.0 or port 0. */
+  readonly remote?: { readonly address: string; readonly port: number };
+  /** Our direction in the answer. */
+  readonly direction: Direction;
+  /** Index of the m= line carrying the call's audio. */
+  readonly mediaIndex: number;
+}
+
+export interface Answer extends Negotiated {
+  readonly sdp: string;
+}
+
+/** Payload type of a codec in a media description: static number or an rtpmap with its name at 8 kHz. */
+function payloadOf(m: MediaDescription, codec: CodecName): number | undefined {
+  const mapped = m.rtpmap.find((r) => r.codec.toUpperCase() === codec && r.rate === 8000);
+  if (mapped && m.formats.includes(String(mapped.payload))) return mapped.payload;
+  const pt = STATIC_PT[codec];
+  const remapped = m.rtpmap.find((r) => r.payload === pt);
+  // a static payload type without rtpmap, or with a matching one
+  if (m.formats.includes(String(pt)) && (!remapped || remapped.codec.toUpperCase() === codec)) return pt;
+  return undefined;
+}
+
+function dtmfOf(m: MediaDescription): number | undefined {
+  const te = m.rtpmap.find((r) => r.codec.toLowerCase() === 'telephone-event' && r.rate === 8000);
+  return te && m.formats.includes(String(te.payload)) ? te.payload : undefined;
+}
+
+/** RFC 3264 6.1: the answer's direction for an offered one. */
+const ANSWER_DIRECTION: Readonly<Record<Direction, Direction>> = {
+  sendrecv: 'sendrecv',
+  sendonly: 'recvonly',
+  recvonly: 'sendonly',
+  inactive: 'inactive',
+};
+
+/** Picks the codec and remote address from an offer (or from an answer to our offer). */
+export function chooseMedia(sdp: SessionDescription, opts: NegotiationOptions): Result<Negotiated, string> {
+  for (let i = 0; i < sdp.media.length; i++) {
+    const m = sdp.media[i]!;
+    if (m.type !== 'audio' || m.port === 0 || m.proto !== 'RTP/AVP') continue; // no SRTP (RTP/SAVP)
+    const candidates: Array<{ codec: CodecName; pt: number; at: number }> = [];
+    for (const codec of opts.codecs) {
+      const pt = payloadOf(m, codec);
+      if (pt !== undefined) candidates.push({ codec, pt, at: m.formats.indexOf(String(pt)) });
+    }
+    if (candidates.length === 0) continue;
+    if (opts.order === 'offer') candidates.sort((a, b) => a.at - b.at);
+    const chosen = candidates[0]!;
+    const held = !m.connection || m.connection.address === '0.0.0.0' || m.connection.address === '::';
+    // RFC 3264 8.4: c=0.0.0.0 is the RFC 2543 way to put a call on hold; treat it like sendonly
+    const offered: Direction = held && m.direction === 'sendrecv' ? 'sendonly' : m.direction;
+    const dtmf = dtmfOf(m);
+    return ok({
+      codec: chosen.codec,
+      payloadType: chosen.pt,
+      ...(dtmf !== undefined ? { dtmfPayloadType: dtmf } : {}),
+      ...(held ? {} : { remote: { address: m.connection!.address, port: m.port } }),
+      direction: ANSWER_DIRECTION[offered],
+      mediaIndex: i,
+    });
+  }
+  return err('no common codec (we accept PCMU and PCMA on RTP/AVP audio)');
+}
+
+/**
+ * The answer to an offer (RFC 3264 6): one m= line per offered stream in the same order; the audio stream we
+ * take answers with the chosen codec, telephone-event when offered and a=ptime:20; the others get port 0.
+ */
+export function answerOffer(
+  offer: SessionDescription,
+  local: LocalMedia,
+  opts: NegotiationOptions,
+): Result<Answer, string> {
+  const chosen = chooseMedia(offer, opts);
+  if (!chosen.ok) return chosen;
+  const n = chosen.value;
+  const ipVer = local.address.includes(':') ? 'IP6' : 'IP4';
+  const lines = [
+    'v=0',
+    `o=sip-relay ${local.sessionId} ${local.sessionVersion} IN ${ipVer} ${local.address}`,
+    's=sip-relay',
+    `c=IN ${ipVer} ${local.address}`,
+    't=0 0',
+  ];
+  offer.media.forEach((m, i) => {
+    if (i !== n.mediaIndex) {
+      // "An offered stream MAY be rejected in the answer, for any reason ... by setting the port to zero"
+      lines.push(`m=${m.type} 0 ${m.proto} ${m.formats.join(' ')}`);
+      return;
+    }
+    const formats = [n.payloadType, ...(n.dtmfPayloadType !== undefined ? [n.dtmfPayloadType] : [])];
+    lines.push(`m=audio ${local.port} RTP/AVP ${formats.join(' ')}`);
+    lines.push(`a=rtpmap:${n.payloadType} ${n.codec}/8000`);
+    if (n.dtmfPayloadType !== undefined) {
+      lines.push(`a=rtpmap:${n.dtmfPayloadType} telephone-event/8000`);
+      lines.push(`a=fmtp:${n.dtmfPayloadType} ${m.fmtp.get(n.dtmfPayloadType) ?? '0-16'}`);
+    }
+    lines.push('a=ptime:20');
+    lines.push(`a=${n.direction}`);
+  });
+  return ok({ ...n, sdp: `${lines.join('\r\n')}\r\n` });
+}
+
+/** Our offer for outgoing calls: PCMU, PCMA, telephone-event 101, ptime 20. */
+export function createOffer(
+  local: LocalMedia,
+  codecs: readonly CodecName[],
+  direction: Direction = 'sendrecv',
+): string {
+  const ipVer = local.address.includes(':') ? 'IP6' : 'IP4';
+  const pts = codecs.map((c) => STATIC_PT[c]);
+  return `${[
+    'v=0',
+    `o=sip-relay ${local.sessionId} ${local.sessionVersion} IN ${ipVer} ${local.address}`,
+    's=sip-relay',
+    `c=IN ${ipVer} ${local.address}`,
+    't=0 0',
+    `m=audio ${local.port} RTP/AVP ${[...pts, 101].join(' ')}`,
+    ...codecs.map((c) => `a=rtpmap:${STATIC_PT[c]} ${c}/8000`),
+    'a=rtpmap:101 telephone-event/8000',
+    'a=fmtp:101 0-16',
+    'a=ptime:20',
+    `a=${direction}`,
+  ].join('\r\n')}\r\n`;
+}
