@@ -1,9 +1,12 @@
+import { BlockList, isIPv6 } from 'node:net';
+import type { InspectionEvent } from 'xstate';
 import type { Config } from './config/index.ts';
 import { systemClock } from './io/clock.ts';
 import { localBroadcasts } from './io/net-info.ts';
+import { RtpPortPool, type RtpPorts } from './io/rtp-port-pool.ts';
 import { SipUdpAdapter } from './io/sip-udp.adapter.ts';
+import { CallManager } from './machines/call-manager.ts';
 import type { Logger } from './sip/core/logger.ts';
-import { noCallTu } from './sip/core/no-call-tu.ts';
 import { defaultPolicy } from './sip/core/policy.ts';
 import { SipCore } from './sip/core/sip-core.ts';
 import { serialize } from './sip/message/serialize.ts';
@@ -13,35 +16,92 @@ import { timerTable } from './sip/transaction/timers.ts';
 export interface Relay {
   readonly sip: { readonly address: string; readonly port: number };
   readonly core: SipCore;
-  /** Stops taking new requests (503), then closes the socket and every timer. */
+  readonly calls: CallManager;
+  readonly ports: RtpPortPool;
+  /** Stops taking calls (503), hangs up every call, then closes the sockets and every timer. */
   close(): Promise<void>;
 }
 
 export interface RelayDeps {
   readonly log: Logger;
   readonly clock?: Clock;
+  readonly inspect?: (event: InspectionEvent) => void;
 }
 
-/** Wires the edges to the core: UDP socket -> SipCore -> transaction user. Used by main.ts and by tests. */
+const bracket = (host: string) => (isIPv6(host) ? `[${host}]` : host);
+
+/** Builds the SIP_ALLOWED_SOURCES filter (undefined = every source allowed). */
+function sourceFilter(list: readonly string[] | undefined): ((address: string) => boolean) | undefined {
+  if (!list || list.length === 0) return undefined;
+  const allowed = new BlockList();
+  for (const entry of list) {
+    const [addr, prefix] = entry.split('/') as [string, string | undefined];
+    const type = isIPv6(addr) ? 'ipv6' : 'ipv4';
+    if (prefix === undefined) allowed.addAddress(addr, type);
+    else allowed.addSubnet(addr, Number(prefix), type);
+  }
+  return (address) => allowed.check(address, isIPv6(address) ? 'ipv6' : 'ipv4');
+}
+
+/** Wires the edges to the core: UDP socket -> SipCore -> call manager; RTP port pool. Used by main and tests. */
 export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay> {
   const { log } = deps;
+  const clock = deps.clock ?? systemClock;
   const udp = await SipUdpAdapter.bind(config.SIP_LOCAL_IP, config.SIP_LOCAL_PORT, (e) =>
     log.warn({ err: e.message }, 'SIP socket error'),
   );
+  const bound = udp.address();
+  const publicHost = config.SIP_PUBLIC_IP || bound.address;
+  const timers = timerTable({
+    t1: config.SIP_T1_MS,
+    t2: config.SIP_T2_MS,
+    t4: config.SIP_T4_MS,
+    timerD: config.SIP_TIMER_D_MS,
+  });
+  const ports = new RtpPortPool(config.SIP_LOCAL_IP, config.RTP_PORT_START, config.RTP_PORT_END);
+  const fromDomain = config.SIP_FROM_DOMAIN || bracket(config.SIP_SERVER_IP);
+  const display = config.SIP_DISPLAY_NAME ? `"${config.SIP_DISPLAY_NAME.replace(/(["\\])/g, '\\$1')}" ` : '';
+  const calls = new CallManager({
+    core: () => core,
+    clock,
+    timers,
+    log,
+    maxCalls: config.MAX_CALLS,
+    ports: {
+      allocate: () => ports.allocate(),
+      release: (p) => ports.release(p as RtpPorts),
+    },
+    settings: {
+      autoAnswer: config.AUTO_ANSWER,
+      ringDelayMs: config.RING_DELAY_MS,
+      ringTimeoutMs: config.RING_TIMEOUT_MS,
+      codecs: config.CODECS,
+      codecOrder: config.CODEC_ORDER,
+      mediaAddress: publicHost,
+      contactUser: config.SIP_FROM_USER,
+    },
+    upstream: {
+      uriHost: `${bracket(config.SIP_SERVER_IP)}:${config.SIP_TRANSFER_PORT}`,
+      dest: { host: config.SIP_SERVER_IP, port: config.SIP_TRANSFER_PORT },
+      from: `${display}<sip:${config.SIP_FROM_USER}@${fromDomain}>`,
+      ...(config.SIP_AUTH_USER
+        ? { credentials: { username: config.SIP_AUTH_USER, password: config.SIP_AUTH_PASSWORD ?? '' } }
+        : {}),
+    },
+    ...(sourceFilter(config.SIP_ALLOWED_SOURCES)
+      ? { allowSource: sourceFilter(config.SIP_ALLOWED_SOURCES)! }
+      : {}),
+    ...(deps.inspect ? { inspect: deps.inspect } : {}),
+  });
   const core: SipCore = new SipCore({
     transport: { send: (msg, dest) => udp.send(serialize(msg), dest.port, dest.host) },
-    clock: deps.clock ?? systemClock,
-    timers: timerTable({
-      t1: config.SIP_T1_MS,
-      t2: config.SIP_T2_MS,
-      t4: config.SIP_T4_MS,
-      timerD: config.SIP_TIMER_D_MS,
-    }),
+    clock,
+    timers,
     policy: defaultPolicy(config.SIP_USER_AGENT),
     log,
-    tu: noCallTu(() => core),
+    tu: calls,
     broadcasts: localBroadcasts(),
-    local: { host: config.SIP_PUBLIC_IP || udp.address().address, port: udp.address().port },
+    local: { host: publicHost, port: bound.port },
   });
   const subscription = udp.datagrams$.subscribe((d) => {
     try {
@@ -56,12 +116,15 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
   });
   let closed = false;
   return {
-    sip: udp.address(),
+    sip: bound,
     core,
+    calls,
+    ports,
     async close() {
       if (closed) return;
       closed = true;
       core.stopAccepting();
+      await calls.shutdown();
       subscription.unsubscribe();
       core.close();
       await udp.close();

@@ -64,6 +64,45 @@ export const configSchema = z.object({
   SIP_T2_MS: ms(4000),
   SIP_T4_MS: ms(5000),
   SIP_TIMER_D_MS: ms(32_000, 32_000),
+  // --- calls ---
+  AUTO_ANSWER: bool(true),
+  RING_DELAY_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(0).default(0),
+  RING_TIMEOUT_MS: ms(60_000),
+  MAX_CALLS: z.coerce.number({ error: 'must be a number of calls' }).int().min(1).default(100),
+  SIP_ALLOWED_SOURCES: z
+    .string()
+    .trim()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    )
+    .refine(
+      (list) => list.every(isCidr),
+      'must be a comma-separated list of IP addresses or CIDRs (10.0.0.0/8)',
+    )
+    .optional(),
+  CODECS: z
+    .string()
+    .trim()
+    .transform((v) => v.split(',').map((s) => s.trim().toUpperCase()))
+    .refine(
+      (list) => list.length > 0 && list.every((c) => c === 'PCMU' || c === 'PCMA'),
+      'must list PCMU and/or PCMA, e.g. PCMU,PCMA',
+    )
+    .transform((list) => list as Array<'PCMU' | 'PCMA'>)
+    .default(['PCMU', 'PCMA']),
+  CODEC_ORDER: z.enum(['offer', 'local'], { error: 'must be offer or local' }).default('offer'),
+  SIP_FROM_USER: z.string().trim().min(1).default('relay'),
+  SIP_FROM_DOMAIN: z.string().trim().optional(),
+  SIP_DISPLAY_NAME: z.string().trim().optional(),
+  SIP_AUTH_USER: z.string().trim().optional(),
+  SIP_AUTH_PASSWORD: z.string().optional(),
+  SIP_REGISTER: bool(false),
+  SIP_REGISTER_EXPIRES: z.coerce.number({ error: 'must be a number of seconds' }).int().min(60).default(3600),
+  CALL_TRACE_DIR: z.string().trim().optional(),
+  INSPECT: bool(false),
   // --- WebSocket ---
   WS_HOST: ip('127.0.0.1'),
   WS_PORT: port(8080),
@@ -98,6 +137,17 @@ export const configSchema = z.object({
 
 export type RawConfig = z.output<typeof configSchema>;
 
+/** An IP address or a CIDR block (address/prefix). */
+function isCidr(v: string): boolean {
+  const [addr, prefix, extra] = v.split('/');
+  if (extra !== undefined || !addr) return false;
+  const family = isIP(addr);
+  if (family === 0) return false;
+  if (prefix === undefined) return true;
+  const n = Number(prefix);
+  return /^\d+$/.test(prefix) && n >= 0 && n <= (family === 4 ? 32 : 128);
+}
+
 /** Rules across keys; each returns [key, message] pairs so all problems are reported together. */
 export function crossChecks(c: RawConfig): Array<[string, string]> {
   const problems: Array<[string, string]> = [];
@@ -108,6 +158,14 @@ export function crossChecks(c: RawConfig): Array<[string, string]> {
   }
   if (c.RTP_PORT_START === 0) problems.push(['RTP_PORT_START', 'must be a real port, not 0']);
   if (c.SIP_T2_MS < c.SIP_T1_MS) problems.push(['SIP_T2_MS', 'must not be less than SIP_T1_MS']);
+  if ((c.SIP_LOCAL_IP === '0.0.0.0' || c.SIP_LOCAL_IP === '::') && !c.SIP_PUBLIC_IP) {
+    problems.push([
+      'SIP_PUBLIC_IP',
+      `is required when SIP_LOCAL_IP=${c.SIP_LOCAL_IP} (the address to advertise)`,
+    ]);
+  }
+  if (c.SIP_REGISTER && !c.SIP_AUTH_USER)
+    problems.push(['SIP_AUTH_USER', 'is required when SIP_REGISTER=true']);
   const provider = aiProvider(c);
   if (c.CALL_CENTER && provider !== 'echo' && !c.OPENAI_API_KEY) {
     problems.push(['OPENAI_API_KEY', `is required when CALL_CENTER=true with AI_PROVIDER=${provider}`]);

@@ -50,9 +50,10 @@ export function parseSdp(text: string): Result<SessionDescription, string> {
         break;
       }
       case 'a': {
+        // attributes we cannot read are ignored (RFC 4566 5.13: unknown attributes MUST be ignored); a
+        // malformed rtpmap for a codec we do not use ("a=rtpmap:31 LPC" in RFC 4475) must not fail the call
         const a = parseAttribute(value);
-        if (a === 'error') return err(`malformed attribute a=${value.slice(0, 40)}`);
-        if (!a) break;
+        if (!a || a === 'error') break;
         if (a.kind === 'direction') {
           if (current) current.direction = a.value;
           else sessionDirection = a.value;

@@ -12,6 +12,9 @@ import type { ParsedMessage } from '../../src/sip/message/parse.ts';
 export interface VectorExpectation {
   readonly parse: 'ok' | 'error';
   readonly answer: number | 'none';
+  /** What the running relay answers when it differs (the call engine takes INVITEs: 200, or 488 when no
+   * codec is common); `answer` is the SIP core's own verdict with no call handler. */
+  readonly live?: number;
   /** Statuses the INDEX allows, when more than one (for documentation; `answer` is what we send). */
   readonly allowed?: readonly (number | 'none')[];
   readonly check?: (m: ParsedMessage) => void;

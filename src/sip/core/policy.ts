@@ -32,12 +32,13 @@ export const KNOWN_METHODS = new Set([
 
 export function defaultPolicy(userAgent: string): UasPolicy {
   return {
-    allow: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS'],
+    allow: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO'],
     supported: [],
     accept: {
       INVITE: ['application/sdp', 'multipart/mixed'],
       ACK: ['application/sdp', 'multipart/mixed'],
       OPTIONS: ['application/sdp'],
+      INFO: ['application/dtmf-relay', 'application/dtmf'],
     },
     userAgent,
   };

@@ -113,6 +113,18 @@ export class SipCore {
     this.layer.close();
   }
 
+  /** Sends a message outside any transaction: the ACK for a 2xx (RFC 3261 13.2.2.4) is its own. */
+  sendStateless(message: SipRequest, dest: Destination): void {
+    if (!isUnicast(dest.host)) return;
+    this.#deps.transport.send(message, dest).catch((error: unknown) => {
+      this.#deps.log.warn({ dest, err: String(error) }, 'could not send');
+    });
+  }
+
+  get userAgent(): string {
+    return this.#deps.policy.userAgent;
+  }
+
   /** The sent-by our requests carry in their Via. */
   get local(): { host: string; port: number } {
     return this.#deps.local ?? { host: '127.0.0.1', port: 5060 };
@@ -148,7 +160,7 @@ export class SipCore {
       return;
     }
     const merged = this.layer.isMerged(req);
-    const tx = this.layer.createServer(req, dest);
+    const tx = this.layer.createServer(req, dest, { onAck: (ack) => tu.onAck?.(ack) });
     const clog = log.child({ callId: req.callId });
     clog.debug({ method: req.msg.method, source }, 'request');
     if (merged) {

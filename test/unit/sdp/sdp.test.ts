@@ -99,11 +99,16 @@ describe('SDP offer/answer (RFC 3264)', () => {
       '',
       'v=1\r\n',
       offer(['m=audio x RTP/AVP 0']),
-      offer(['m=audio 4000 RTP/AVP 0', 'a=rtpmap:0 PCMU']),
+      offer(['m=audio 4000 RTP/AVP 0', 'c=IN IP4 nope']),
       'v=0\r\nxx\r\n',
     ]) {
       expect(parseSdp(bad).ok).toBe(false);
     }
+  });
+
+  it('ignores attributes it cannot read (RFC 4475 sends a=rtpmap:31 LPC)', () => {
+    const a = answer(offer(['m=audio 4000 RTP/AVP 0 31', 'a=rtpmap:31 LPC', 'a=x-custom']));
+    expect(a.ok && a.value.codec).toBe('PCMU');
   });
 
   it('finds the SDP part of a multipart/mixed body', () => {

@@ -11,7 +11,7 @@ describe('what the SIP core answers on its own', () => {
     const [res] = h.deliver(requestText({ method: 'OPTIONS' }));
     expect(status(res!)).toBe(200);
     const m = res!.message;
-    expect(header(m, 'allow')).toBe('INVITE, ACK, CANCEL, BYE, OPTIONS');
+    expect(header(m, 'allow')).toBe('INVITE, ACK, CANCEL, BYE, OPTIONS, INFO');
     expect(header(m, 'accept')).toBe('application/sdp');
     expect(header(m, 'supported')).toBe('');
     expect(header(m, 'server')).toBe('test-relay');
@@ -32,9 +32,15 @@ describe('what the SIP core answers on its own', () => {
   it('unknown method -> 501 with Allow; a known method we do not serve -> 405 with Allow', () => {
     const h = coreHarness();
     const [a] = h.deliver(requestText({ method: 'FROBNICATE' }));
-    expect([status(a!), header(a!.message, 'allow')]).toEqual([501, 'INVITE, ACK, CANCEL, BYE, OPTIONS']);
+    expect([status(a!), header(a!.message, 'allow')]).toEqual([
+      501,
+      'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO',
+    ]);
     const [b] = h.deliver(requestText({ method: 'SUBSCRIBE', branch: 'z9hG4bK-2', callId: 'c-2' }));
-    expect([status(b!), header(b!.message, 'allow')]).toEqual([405, 'INVITE, ACK, CANCEL, BYE, OPTIONS']);
+    expect([status(b!), header(b!.message, 'allow')]).toEqual([
+      405,
+      'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO',
+    ]);
   });
 
   it('a bad request -> 400 whose reason phrase names the problem', () => {

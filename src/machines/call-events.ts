@@ -1,0 +1,42 @@
+import type { EndReason } from './call.machine.ts';
+
+/**
+ * What a call tells the outside world (the WebSocket layer turns these into protocol messages). Every event
+ * carries the Call-ID; `call.ended` comes exactly once per call, last.
+ */
+export type CallEvent =
+  | {
+      readonly type: 'call.incoming';
+      readonly callId: string;
+      /** The From header value as received (the legacy RING_ANS derives its caller from it). */
+      readonly from: string;
+      readonly to: string;
+      readonly source: string;
+    }
+  | { readonly type: 'call.ringing'; readonly callId: string; readonly status: number }
+  | { readonly type: 'call.answered'; readonly callId: string; readonly direction: 'incoming' | 'outgoing' }
+  | {
+      readonly type: 'call.failed';
+      readonly callId: string;
+      readonly status: number;
+      readonly reason: string;
+    }
+  | { readonly type: 'call.cancelled'; readonly callId: string }
+  | {
+      readonly type: 'call.media';
+      readonly callId: string;
+      readonly codec: 'PCMU' | 'PCMA';
+      readonly payloadType: number;
+      readonly dtmfPayloadType: number | undefined;
+      readonly localPort: number;
+      readonly remote: { readonly address: string; readonly port: number } | undefined;
+      readonly direction: string;
+    }
+  | { readonly type: 'call.dtmf'; readonly callId: string; readonly digit: string }
+  | {
+      readonly type: 'call.ended';
+      readonly callId: string;
+      readonly direction: 'incoming' | 'outgoing';
+      readonly reason: EndReason;
+      readonly status: number | undefined;
+    };

@@ -1,0 +1,267 @@
+import { Subject } from 'rxjs';
+import type { InspectionEvent } from 'xstate';
+import { chooseMedia, parseSdp, type SessionDescription, sdpFromBody } from '../sdp/index.ts';
+import type { Logger } from '../sip/core/logger.ts';
+import type { SipCore } from '../sip/core/sip-core.ts';
+import type { TransactionUser } from '../sip/core/tu.ts';
+import { dialogKey } from '../sip/dialog/dialog.ts';
+import { header } from '../sip/message/headers.ts';
+import { newCallId } from '../sip/message/ids.ts';
+import { param } from '../sip/message/params.ts';
+import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
+import type { Clock } from '../sip/transaction/clock.ts';
+import type { ServerTransaction } from '../sip/transaction/layer.ts';
+import type { TimerTable } from '../sip/transaction/timers.ts';
+import type { CallEvent } from './call-events.ts';
+import type { CallSession, CallSettings, MediaPorts, SessionEnv } from './call-session.ts';
+import { IncomingCall } from './incoming-call.ts';
+import { type DialTarget, OutgoingCall } from './outgoing-call.ts';
+
+export interface PortAllocator {
+  allocate(): Promise<MediaPorts | undefined>;
+  release(ports: MediaPorts): Promise<void>;
+}
+
+export interface CallManagerDeps {
+  readonly core: () => SipCore;
+  readonly clock: Clock;
+  readonly timers: TimerTable;
+  readonly settings: CallSettings;
+  readonly ports: PortAllocator;
+  readonly log: Logger;
+  readonly maxCalls: number;
+  /** Source filter for new INVITEs (SIP_ALLOWED_SOURCES); absent = everyone. */
+  readonly allowSource?: (address: string) => boolean;
+  /** Outgoing calls: the upstream server, our From and credentials. */
+  readonly upstream: Omit<DialTarget, 'uri'> & { readonly uriHost: string };
+  readonly inspect?: (event: InspectionEvent) => void;
+}
+
+export type DialResult = { ok: true; callId: string } | { ok: false; status: number; reason: string };
+
+/**
+ * The transaction user for calls: routes each request to its dialog (Call-ID + tags), spawns one call actor
+ * per new INVITE, forgets it when it ends, and offers the API clients drive (dial, answer, reject, hangup).
+ */
+export class CallManager implements TransactionUser {
+  readonly events$ = new Subject<CallEvent>();
+  readonly #deps: CallManagerDeps;
+  readonly #calls = new Map<string, CallSession>();
+  readonly #byDialog = new Map<string, CallSession>();
+  readonly #byInviteTx = new Map<string, IncomingCall>();
+  /** Calls being set up (ports being bound): they count against MAX_CALLS. */
+  #pending = 0;
+  #accepting = true;
+  readonly #env: SessionEnv;
+
+  constructor(deps: CallManagerDeps) {
+    this.#deps = deps;
+    this.#env = {
+      get core() {
+        return deps.core();
+      },
+      clock: deps.clock,
+      timers: deps.timers,
+      settings: deps.settings,
+      log: deps.log,
+      emit: (e) => this.events$.next(e),
+      registerDialog: (s) => {
+        if (s.dialog)
+          this.#byDialog.set(dialogKey(s.dialog.callId, s.dialog.localTag, s.dialog.remoteTag), s);
+      },
+      ended: (s) => void this.#forget(s),
+      ...(deps.inspect ? { inspect: deps.inspect } : {}),
+    };
+  }
+
+  /** Live calls (tests and metrics). */
+  get size(): number {
+    return this.#calls.size;
+  }
+
+  get dialogs(): number {
+    return this.#byDialog.size;
+  }
+
+  list(): Array<{ callId: string; direction: string; state: string }> {
+    return [...this.#calls.values()].map((c) => ({
+      callId: c.callId,
+      direction: c.direction,
+      state: c.state,
+    }));
+  }
+
+  call(callId: string): CallSession | undefined {
+    return this.#calls.get(callId);
+  }
+
+  // --- TransactionUser -------------------------------------------------------------------------------
+
+  onRequest(req: ParsedRequest, tx: ServerTransaction): void {
+    const core = this.#deps.core();
+    if (req.toTag === undefined) {
+      if (req.msg.method === 'INVITE') {
+        this.#incoming(req, tx).catch((e: unknown) => {
+          this.#deps.log.error(
+            { callId: req.callId, err: e instanceof Error ? e.stack : String(e) },
+            'incoming call failed',
+          );
+          if (tx.state === 'proceeding') core.respond(tx, 500);
+        });
+        return;
+      }
+      // RFC 3261 12.2.2 / 8.2: a BYE or INFO outside any dialog
+      core.respond(tx, 481);
+      return;
+    }
+    const session = this.#byDialog.get(dialogKey(req.callId, req.toTag, req.fromTag ?? ''));
+    if (!session) {
+      core.respond(tx, 481);
+      return;
+    }
+    session.onInDialogRequest(req, tx);
+  }
+
+  onCancel(invite: ServerTransaction): void {
+    const call = this.#byInviteTx.get(invite.key);
+    if (call) call.onCancel();
+    else this.#deps.core().respond(invite, 487); // still binding ports, or never became a call
+  }
+
+  onAck(ack: ParsedRequest): void {
+    const session = this.#byDialog.get(dialogKey(ack.callId, ack.toTag ?? '', ack.fromTag ?? ''));
+    session?.onAck(ack);
+  }
+
+  onStrayResponse(res: ParsedResponse): void {
+    // a 2xx retransmitted after the INVITE transaction ended: ACK it again (RFC 3261 13.2.2.4)
+    if (res.msg.status < 200 || res.msg.status >= 300 || res.cseq.method !== 'INVITE') return;
+    const session = this.#byDialog.get(dialogKey(res.callId, res.fromTag ?? '', res.toTag ?? ''));
+    if (session instanceof OutgoingCall) session.onAnswer(res);
+  }
+
+  // --- client API --------------------------------------------------------------------------------------
+
+  /** Places a call to `number` through the upstream server: sip:{number}@{SIP_SERVER_IP}:{SIP_TRANSFER_PORT}. */
+  async dial(number: string): Promise<DialResult> {
+    if (!/^\+?[0-9A-Za-z*#._-]{1,64}$/.test(number))
+      return { ok: false, status: 400, reason: 'invalid number' };
+    if (!this.#accepting) return { ok: false, status: 503, reason: 'shutting down' };
+    if (this.#calls.size + this.#pending >= this.#deps.maxCalls)
+      return { ok: false, status: 503, reason: 'too many calls' };
+    this.#pending++;
+    const ports = await this.#deps.ports.allocate().finally(() => this.#pending--);
+    if (!ports) return { ok: false, status: 503, reason: 'no free RTP ports' };
+    const u = this.#deps.upstream;
+    const callId = newCallId(this.#deps.core().local.host);
+    const call = new OutgoingCall(callId, { ...u, uri: `sip:${number}@${u.uriHost}` }, ports, this.#env);
+    this.#calls.set(callId, call);
+    call.start();
+    return { ok: true, callId };
+  }
+
+  answer(callId: string): boolean {
+    return this.#sendIf(callId, 'ringing.alerting', { type: 'client.answer' });
+  }
+
+  reject(callId: string, status = 486): boolean {
+    return this.#sendIf(callId, 'ringing.alerting', { type: 'client.reject', status });
+  }
+
+  hangup(callId: string): boolean {
+    const call = this.#calls.get(callId);
+    if (!call || call.done) return false;
+    call.send({ type: 'client.hangup' });
+    return true;
+  }
+
+  /** Stops taking calls, hangs up every call and waits (bounded) until they are gone. */
+  async shutdown(timeoutMs = 3000): Promise<void> {
+    this.#accepting = false;
+    for (const c of this.#calls.values()) c.send({ type: 'client.hangup' });
+    const deadline = Date.now() + timeoutMs;
+    while (this.#calls.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const c of [...this.#calls.values()]) {
+      c.actor.stop();
+      await this.#forget(c);
+    }
+  }
+
+  #sendIf(callId: string, state: string, event: Parameters<CallSession['send']>[0]): boolean {
+    const call = this.#calls.get(callId);
+    if (!call || call.state !== state) return false;
+    call.send(event);
+    return true;
+  }
+
+  async #incoming(req: ParsedRequest, tx: ServerTransaction): Promise<void> {
+    const core = this.#deps.core();
+    const log = this.#deps.log.child({ callId: req.callId });
+    const source = param(req.via[0]!.params, 'received') ?? req.via[0]!.host;
+    if (this.#deps.allowSource && !this.#deps.allowSource(source.replace(/^\[|\]$/g, ''))) {
+      log.warn({ source }, 'INVITE from a source outside SIP_ALLOWED_SOURCES: 403');
+      core.respond(tx, 403);
+      return;
+    }
+    if (!this.#accepting) {
+      core.respond(tx, 503, { headers: [['Retry-After', '30']] });
+      return;
+    }
+    if (this.#calls.size + this.#pending >= this.#deps.maxCalls) {
+      log.warn({ max: this.#deps.maxCalls }, 'MAX_CALLS reached: 503');
+      core.respond(tx, 503, {
+        reason: 'Service Unavailable (too many calls)',
+        headers: [['Retry-After', '5']],
+      });
+      return;
+    }
+    // RFC 3264: no common codec -> 488 before any resource is taken
+    let offer: SessionDescription | undefined;
+    const text = sdpFromBody(header(req.msg, 'content-type'), req.msg.body);
+    if (text !== undefined) {
+      const parsed = parseSdp(text);
+      if (!parsed.ok) {
+        core.respond(tx, 400, { reason: `Bad Request (SDP: ${parsed.error})` });
+        return;
+      }
+      const chosen = chooseMedia(parsed.value, {
+        codecs: this.#deps.settings.codecs,
+        order: this.#deps.settings.codecOrder,
+      });
+      if (!chosen.ok) {
+        core.respond(tx, 488, {
+          reason: 'Not Acceptable Here (no common codec)',
+          headers: [['Accept', 'application/sdp']],
+        });
+        return;
+      }
+      offer = parsed.value;
+    }
+    this.#pending++;
+    const ports = await this.#deps.ports.allocate().finally(() => this.#pending--);
+    if (!ports) {
+      log.warn({}, 'no free RTP port pair: 503');
+      core.respond(tx, 503, {
+        reason: 'Service Unavailable (no free RTP ports)',
+        headers: [['Retry-After', '5']],
+      });
+      return;
+    }
+    if (tx.state !== 'proceeding') {
+      await this.#deps.ports.release(ports); // cancelled while we bound the ports
+      return;
+    }
+    const call = new IncomingCall(req, tx, offer, ports, this.#env);
+    this.#calls.set(call.callId, call);
+    this.#byInviteTx.set(tx.key, call);
+    call.start();
+  }
+
+  async #forget(s: CallSession): Promise<void> {
+    if (this.#calls.get(s.callId) !== s) return;
+    this.#calls.delete(s.callId);
+    if (s.dialog) this.#byDialog.delete(dialogKey(s.dialog.callId, s.dialog.localTag, s.dialog.remoteTag));
+    if (s instanceof IncomingCall) this.#byInviteTx.delete(s.inviteTxKey);
+    await this.#deps.ports.release(s.ports);
+  }
+}

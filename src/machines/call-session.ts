@@ -1,0 +1,343 @@
+import { type Actor, createActor, type InspectionEvent } from 'xstate';
+import {
+  answerOffer,
+  type CodecName,
+  chooseMedia,
+  createOffer,
+  type Negotiated,
+  parseSdp,
+  type SessionDescription,
+  sdpFromBody,
+} from '../sdp/index.ts';
+import type { Logger } from '../sip/core/logger.ts';
+import type { SipCore } from '../sip/core/sip-core.ts';
+import { type Dialog, inDialogRequest, nextHop } from '../sip/dialog/dialog.ts';
+import { header } from '../sip/message/headers.ts';
+import { newBranch } from '../sip/message/ids.ts';
+import type { ParsedRequest } from '../sip/message/parse.ts';
+import type { SipResponse } from '../sip/message/types.ts';
+import type { Clock } from '../sip/transaction/clock.ts';
+import type { ServerTransaction } from '../sip/transaction/layer.ts';
+import type { TimerTable } from '../sip/transaction/timers.ts';
+import { type CallContext, type CallMachineEvent, callMachine, type EmittedType } from './call.machine.ts';
+import type { CallEvent } from './call-events.ts';
+
+/** One call's RTP/RTCP port pair (bound sockets live in src/io; the engine only needs the numbers). */
+export interface MediaPorts {
+  readonly rtpPort: number;
+  readonly rtcpPort: number;
+}
+
+export interface CallSettings {
+  readonly autoAnswer: boolean;
+  readonly ringDelayMs: number;
+  readonly ringTimeoutMs: number;
+  readonly codecs: readonly CodecName[];
+  readonly codecOrder: 'offer' | 'local';
+  /** Address in our SDP (c=, o=). */
+  readonly mediaAddress: string;
+  /** User part of our Contact. */
+  readonly contactUser: string;
+}
+
+export interface SessionEnv {
+  readonly core: SipCore;
+  readonly clock: Clock;
+  readonly timers: TimerTable;
+  readonly settings: CallSettings;
+  readonly log: Logger;
+  emit(event: CallEvent): void;
+  registerDialog(session: CallSession): void;
+  ended(session: CallSession): void;
+  inspect?: (event: InspectionEvent) => void;
+}
+
+export type MachineActions = NonNullable<Parameters<typeof callMachine.provide>[0]['actions']>;
+
+/**
+ * The glue between one call actor and the SIP core: it performs the machine's named actions, runs its
+ * timers on the injected clock and feeds SIP events in. Subclasses add the UAS and UAC specifics.
+ */
+export abstract class CallSession {
+  readonly actor: Actor<typeof callMachine>;
+  dialog: Dialog | undefined;
+  media: Negotiated | undefined;
+  protected readonly log: Logger;
+  protected readonly sessionId = String(Math.floor(Math.random() * 1e9));
+  protected sdpVersion = 0;
+  readonly #timers = new Map<string, unknown>();
+  /** An incoming re-INVITE whose 200 awaits its ACK. */
+  #reinvite: { tx: ServerTransaction; ok: SipResponse; offerInAck: boolean } | undefined;
+
+  constructor(
+    readonly callId: string,
+    readonly direction: 'incoming' | 'outgoing',
+    readonly ports: MediaPorts,
+    protected readonly env: SessionEnv,
+  ) {
+    this.log = env.log.child({ callId });
+    const machine = callMachine.provide({ actions: { ...this.commonActions(), ...this.actions() } });
+    this.actor = createActor(machine, {
+      input: { direction },
+      ...(env.inspect ? { inspect: env.inspect } : {}),
+    });
+    this.actor.subscribe({
+      complete: () => env.ended(this),
+      error: (e) => this.log.error({ err: String(e) }, 'call actor failed'),
+    });
+  }
+
+  /** State as a dotted path, e.g. "ringing.alerting". */
+  get state(): string {
+    const walk = (v: unknown): string =>
+      typeof v === 'string' ? v : Object.entries(v as object).map(([k, sub]) => `${k}.${walk(sub)}`)[0]!;
+    return walk(this.actor.getSnapshot().value);
+  }
+
+  get done(): boolean {
+    return this.actor.getSnapshot().status === 'done';
+  }
+
+  send(event: CallMachineEvent): void {
+    if (!this.done) this.actor.send(event);
+  }
+
+  protected abstract actions(): MachineActions;
+
+  /** Which events the machine emits become which CallEvents. */
+  protected abstract describe(type: EmittedType, ctx: CallContext): CallEvent | undefined;
+
+  protected contact(): string {
+    const l = this.env.core.local;
+    const host = l.host.includes(':') ? `[${l.host}]` : l.host;
+    return `<sip:${this.env.settings.contactUser}@${host}:${l.port}>`;
+  }
+
+  /** Where our in-dialog requests go when the peer's Contact names a host we cannot resolve. */
+  protected abstract fallbackHop(): { host: string; port: number };
+
+  protected after(name: string, ms: number, event: CallMachineEvent): void {
+    this.cancel(name);
+    this.#timers.set(
+      name,
+      this.env.clock.setTimeout(() => {
+        this.#timers.delete(name);
+        this.send(event);
+      }, ms),
+    );
+  }
+
+  protected every(name: string, first: number, fn: () => void, next: (prev: number) => number): void {
+    this.cancel(name);
+    const fire = (interval: number) => {
+      this.#timers.set(
+        name,
+        this.env.clock.setTimeout(() => {
+          fn();
+          fire(next(interval));
+        }, interval),
+      );
+    };
+    fire(first);
+  }
+
+  protected cancel(name: string): void {
+    const h = this.#timers.get(name);
+    if (h !== undefined) this.env.clock.clearTimeout(h);
+    this.#timers.delete(name);
+  }
+
+  protected clearTimers(): void {
+    for (const h of this.#timers.values()) this.env.clock.clearTimeout(h);
+    this.#timers.clear();
+  }
+
+  /** RFC 3261 13.3.1.4: retransmit a 2xx at T1, doubling up to T2, until the ACK; give up after 64*T1. */
+  protected retransmit2xx(name: string, tx: ServerTransaction, ok: SipResponse, onGiveUp: () => void): void {
+    const t = this.env.timers;
+    this.every(
+      name,
+      t.t1,
+      () => tx.respond(ok),
+      (prev) => Math.min(prev * 2, t.t2),
+    );
+    const giveUp = `${name}:give-up`;
+    this.#timers.set(
+      giveUp,
+      this.env.clock.setTimeout(() => {
+        this.#timers.delete(giveUp);
+        this.cancel(name);
+        onGiveUp();
+      }, 64 * t.t1),
+    );
+  }
+
+  private commonActions(): Partial<MachineActions> {
+    return {
+      sendBye: () => this.sendBye(),
+      stopTimers: () => this.clearTimers(),
+      emit: ({ context }, params) => {
+        const e = this.describe(params.type, context);
+        if (e) this.env.emit(e);
+      },
+    };
+  }
+
+  /** BYE through a client transaction; its final answer (or timeout) is 'sip.byeDone'. */
+  protected sendBye(): void {
+    if (!this.dialog) {
+      this.send({ type: 'sip.byeDone' });
+      return;
+    }
+    const built = inDialogRequest(this.dialog, 'BYE', { via: this.env.core.local, branch: newBranch() });
+    this.dialog = built.dialog;
+    const done = () => this.send({ type: 'sip.byeDone' });
+    this.env.core.sendRequest(built.request, nextHop(this.dialog, this.fallbackHop()), {
+      onResponse: (r) => {
+        if (r.msg.status >= 200) done();
+      },
+      onTimeout: done,
+      onTransportError: done,
+    });
+  }
+
+  /** A request inside this dialog (the manager matched Call-ID and tags). */
+  onInDialogRequest(req: ParsedRequest, tx: ServerTransaction): void {
+    const core = this.env.core;
+    const d = this.dialog;
+    // RFC 3261 12.2.2: "If the remote sequence number was not empty, but the sequence number of the request
+    // is lower than the remote sequence number, the request is out of order and MUST be rejected with a 500"
+    if (d?.remoteSeq !== undefined && req.cseq.seq < d.remoteSeq) {
+      core.respond(tx, 500, { reason: 'Server Internal Error (CSeq out of order)' });
+      return;
+    }
+    if (d) this.dialog = { ...d, remoteSeq: req.cseq.seq };
+    switch (req.msg.method) {
+      case 'BYE':
+        core.respond(tx, 200);
+        this.send({ type: 'sip.bye' });
+        return;
+      case 'INVITE':
+        this.onReinvite(req, tx);
+        return;
+      case 'INFO':
+        core.respond(tx, 200);
+        this.onInfo(req);
+        return;
+      default:
+        core.respond(tx, 200, { headers: [['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO']] });
+    }
+  }
+
+  /** SIP INFO DTMF (application/dtmf-relay "Signal=5"), as many PBXs send it. */
+  private onInfo(req: ParsedRequest): void {
+    const type = header(req.msg, 'content-type')?.toLowerCase() ?? '';
+    const text = new TextDecoder().decode(req.msg.body);
+    const digit = type.startsWith('application/dtmf-relay')
+      ? /^Signal\s*=\s*([0-9A-D*#])/im.exec(text)?.[1]
+      : type.startsWith('application/dtmf')
+        ? /^([0-9A-D*#])/.exec(text.trim())?.[1]
+        : undefined;
+    if (digit) this.env.emit({ type: 'call.dtmf', callId: this.callId, digit });
+  }
+
+  /**
+   * re-INVITE (hold, resume, new media address): 200 with a fresh answer, or our offer when it came without
+   * one (the answer then comes in the ACK). RFC 3261 14.2: while another INVITE on the dialog is in
+   * progress -> 491 Request Pending.
+   */
+  private onReinvite(req: ParsedRequest, tx: ServerTransaction): void {
+    const core = this.env.core;
+    if (this.#reinvite || this.state !== 'established') {
+      core.respond(tx, 491, { headers: [['Retry-After', '1']] });
+      return;
+    }
+    const offerText = sdpFromBody(header(req.msg, 'content-type'), req.msg.body);
+    let sdp: string;
+    if (offerText !== undefined) {
+      const offer = parseSdp(offerText);
+      const answer = offer.ok ? answerOffer(offer.value, this.localMedia(), this.negotiation()) : offer;
+      if (!answer.ok) {
+        core.respond(tx, 488, { reason: `Not Acceptable Here (${answer.error})` });
+        return;
+      }
+      this.setMedia(answer.value);
+      sdp = answer.value.sdp;
+    } else {
+      sdp = createOffer(this.localMedia(), this.env.settings.codecs);
+    }
+    const ok = this.respondWithSdp(tx, sdp);
+    this.#reinvite = { tx, ok, offerInAck: offerText === undefined };
+    this.retransmit2xx('reinvite-2xx', tx, ok, () => {
+      this.#reinvite = undefined;
+      this.send({ type: 'client.hangup' });
+    });
+  }
+
+  /** An ACK that matched this dialog. */
+  onAck(ack: ParsedRequest): void {
+    this.ackForReinvite(ack);
+  }
+
+  /** An ACK inside the dialog; true when it was for a re-INVITE (the subclass handles the first one). */
+  protected ackForReinvite(ack: ParsedRequest): boolean {
+    const r = this.#reinvite;
+    if (!r || ack.cseq.seq !== r.tx.request.cseq.seq) return false;
+    this.cancel('reinvite-2xx');
+    this.cancel('reinvite-2xx:give-up');
+    this.#reinvite = undefined;
+    if (r.offerInAck) {
+      const text = sdpFromBody(header(ack.msg, 'content-type'), ack.msg.body);
+      const answer = text === undefined ? undefined : parseSdp(text);
+      if (answer?.ok) this.acceptAnswer(answer.value);
+    }
+    return true;
+  }
+
+  /** The answer to an offer we made (in a 2xx, 183 or ACK). */
+  protected acceptAnswer(sdp: SessionDescription): boolean {
+    const n = chooseMedia(sdp, this.negotiation());
+    if (n.ok) this.setMedia(n.value);
+    return n.ok;
+  }
+
+  protected respondWithSdp(tx: ServerTransaction, sdp: string): SipResponse {
+    return this.env.core.respond(tx, 200, {
+      ...(this.dialog ? { toTag: this.dialog.localTag } : {}),
+      headers: [
+        ['Contact', this.contact()],
+        ['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO'],
+        ['Content-Type', 'application/sdp'],
+      ],
+      body: new TextEncoder().encode(sdp),
+    });
+  }
+
+  protected localMedia() {
+    this.sdpVersion++;
+    return {
+      address: this.env.settings.mediaAddress,
+      port: this.ports.rtpPort,
+      sessionId: this.sessionId,
+      sessionVersion: this.sdpVersion,
+    };
+  }
+
+  protected negotiation() {
+    return { codecs: this.env.settings.codecs, order: this.env.settings.codecOrder };
+  }
+
+  protected setMedia(n: Negotiated): void {
+    this.media = n;
+    this.env.emit({
+      type: 'call.media',
+      callId: this.callId,
+      codec: n.codec,
+      payloadType: n.payloadType,
+      dtmfPayloadType: n.dtmfPayloadType,
+      localPort: this.ports.rtpPort,
+      remote: n.remote,
+      direction: n.direction,
+    });
+  }
+}

@@ -1,0 +1,248 @@
+import { assign, setup } from 'xstate';
+
+/**
+ * One call, one actor. States: idle -> inviting (outgoing) -> ringing -> established -> terminating -> ended.
+ * The machine decides; the call session performs: every side effect is a named action bound with
+ * `.provide()`, and every timer is an explicit event (`timer.*`) sent by the session's clock, so the graph is
+ * finite and model-based tests can walk it.
+ */
+
+export type EndReason =
+  | 'remote-bye' // the peer sent BYE
+  | 'local-hangup' // a client hung up an established call
+  | 'cancelled' // the caller cancelled before answer (incoming) / we cancelled (outgoing)
+  | 'rejected' // a client rejected the incoming call
+  | 'no-answer' // nobody answered in time
+  | 'ack-timeout' // our 2xx was never acknowledged (RFC 3261 13.3.1.4)
+  | 'failed'; // the far end refused (3xx-6xx) or never answered (408)
+
+export type CallMachineEvent =
+  | { type: 'sip.invite' }
+  | { type: 'client.dial' }
+  | { type: 'client.answer' }
+  | { type: 'client.reject'; status?: number }
+  | { type: 'client.hangup' }
+  | { type: 'sip.provisional'; status: number }
+  | { type: 'sip.answered' }
+  | { type: 'sip.failed'; status: number; reason: string }
+  | { type: 'sip.timeout' }
+  | { type: 'sip.ack' }
+  | { type: 'sip.cancel' }
+  | { type: 'sip.bye' }
+  | { type: 'sip.byeDone' }
+  | { type: 'timer.noAnswer' }
+  | { type: 'timer.ackTimeout' };
+
+export type EmittedType =
+  | 'call.incoming'
+  | 'call.ringing'
+  | 'call.answered'
+  | 'call.failed'
+  | 'call.cancelled'
+  | 'call.ended';
+
+export interface CallContext {
+  readonly direction: 'incoming' | 'outgoing';
+  readonly reason: EndReason | undefined;
+  readonly status: number | undefined;
+  readonly statusText: string | undefined;
+}
+
+const end = (reason: EndReason) => ({ type: 'setReason', params: { reason } }) as const;
+
+export const callMachine = setup({
+  types: {
+    context: {} as CallContext,
+    events: {} as CallMachineEvent,
+    input: {} as { direction: 'incoming' | 'outgoing' },
+  },
+  actions: {
+    // UAS
+    sendRinging: () => {},
+    startRingTimer: () => {},
+    sendAnswer: () => {},
+    sendReject: (_, _params: { status: number }) => {},
+    sendRequestTerminated: () => {},
+    // UAC
+    sendInvite: () => {},
+    sendCancel: () => {},
+    sendAck: () => {},
+    // both
+    sendBye: () => {},
+    stopTimers: () => {},
+    emit: (_, _params: { type: EmittedType }) => {},
+    // context bookkeeping (pure)
+    setReason: assign((_, params: { reason: EndReason }) => ({ reason: params.reason })),
+    recordFailure: assign(({ event }) =>
+      event.type === 'sip.failed'
+        ? { reason: 'failed' as const, status: event.status, statusText: event.reason }
+        : {},
+    ),
+    recordTimeout: assign({ reason: 'failed' as const, status: 408, statusText: 'Request Timeout' }),
+  },
+}).createMachine({
+  id: 'call',
+  initial: 'idle',
+  context: ({ input }) => ({
+    direction: input.direction,
+    reason: undefined,
+    status: undefined,
+    statusText: undefined,
+  }),
+  states: {
+    idle: {
+      on: {
+        'sip.invite': { target: 'ringing.alerting' },
+        'client.dial': { target: 'inviting' },
+      },
+    },
+    inviting: {
+      entry: 'sendInvite',
+      initial: 'trying',
+      states: {
+        trying: {
+          on: {
+            'sip.provisional': {
+              target: '#call.ringing.remote',
+              actions: { type: 'emit', params: { type: 'call.ringing' } },
+            },
+            'sip.answered': {
+              target: '#call.established',
+              actions: ['sendAck', { type: 'emit', params: { type: 'call.answered' } }],
+            },
+            // RFC 3261 9.1: "If no provisional response has been received, the CANCEL request MUST NOT be
+            // sent; rather, the client MUST wait for the arrival of a provisional response"
+            'client.hangup': { target: 'cancelPending' },
+          },
+        },
+        cancelPending: {
+          on: {
+            'sip.provisional': { target: '#call.ringing.cancelling' },
+            'sip.answered': { target: '#call.terminating', actions: ['sendAck', end('cancelled')] },
+          },
+        },
+      },
+      on: {
+        'sip.failed': {
+          target: 'ended',
+          actions: ['recordFailure', { type: 'emit', params: { type: 'call.failed' } }],
+        },
+        'sip.timeout': {
+          target: 'ended',
+          actions: ['recordTimeout', { type: 'emit', params: { type: 'call.failed' } }],
+        },
+      },
+    },
+    ringing: {
+      initial: 'alerting',
+      states: {
+        // incoming: we sent 180 and wait for an answer (auto-answer or a client)
+        alerting: {
+          entry: ['sendRinging', { type: 'emit', params: { type: 'call.incoming' } }, 'startRingTimer'],
+          on: {
+            'client.answer': { target: 'accepted' },
+            'client.reject': {
+              target: '#call.ended',
+              actions: [
+                { type: 'sendReject', params: ({ event }) => ({ status: event.status ?? 486 }) },
+                end('rejected'),
+              ],
+            },
+            'client.hangup': {
+              target: '#call.ended',
+              actions: [{ type: 'sendReject', params: { status: 486 } }, end('rejected')],
+            },
+            'timer.noAnswer': {
+              target: '#call.ended',
+              actions: [{ type: 'sendReject', params: { status: 480 } }, end('no-answer')],
+            },
+            // RFC 3261 9.2: CANCEL -> 487 for the INVITE; an early BYE ends the INVITE the same way
+            'sip.cancel': {
+              target: '#call.ended',
+              actions: [
+                'sendRequestTerminated',
+                { type: 'emit', params: { type: 'call.cancelled' } },
+                end('cancelled'),
+              ],
+            },
+            'sip.bye': {
+              target: '#call.ended',
+              actions: [
+                'sendRequestTerminated',
+                { type: 'emit', params: { type: 'call.cancelled' } },
+                end('cancelled'),
+              ],
+            },
+          },
+        },
+        // incoming: 200 OK sent and retransmitted until the ACK (RFC 3261 13.3.1.4)
+        accepted: {
+          entry: 'sendAnswer',
+          on: {
+            'sip.ack': {
+              target: '#call.established',
+              actions: ['stopTimers', { type: 'emit', params: { type: 'call.answered' } }],
+            },
+            'timer.ackTimeout': { target: '#call.terminating', actions: end('ack-timeout') },
+            'sip.bye': { target: '#call.ended', actions: end('remote-bye') },
+            // "The callee's UA MUST NOT send a BYE on a confirmed dialog until it has received an ACK for its
+            // 2xx response or until the server transaction times out" (RFC 3261 15)
+            'client.hangup': { target: 'hangupPending' },
+          },
+        },
+        hangupPending: {
+          on: {
+            'sip.ack': { target: '#call.terminating', actions: ['stopTimers', end('local-hangup')] },
+            'timer.ackTimeout': { target: '#call.terminating', actions: end('ack-timeout') },
+            'sip.bye': { target: '#call.ended', actions: end('remote-bye') },
+          },
+        },
+        // outgoing: the far end is ringing (1xx received)
+        remote: {
+          on: {
+            'sip.answered': {
+              target: '#call.established',
+              actions: ['sendAck', { type: 'emit', params: { type: 'call.answered' } }],
+            },
+            'sip.failed': {
+              target: '#call.ended',
+              actions: ['recordFailure', { type: 'emit', params: { type: 'call.failed' } }],
+            },
+            'sip.timeout': {
+              target: '#call.ended',
+              actions: ['recordTimeout', { type: 'emit', params: { type: 'call.failed' } }],
+            },
+            'client.hangup': { target: 'cancelling' },
+            'timer.noAnswer': { target: 'cancelling' },
+          },
+        },
+        // outgoing: CANCEL sent; the INVITE ends with 487, or a 200 crossed it (ACK, then BYE)
+        cancelling: {
+          entry: 'sendCancel',
+          on: {
+            'sip.failed': { target: '#call.ended', actions: end('cancelled') },
+            'sip.timeout': { target: '#call.ended', actions: end('cancelled') },
+            'sip.answered': { target: '#call.terminating', actions: ['sendAck', end('cancelled')] },
+          },
+        },
+      },
+    },
+    established: {
+      on: {
+        'sip.bye': { target: 'ended', actions: end('remote-bye') },
+        'client.hangup': { target: 'terminating', actions: end('local-hangup') },
+      },
+    },
+    terminating: {
+      entry: 'sendBye',
+      on: {
+        'sip.byeDone': { target: 'ended' },
+        'sip.bye': { target: 'ended' }, // BYEs crossed
+      },
+    },
+    ended: {
+      type: 'final',
+      entry: ['stopTimers', { type: 'emit', params: { type: 'call.ended' } }],
+    },
+  },
+});

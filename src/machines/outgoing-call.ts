@@ -1,0 +1,193 @@
+import { createOffer, parseSdp, sdpFromBody } from '../sdp/index.ts';
+import { authorizationHeader, pickChallenge } from '../sip/auth/digest.ts';
+import { type Dialog, dialogAsUac, inDialogRequest, nextHop } from '../sip/dialog/dialog.ts';
+import { buildCancel, buildRequest } from '../sip/message/build.ts';
+import { header, headerValues } from '../sip/message/headers.ts';
+import { newBranch, newTag, randomToken } from '../sip/message/ids.ts';
+import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
+import type { SipRequest } from '../sip/message/types.ts';
+import type { CallContext, EmittedType } from './call.machine.ts';
+import type { CallEvent } from './call-events.ts';
+import { CallSession, type MachineActions, type MediaPorts, type SessionEnv } from './call-session.ts';
+
+export interface DialTarget {
+  /** Request-URI, e.g. sip:0912345678@pbx:5060. */
+  readonly uri: string;
+  /** Where the INVITE goes (the upstream server). */
+  readonly dest: { readonly host: string; readonly port: number };
+  /** Our From value without tag, e.g. "Relay" <sip:relay@pbx>. */
+  readonly from: string;
+  readonly credentials?: { readonly username: string; readonly password: string };
+}
+
+/**
+ * An outgoing call (UAC): INVITE with our offer -> 1xx -> 2xx (ACK along the route set) or 3xx-6xx (the
+ * transaction ACKs it) -> failed; 401/407 -> one retry with digest credentials; hang-up while ringing ->
+ * CANCEL, and a 200 that crosses the CANCEL gets ACK then BYE.
+ */
+export class OutgoingCall extends CallSession {
+  readonly #target: DialTarget;
+  readonly #localTag = newTag();
+  #cseq = 1;
+  #invite: ParsedRequest | undefined;
+  #authTried = false;
+  #answer: ParsedResponse | undefined;
+  #ack: SipRequest | undefined;
+  #lastProvisional = 0;
+
+  constructor(callId: string, target: DialTarget, ports: MediaPorts, env: SessionEnv) {
+    super(callId, 'outgoing', ports, env);
+    this.#target = target;
+  }
+
+  start(): void {
+    this.actor.start();
+    this.send({ type: 'client.dial' });
+  }
+
+  /** The INVITE in flight (tests read its headers). */
+  get invite(): ParsedRequest | undefined {
+    return this.#invite;
+  }
+
+  protected fallbackHop() {
+    return this.#target.dest;
+  }
+
+  protected actions(): MachineActions {
+    return {
+      sendInvite: () => this.#sendInvite(undefined),
+      sendCancel: () => {
+        if (!this.#invite) return;
+        // RFC 3261 9.1: same Request-URI, Call-ID, To, From, CSeq number and top Via as the INVITE
+        this.env.core.sendRequest(buildCancel(this.#invite), this.#target.dest, { onResponse: () => {} });
+      },
+      sendAck: () => this.#sendAck(),
+      sendRinging: () => {},
+      startRingTimer: () => {},
+      sendAnswer: () => {},
+      sendReject: () => {},
+      sendRequestTerminated: () => {},
+    };
+  }
+
+  protected describe(type: EmittedType, ctx: CallContext): CallEvent | undefined {
+    switch (type) {
+      case 'call.ringing':
+        return { type, callId: this.callId, status: this.#lastProvisional };
+      case 'call.answered':
+        return { type, callId: this.callId, direction: 'outgoing' };
+      case 'call.failed':
+        return { type, callId: this.callId, status: ctx.status ?? 500, reason: ctx.statusText ?? '' };
+      case 'call.ended':
+        return {
+          type,
+          callId: this.callId,
+          direction: 'outgoing',
+          reason: ctx.reason ?? 'local-hangup',
+          status: ctx.status,
+        };
+      default:
+        return undefined;
+    }
+  }
+
+  #sendInvite(auth: readonly [string, string] | undefined): void {
+    const core = this.env.core;
+    const request = buildRequest({
+      method: 'INVITE',
+      uri: this.#target.uri,
+      via: core.local,
+      branch: newBranch(),
+      from: `${this.#target.from};tag=${this.#localTag}`,
+      to: `<${this.#target.uri}>`,
+      callId: this.callId,
+      cseq: this.#cseq,
+      contact: this.contact(),
+      headers: [
+        ...(auth ? [auth] : []),
+        ['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO'],
+        ['User-Agent', core.userAgent],
+        ['Content-Type', 'application/sdp'],
+      ],
+      body: createOffer(this.localMedia(), this.env.settings.codecs),
+    });
+    const tx = core.sendRequest(request, this.#target.dest, {
+      onResponse: (r) => this.#onResponse(r),
+      onTimeout: () => this.send({ type: 'sip.timeout' }),
+      onTransportError: () => this.send({ type: 'sip.failed', status: 503, reason: 'Service Unavailable' }),
+    });
+    this.#invite = tx.request;
+  }
+
+  #onResponse(r: ParsedResponse): void {
+    if (!this.#invite || r.cseq.seq !== this.#invite.cseq.seq) return;
+    const status = r.msg.status;
+    if (status < 200) {
+      if (status === 100) return; // hop-by-hop: not a sign of ringing
+      this.#lastProvisional = status;
+      this.#maybeMedia(r); // 183 with SDP: early media
+      this.send({ type: 'sip.provisional', status });
+      return;
+    }
+    if (status < 300) {
+      this.onAnswer(r);
+      return;
+    }
+    if ((status === 401 || status === 407) && !this.#authTried && this.#target.credentials) {
+      const challenge = pickChallenge(
+        headerValues(r.msg, status === 401 ? 'www-authenticate' : 'proxy-authenticate'),
+      );
+      if (challenge) {
+        this.#authTried = true;
+        this.#cseq++;
+        const value = authorizationHeader({
+          challenge,
+          method: 'INVITE',
+          uri: this.#target.uri,
+          username: this.#target.credentials.username,
+          password: this.#target.credentials.password,
+          cnonce: randomToken(16),
+          nc: 1,
+        });
+        this.#sendInvite([status === 401 ? 'Authorization' : 'Proxy-Authorization', value]);
+        return;
+      }
+    }
+    this.send({ type: 'sip.failed', status, reason: r.msg.reason });
+  }
+
+  /** A 2xx: the first one confirms the dialog; retransmissions (and late ones) get the same ACK again. */
+  onAnswer(r: ParsedResponse): void {
+    if (this.#answer) {
+      if (r.toTag === this.#answer.toTag && this.#ack && this.dialog) {
+        this.env.core.sendStateless(this.#ack, nextHop(this.dialog, this.#target.dest));
+      }
+      return;
+    }
+    this.#answer = r;
+    this.dialog = dialogAsUac(this.#invite!, r);
+    this.env.registerDialog(this);
+    this.#maybeMedia(r);
+    this.send({ type: 'sip.answered' });
+  }
+
+  #maybeMedia(r: ParsedResponse): void {
+    const text = sdpFromBody(header(r.msg, 'content-type'), r.msg.body);
+    const sdp = text === undefined ? undefined : parseSdp(text);
+    if (sdp?.ok) this.acceptAnswer(sdp.value);
+  }
+
+  /** RFC 3261 13.2.2.4: the ACK for a 2xx is built like an in-dialog request, with the INVITE's CSeq number. */
+  #sendAck(): void {
+    const d: Dialog | undefined = this.dialog;
+    if (!d || !this.#invite) return;
+    const { request } = inDialogRequest(d, 'ACK', {
+      via: this.env.core.local,
+      branch: newBranch(),
+      cseq: this.#invite.cseq.seq,
+    });
+    this.#ack = request;
+    this.env.core.sendStateless(request, nextHop(d, this.#target.dest));
+  }
+}

@@ -1,0 +1,139 @@
+import { headerLines, headerValues } from '../message/headers.ts';
+import { isIPv4, isIPv6 } from '../message/host.ts';
+import { parseNameAddr } from '../message/name-addr.ts';
+import type { ParsedRequest, ParsedResponse } from '../message/parse.ts';
+import type { Header, SipRequest } from '../message/types.ts';
+import { serializeUri, uriParam } from '../message/uri.ts';
+
+/**
+ * Dialog state (RFC 3261 12): "A dialog is identified at each UA with a dialog ID, which consists of a
+ * Call-ID value, a local tag and a remote tag", plus what in-dialog requests need. Immutable.
+ */
+export interface Dialog {
+  readonly callId: string;
+  readonly localTag: string;
+  readonly remoteTag: string;
+  /** Our From value on requests we send (name-addr with our tag). */
+  readonly localParty: string;
+  /** Their To value on requests we send (name-addr with their tag). */
+  readonly remoteParty: string;
+  /** Remote target: the Contact URI of the peer (12.1.1 / 12.1.2). */
+  readonly remoteTarget: string;
+  /** Route set, in the order our requests carry it. */
+  readonly routeSet: readonly string[];
+  readonly localSeq: number;
+  readonly remoteSeq: number | undefined;
+}
+
+export const dialogKey = (callId: string, localTag: string, remoteTag: string): string =>
+  `${callId}\u0000${localTag}\u0000${remoteTag}`;
+
+function contactUri(headers: { headers: readonly Header[] }): string | undefined {
+  const c = headerValues(headers, 'contact')[0];
+  if (!c) return undefined;
+  const na = parseNameAddr(c);
+  return na.ok ? serializeUri(na.value.uri) : undefined;
+}
+
+/**
+ * UAS side (12.1.1): "The route set MUST be set to the list of URIs in the Record-Route header field from
+ * the request, taken in order ... The remote target MUST be set to the URI from the Contact header field".
+ */
+export function dialogAsUas(invite: ParsedRequest, localTag: string, localSeq: number): Dialog {
+  return {
+    callId: invite.callId,
+    localTag,
+    remoteTag: invite.fromTag ?? '',
+    localParty: withTagOnce(headerLines(invite.msg, 'to')[0]!.value, localTag),
+    remoteParty: headerLines(invite.msg, 'from')[0]!.value,
+    remoteTarget: contactUri(invite.msg) ?? invite.msg.uri,
+    routeSet: headerValues(invite.msg, 'record-route'),
+    localSeq,
+    remoteSeq: invite.cseq.seq,
+  };
+}
+
+/**
+ * UAC side (12.1.2): "The route set MUST be set to the list of URIs in the Record-Route header field from
+ * the response, taken in reverse order"; remote target from the response's Contact.
+ */
+export function dialogAsUac(invite: ParsedRequest, response: ParsedResponse): Dialog {
+  return {
+    callId: invite.callId,
+    localTag: invite.fromTag ?? '',
+    remoteTag: response.toTag ?? '',
+    localParty: headerLines(invite.msg, 'from')[0]!.value,
+    remoteParty: headerLines(response.msg, 'to')[0]!.value,
+    remoteTarget: contactUri(response.msg) ?? invite.msg.uri,
+    routeSet: headerValues(response.msg, 'record-route').reverse(),
+    localSeq: invite.cseq.seq,
+    remoteSeq: undefined,
+  };
+}
+
+function withTagOnce(value: string, tag: string): string {
+  const na = parseNameAddr(value);
+  if (na.ok && na.value.params.some(([n]) => n.toLowerCase() === 'tag')) return value;
+  return `${value};tag=${tag}`;
+}
+
+export interface InDialogOptions {
+  readonly via: { readonly host: string; readonly port: number };
+  readonly branch: string;
+  /** CSeq number; defaults to localSeq + 1 (ACK passes the INVITE's number). */
+  readonly cseq?: number;
+  readonly contact?: string;
+  readonly headers?: ReadonlyArray<readonly [string, string]>;
+  readonly body?: { readonly type: string; readonly data: Uint8Array };
+}
+
+/**
+ * A request within a dialog (12.2.1.1): To/From/Call-ID from the dialog, Request-URI = remote target and
+ * Route = route set (loose routing, RFC 3261 16.12; a strict-routing first hop is not supported).
+ */
+export function inDialogRequest(
+  d: Dialog,
+  method: string,
+  o: InDialogOptions,
+): { request: SipRequest; dialog: Dialog } {
+  const cseq = o.cseq ?? d.localSeq + 1;
+  const sentBy = o.via.host.includes(':') ? `[${o.via.host}]:${o.via.port}` : `${o.via.host}:${o.via.port}`;
+  const headers: Header[] = [
+    { name: 'Via', value: `SIP/2.0/UDP ${sentBy};branch=${o.branch};rport` },
+    { name: 'Max-Forwards', value: '70' },
+    { name: 'From', value: d.localParty },
+    { name: 'To', value: d.remoteParty },
+    { name: 'Call-ID', value: d.callId },
+    { name: 'CSeq', value: `${cseq} ${method}` },
+  ];
+  for (const r of d.routeSet) headers.push({ name: 'Route', value: r });
+  if (o.contact) headers.push({ name: 'Contact', value: o.contact });
+  for (const [name, value] of o.headers ?? []) headers.push({ name, value });
+  const body = o.body?.data ?? new Uint8Array(0);
+  if (o.body) headers.push({ name: 'Content-Type', value: o.body.type });
+  headers.push({ name: 'Content-Length', value: String(body.length) });
+  const request: SipRequest = { kind: 'request', method, uri: d.remoteTarget, headers, body };
+  return { request, dialog: method === 'ACK' || method === 'CANCEL' ? d : { ...d, localSeq: cseq } };
+}
+
+/**
+ * Where an in-dialog request goes: the first Route when there is a route set, else the remote target
+ * (RFC 3261 8.1.2 / RFC 3263 without DNS: only IP literals are resolved here; `fallback` is used for host
+ * names, normally the address the peer's messages came from).
+ */
+export function nextHop(d: Dialog, fallback: { host: string; port: number }): { host: string; port: number } {
+  const first = d.routeSet[0];
+  const target = first ? routeUri(first) : d.remoteTarget;
+  const na = parseNameAddr(`<${target}>`);
+  if (!na.ok || na.value.uri.kind !== 'sip') return fallback;
+  const uri = na.value.uri;
+  const maddr = uriParam(uri, 'maddr');
+  const host = (maddr ?? uri.host).replace(/^\[|\]$/g, '');
+  if (!isIPv4(host) && !isIPv6(host)) return fallback;
+  return { host, port: uri.port ?? 5060 };
+}
+
+function routeUri(route: string): string {
+  const na = parseNameAddr(route);
+  return na.ok ? serializeUri(na.value.uri) : route;
+}
