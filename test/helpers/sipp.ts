@@ -1,0 +1,54 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freeUdpPort, type RunResult, run, sippStat } from './peers.ts';
+
+export const SCENARIOS = resolve(import.meta.dirname, '../peers/sipp');
+
+export interface SippRun extends RunResult {
+  readonly dir: string;
+  stat(column: string): string | undefined;
+  /** Contents of the -trace_msg log (empty when not traced). */
+  messages(): string;
+}
+
+/**
+ * Runs sipp in its own scratch folder (it writes trace files into the CWD) with a hard timeout, so a hung
+ * peer becomes a failure. `scenario` is a built-in name (uac, uas) or a file in test/peers/sipp.
+ */
+export async function sipp(
+  scenario: string,
+  target: string | undefined,
+  extra: string[],
+  timeoutMs = 60_000,
+): Promise<SippRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
+  const sc = scenario.endsWith('.xml') ? ['-sf', join(SCENARIOS, scenario)] : ['-sn', scenario];
+  const args = [
+    ...sc,
+    '-i',
+    '127.0.0.1',
+    '-p',
+    String(await freeUdpPort()),
+    '-nostdin',
+    '-trace_err',
+    '-trace_stat',
+    '-fd',
+    '1',
+    '-timeout',
+    `${Math.floor(timeoutMs / 1000) - 5}s`,
+    '-timeout_error',
+    ...extra,
+    ...(target ? [target] : []),
+  ];
+  const r = await run('sipp', args, { cwd: dir, timeoutMs });
+  return {
+    ...r,
+    dir,
+    stat: (column) => sippStat(dir, column),
+    messages: () => {
+      const f = readdirSync(dir).find((n) => n.endsWith('_messages.log'));
+      return f ? readFileSync(join(dir, f), 'utf8') : '';
+    },
+  };
+}
