@@ -21,6 +21,7 @@ export async function sipp(
   target: string | undefined,
   extra: string[],
   timeoutMs = 60_000,
+  port?: number,
 ): Promise<SippRun> {
   const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
   const sc = scenario.endsWith('.xml') ? ['-sf', join(SCENARIOS, scenario)] : ['-sn', scenario];
@@ -29,7 +30,7 @@ export async function sipp(
     '-i',
     '127.0.0.1',
     '-p',
-    String(await freeUdpPort()),
+    String(port ?? (await freeUdpPort())),
     '-nostdin',
     '-trace_err',
     '-trace_stat',
