@@ -1,0 +1,231 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type AnyStateNode, createActor } from 'xstate';
+import { getShortestPaths, getSimplePaths } from 'xstate/graph';
+import { type CallMachineEvent, callMachine } from '../../src/machines/call.machine.ts';
+import { statechartDocs } from '../../src/machines/statechart-docs.ts';
+
+/** Every event the machine knows, with a representative payload; timers are explicit events. */
+const EVENTS: CallMachineEvent[] = [
+  { type: 'sip.invite' },
+  { type: 'client.dial' },
+  { type: 'client.answer' },
+  { type: 'client.reject', status: 603 },
+  { type: 'client.hangup' },
+  { type: 'sip.provisional', status: 180 },
+  { type: 'sip.answered' },
+  { type: 'sip.failed', status: 486, reason: 'Busy Here' },
+  { type: 'sip.timeout' },
+  { type: 'sip.ack' },
+  { type: 'sip.cancel' },
+  { type: 'sip.bye' },
+  { type: 'sip.byeDone' },
+  { type: 'timer.noAnswer' },
+  { type: 'timer.ackTimeout' },
+];
+
+const traversal = {
+  events: EVENTS,
+  input: { direction: 'incoming' as const },
+  serializeState: (s: { value: unknown }) => JSON.stringify(s.value),
+};
+
+/** The machine with every named effect recorded instead of performed. */
+function recorder() {
+  const log: string[] = [];
+  const rec = (name: string) => () => void log.push(name);
+  const machine = callMachine.provide({
+    actions: {
+      sendRinging: rec('sendRinging'),
+      startRingTimer: rec('startRingTimer'),
+      sendAnswer: rec('sendAnswer'),
+      sendReject: (_, p) => void log.push(`sendReject:${p.status}`),
+      sendRequestTerminated: rec('sendRequestTerminated'),
+      sendInvite: rec('sendInvite'),
+      sendCancel: rec('sendCancel'),
+      sendAck: rec('sendAck'),
+      sendBye: rec('sendBye'),
+      stopTimers: rec('stopTimers'),
+      emit: (_, p) => void log.push(`emit:${p.type}`),
+    },
+  });
+  return { machine, log };
+}
+
+/** Every transition of the definition, as "state id + event". */
+function allTransitions(): Set<string> {
+  const out = new Set<string>();
+  const walk = (n: AnyStateNode) => {
+    for (const [event, list] of n.transitions) if (list.length > 0) out.add(`${n.id} ${event}`);
+    for (const c of Object.values(n.states) as AnyStateNode[]) walk(c);
+  };
+  walk(callMachine.root);
+  return out;
+}
+
+/** The state node that handles `event` in the active leaf: the deepest one with a transition for it. */
+function handler(value: unknown, event: string): string | undefined {
+  const path: string[] = [];
+  let v = value;
+  while (typeof v === 'object' && v !== null) {
+    const [k, sub] = Object.entries(v)[0]!;
+    path.push(k);
+    v = sub;
+  }
+  path.push(v as string);
+  for (let i = path.length; i >= 0; i--) {
+    const node = callMachine.getStateNodeById(['call', ...path.slice(0, i)].join('.'));
+    if ((node.transitions.get(event)?.length ?? 0) > 0) return `${node.id} ${event}`;
+  }
+  return undefined;
+}
+
+const leafStates = (): string[] => {
+  const out: string[] = [];
+  const walk = (n: AnyStateNode) => {
+    const kids = Object.values(n.states) as AnyStateNode[];
+    if (kids.length === 0) out.push(n.id);
+    for (const c of kids) walk(c);
+  };
+  walk(callMachine.root);
+  return out;
+};
+
+/** Replays a path on a live actor; returns the recorded effects and the transitions taken. */
+function replay(events: readonly CallMachineEvent[]) {
+  const { machine, log } = recorder();
+  const actor = createActor(machine, { input: { direction: 'incoming' } }).start();
+  const taken: string[] = [];
+  const visited: string[] = [];
+  for (const e of events) {
+    const before = actor.getSnapshot();
+    if (before.status === 'done') break;
+    const h = handler(before.value, e.type);
+    actor.send(e);
+    if (h) taken.push(h);
+    visited.push(leafId(actor.getSnapshot().value));
+  }
+  return { log, taken, visited, snapshot: actor.getSnapshot() };
+}
+
+function leafId(value: unknown): string {
+  const parts: string[] = ['call'];
+  let v = value;
+  while (typeof v === 'object' && v !== null) {
+    const [k, sub] = Object.entries(v)[0]!;
+    parts.push(k);
+    v = sub;
+  }
+  parts.push(v as string);
+  return parts.join('.');
+}
+
+/** Rules every run of the machine must keep, whatever the path. */
+function checkInvariants(
+  events: readonly CallMachineEvent[],
+  log: string[],
+  finalValue: unknown,
+  reason: unknown,
+) {
+  const count = (x: string) => log.filter((l) => l === x).length;
+  const ended = finalValue === 'ended';
+  expect(count('emit:call.ended')).toBe(ended ? 1 : 0);
+  if (ended) expect(reason, 'a finished call says why').toBeDefined();
+  expect(count('emit:call.answered')).toBeLessThanOrEqual(1);
+  expect(count('sendAnswer')).toBeLessThanOrEqual(1);
+  expect(count('sendInvite')).toBeLessThanOrEqual(1);
+  // RFC 3261 9.1: no CANCEL before a provisional response
+  const cancelAt = log.indexOf('sendCancel');
+  if (cancelAt !== -1) expect(events.some((e) => e.type === 'sip.provisional')).toBe(true);
+  // RFC 3261 15: a BYE only on a confirmed dialog (ACK sent, ACK received, or the 2xx gave up)
+  if (log.includes('sendBye')) {
+    expect(
+      log.includes('sendAck') || events.some((e) => e.type === 'sip.ack' || e.type === 'timer.ackTimeout'),
+    ).toBe(true);
+  }
+  // an incoming INVITE gets exactly one final answer from the machine's side: 200, a rejection or 487
+  const finals = log.filter(
+    (l) => l === 'sendAnswer' || l.startsWith('sendReject') || l === 'sendRequestTerminated',
+  );
+  expect(finals.length).toBeLessThanOrEqual(1);
+}
+
+describe('call machine, model-based (xstate/graph)', () => {
+  const shortest = getShortestPaths(callMachine, traversal);
+  const simple = getSimplePaths(callMachine, traversal);
+
+  it('shortest paths reach every state', () => {
+    const reached = new Set(shortest.map((p) => leafId(p.state.value)));
+    expect([...reached].sort()).toEqual(leafStates().sort());
+  });
+
+  it('every path replays on a live actor to the state the model predicts, keeping the invariants', () => {
+    for (const path of [...shortest, ...simple]) {
+      const events = path.steps.map((s) => s.event as CallMachineEvent);
+      const r = replay(events);
+      expect(r.snapshot.value).toEqual(path.state.value);
+      checkInvariants(events, r.log, r.snapshot.value, r.snapshot.context.reason);
+    }
+  });
+
+  it('simple paths take every transition of the machine', () => {
+    const taken = new Set<string>();
+    for (const path of simple) {
+      // a path's last step may be followed by any event: take each once more from the end state
+      const events = path.steps.map((s) => s.event as CallMachineEvent);
+      for (const t of replay(events).taken) taken.add(t);
+      for (const extra of EVENTS) for (const t of replay([...events, extra]).taken) taken.add(t);
+    }
+    expect([...allTransitions()].filter((t) => !taken.has(t))).toEqual([]);
+  });
+
+  it('key transitions perform the effects the RFCs ask for', () => {
+    const effects = (events: CallMachineEvent[]) => replay(events).log;
+    // incoming, auto-answered, then the caller hangs up
+    expect(
+      effects([{ type: 'sip.invite' }, { type: 'client.answer' }, { type: 'sip.ack' }, { type: 'sip.bye' }]),
+    ).toEqual([
+      'sendRinging',
+      'emit:call.incoming',
+      'startRingTimer',
+      'sendAnswer',
+      'stopTimers',
+      'emit:call.answered',
+      'stopTimers',
+      'emit:call.ended',
+    ]);
+    // CANCEL while ringing: 487 and a cancelled event
+    expect(effects([{ type: 'sip.invite' }, { type: 'sip.cancel' }])).toContain('sendRequestTerminated');
+    // outgoing: a 200 that crosses our CANCEL is ACKed, then the call is ended with BYE
+    expect(
+      effects([
+        { type: 'client.dial' },
+        { type: 'sip.provisional', status: 180 },
+        { type: 'client.hangup' },
+        { type: 'sip.answered' },
+      ]),
+    ).toEqual(['sendInvite', 'emit:call.ringing', 'sendCancel', 'sendAck', 'sendBye']);
+    // no answer for 64*T1 after our 200: BYE
+    expect(
+      effects([{ type: 'sip.invite' }, { type: 'client.answer' }, { type: 'timer.ackTimeout' }]),
+    ).toContain('sendBye');
+    // a failure carries its status
+    const failed = replay([
+      { type: 'client.dial' },
+      { type: 'sip.failed', status: 486, reason: 'Busy Here' },
+    ]);
+    expect(failed.snapshot.context).toMatchObject({ reason: 'failed', status: 486, statusText: 'Busy Here' });
+    expect(replay([{ type: 'client.dial' }, { type: 'sip.timeout' }]).snapshot.context.status).toBe(408);
+  });
+});
+
+describe('docs/statecharts', () => {
+  it('matches the machines (run `npm run docs:statecharts` after changing one)', () => {
+    for (const [file, text] of Object.entries(statechartDocs())) {
+      expect(readFileSync(join(import.meta.dirname, '../../docs/statecharts', file), 'utf8'), file).toBe(
+        text,
+      );
+    }
+  });
+});
