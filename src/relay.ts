@@ -26,6 +26,8 @@ export interface RelayDeps {
   readonly log: Logger;
   readonly clock?: Clock;
   readonly inspect?: (event: InspectionEvent) => void;
+  /** How long close() lets calls hang up cleanly (BYE answered) before stopping them (default 3 s). */
+  readonly shutdownGraceMs?: number;
 }
 
 const bracket = (host: string) => (isIPv6(host) ? `[${host}]` : host);
@@ -124,7 +126,7 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
       if (closed) return;
       closed = true;
       core.stopAccepting();
-      await calls.shutdown();
+      await calls.shutdown(deps.shutdownGraceMs ?? 3000);
       subscription.unsubscribe();
       core.close();
       await udp.close();

@@ -13,6 +13,7 @@ export interface ReqOpts {
   extra?: string[];
   body?: string;
   ruri?: string;
+  contact?: string;
 }
 
 /** Raw request text with sensible defaults; every part can be overridden. */
@@ -27,7 +28,7 @@ export function requestText(o: ReqOpts = {}): string {
     `To: <sip:relay@127.0.0.1>${o.toTag ? `;tag=${o.toTag}` : ''}`,
     `Call-ID: ${o.callId ?? 'call-1@127.0.0.1'}`,
     `CSeq: ${o.cseq ?? 1} ${o.cseqMethod ?? method}`,
-    'Contact: <sip:alice@127.0.0.1:5999>',
+    `Contact: ${o.contact ?? '<sip:alice@127.0.0.1:5999>'}`,
     ...(o.extra ?? []),
     `Content-Length: ${Buffer.byteLength(body)}`,
   ];

@@ -6,5 +6,5 @@ import { silentLogger } from '../../src/sip/core/logger.ts';
 export async function startTestRelay(env: Record<string, string> = {}): Promise<Relay> {
   const r = parseConfig({ SIP_LOCAL_IP: '127.0.0.1', SIP_LOCAL_PORT: '0', SIP_LOG_FILE: '', ...env });
   if (!r.ok) throw new Error(r.problems.join('; '));
-  return startRelay(r.config, { log: silentLogger });
+  return startRelay(r.config, { log: silentLogger, shutdownGraceMs: 300 });
 }
