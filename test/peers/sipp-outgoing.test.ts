@@ -125,4 +125,28 @@ describe.skipIf(!hasBinary('sipp'))('the relay calls out through sipp as the ups
     expect(p.response).toBe(md5(`${ha1}:4f3c2b1a0d9e8f7a:${p.nc}:${p.cnonce}:auth:${ha2}`));
     expect([p.username, p.realm, p.qop, p.nc]).toEqual(['alice', 'pbx.test', 'auth', '00000001']);
   });
+
+  it('hang-up while ringing -> CANCEL (after the 180), 487, the transaction ACKs it; ends cancelled', async () => {
+    const s = await setup('uas-ring.xml');
+    relay = s.relay;
+    const dial = await s.relay.calls.dial('0977000111');
+    if (!dial.ok) throw new Error(dial.reason);
+    expect(await s.until('call.ringing')).toMatchObject({ status: 180 });
+    expect(s.relay.calls.hangup(dial.callId)).toBe(true);
+    expect(await s.until('call.ended')).toMatchObject({ reason: 'cancelled' });
+    expect((await s.peer).code).toBe(0);
+  });
+
+  it('a 200 that crosses our CANCEL is ACKed and the call is ended with BYE', async () => {
+    const s = await setup('uas-cross.xml');
+    relay = s.relay;
+    const dial = await s.relay.calls.dial('0977000222');
+    if (!dial.ok) throw new Error(dial.reason);
+    await s.until('call.ringing');
+    s.relay.calls.hangup(dial.callId);
+    expect(await s.until('call.ended')).toMatchObject({ reason: 'cancelled' });
+    const r = await s.peer;
+    expect(r.code, r.stdout).toBe(0); // sipp got the ACK and the BYE
+    expect(s.events.some((e) => e.type === 'call.answered')).toBe(false);
+  });
 });
