@@ -54,6 +54,25 @@ export interface SessionEnv {
 
 export type MachineActions = NonNullable<Parameters<typeof callMachine.provide>[0]['actions']>;
 
+type ActionImpl = (args: unknown, params: unknown) => void;
+
+/**
+ * The call machine with its effect actions bound ONCE: each action finds its call session through the actor
+ * that runs it. (`.provide()` per call rebuilt every state node: measured at 900 ms of CPU per 5,000 calls.)
+ */
+const sessions = new WeakMap<object, CallSession>();
+/** Every effect the machine declares (its context bookkeeping stays as defined). */
+const BOOKKEEPING = new Set(['setReason', 'recordFailure', 'recordTimeout']);
+const EFFECTS = Object.keys(callMachine.implementations.actions).filter((name) => !BOOKKEEPING.has(name));
+const boundMachine = callMachine.provide({
+  actions: Object.fromEntries(
+    EFFECTS.map((name) => [
+      name,
+      (args: { self: object }, params: unknown) => sessions.get(args.self)?.perform(name, args, params),
+    ]),
+  ) as unknown as MachineActions,
+});
+
 /**
  * The glue between one call actor and the SIP core: it performs the machine's named actions, runs its
  * timers on the injected clock and feeds SIP events in. Subclasses add the UAS and UAC specifics.
@@ -66,6 +85,7 @@ export abstract class CallSession {
   protected readonly sessionId = String(Math.floor(Math.random() * 1e9));
   protected sdpVersion = 0;
   readonly #timers = new Map<string, unknown>();
+  readonly #impl: Record<string, ActionImpl>;
   /** An incoming re-INVITE whose 200 awaits its ACK. */
   #reinvite: { tx: ServerTransaction; ok: SipResponse; offerInAck: boolean } | undefined;
 
@@ -76,11 +96,12 @@ export abstract class CallSession {
     protected readonly env: SessionEnv,
   ) {
     this.log = env.log.child({ callId });
-    const machine = callMachine.provide({ actions: { ...this.commonActions(), ...this.actions() } });
-    this.actor = createActor(machine, {
+    this.#impl = { ...this.commonActions(), ...this.actions() } as Record<string, ActionImpl>;
+    this.actor = createActor(boundMachine, {
       input: { direction },
       ...(env.inspect ? { inspect: env.inspect } : {}),
     });
+    sessions.set(this.actor, this);
     this.actor.subscribe({
       complete: () => env.ended(this),
       error: (e) => this.log.error({ err: String(e) }, 'call actor failed'),
@@ -103,6 +124,11 @@ export abstract class CallSession {
   }
 
   protected abstract actions(): MachineActions;
+
+  /** Runs one of the machine's named actions for this call (called through `boundMachine`). */
+  perform(name: string, args: unknown, params: unknown): void {
+    this.#impl[name]?.(args, params);
+  }
 
   /** Which events the machine emits become which CallEvents. */
   protected abstract describe(type: EmittedType, ctx: CallContext): CallEvent | undefined;
