@@ -38,7 +38,8 @@ function stats(dir: string): Result {
   const col = (n: string) => last[head.indexOf(n)] ?? '';
   const rt = col('ResponseTime1(C)').split(':').map(Number); // hh:mm:ss:usec
   const elapsed = col('ElapsedTime(C)').split(':').map(Number);
-  const elapsedS = (elapsed[0] ?? 0) * 3600 + (elapsed[1] ?? 0) * 60 + (elapsed[2] ?? 0) + (elapsed[3] ?? 0) / 1e6;
+  const elapsedS =
+    (elapsed[0] ?? 0) * 3600 + (elapsed[1] ?? 0) * 60 + (elapsed[2] ?? 0) + (elapsed[3] ?? 0) / 1e6;
   const ok = Number(col('SuccessfulCall(C)'));
   return {
     ok,
@@ -80,8 +81,12 @@ export async function runCallSetupBench(): Promise<void> {
     console.log('call setups: skipped (sipp not installed: apt-get install -y sip-tester)');
     return;
   }
-  console.log(`\nCall setups per second (sipp uac, immediate BYE, ${seconds} s per run; 0 failed calls required)`);
-  console.log('  offered   relay: calls/s  failed  retrans  resp ms   sipp uas: calls/s  failed  resp ms   relay/uas');
+  console.log(
+    `\nCall setups per second (sipp uac, immediate BYE, ${seconds} s per run; 0 failed calls required)`,
+  );
+  console.log(
+    '  offered   relay: calls/s  failed  retrans  resp ms   sipp uas: calls/s  failed  resp ms   relay/uas',
+  );
   for (const rate of rates) {
     const relayPort = await freePort();
     const relay = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -104,7 +109,10 @@ export async function runCallSetupBench(): Promise<void> {
 
     const uasPort = await freePort();
     const uasDir = mkdtempSync(join(tmpdir(), 'bench-uas-'));
-    const uas = spawn('sipp', ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(uasPort), '-nostdin'], { cwd: uasDir, stdio: 'ignore' });
+    const uas = spawn('sipp', ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(uasPort), '-nostdin'], {
+      cwd: uasDir,
+      stdio: 'ignore',
+    });
     await new Promise((r) => setTimeout(r, 500));
     const peer = await uac(`127.0.0.1:${uasPort}`, rate);
     uas.kill('SIGKILL');

@@ -6,6 +6,7 @@ import { localBroadcasts } from './io/net-info.ts';
 import { RtpPortPool, type RtpPorts } from './io/rtp-port-pool.ts';
 import { SipUdpAdapter } from './io/sip-udp.adapter.ts';
 import { CallManager } from './machines/call-manager.ts';
+import { Registration } from './machines/registration.ts';
 import type { Logger } from './sip/core/logger.ts';
 import { defaultPolicy } from './sip/core/policy.ts';
 import { SipCore } from './sip/core/sip-core.ts';
@@ -18,6 +19,8 @@ export interface Relay {
   readonly core: SipCore;
   readonly calls: CallManager;
   readonly ports: RtpPortPool;
+  /** Present when SIP_REGISTER=true. */
+  readonly registration: Registration | undefined;
   /** Stops taking calls (503), hangs up every call, then closes the sockets and every timer. */
   close(): Promise<void>;
 }
@@ -105,6 +108,23 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
     broadcasts: localBroadcasts(),
     local: { host: publicHost, port: bound.port },
   });
+  const registration = config.SIP_REGISTER
+    ? new Registration({
+        core,
+        clock,
+        log: log.child({ component: 'registration' }),
+        contactUser: config.SIP_FROM_USER,
+        settings: {
+          registrar: { host: config.SIP_SERVER_IP, port: config.SIP_TRANSFER_PORT },
+          aor: `sip:${config.SIP_FROM_USER}@${fromDomain}`,
+          expires: config.SIP_REGISTER_EXPIRES,
+          ...(config.SIP_AUTH_USER
+            ? { credentials: { username: config.SIP_AUTH_USER, password: config.SIP_AUTH_PASSWORD ?? '' } }
+            : {}),
+        },
+        ...(deps.inspect ? { inspect: deps.inspect } : {}),
+      })
+    : undefined;
   const subscription = udp.datagrams$.subscribe((d) => {
     try {
       core.receive(d.data, { address: d.address, port: d.port });
@@ -116,17 +136,20 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
       );
     }
   });
+  registration?.start();
   let closed = false;
   return {
     sip: bound,
     core,
     calls,
     ports,
+    registration,
     async close() {
       if (closed) return;
       closed = true;
       core.stopAccepting();
       await calls.shutdown(deps.shutdownGraceMs ?? 3000);
+      await registration?.stop();
       subscription.unsubscribe();
       core.close();
       await udp.close();

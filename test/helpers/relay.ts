@@ -1,10 +1,13 @@
 import { parseConfig } from '../../src/config/index.ts';
-import { type Relay, startRelay } from '../../src/relay.ts';
+import { type Relay, type RelayDeps, startRelay } from '../../src/relay.ts';
 import { silentLogger } from '../../src/sip/core/logger.ts';
 
 /** The real relay in-process on an ephemeral loopback port, quiet, for live tests. */
-export async function startTestRelay(env: Record<string, string> = {}): Promise<Relay> {
+export async function startTestRelay(
+  env: Record<string, string> = {},
+  deps: Partial<RelayDeps> = {},
+): Promise<Relay> {
   const r = parseConfig({ SIP_LOCAL_IP: '127.0.0.1', SIP_LOCAL_PORT: '0', SIP_LOG_FILE: '', ...env });
   if (!r.ok) throw new Error(r.problems.join('; '));
-  return startRelay(r.config, { log: silentLogger, shutdownGraceMs: 300 });
+  return startRelay(r.config, { log: silentLogger, shutdownGraceMs: 300, ...deps });
 }

@@ -1,0 +1,191 @@
+import { type Actor, createActor, type InspectionEvent } from 'xstate';
+import { authorizationHeader, pickChallenge } from '../sip/auth/digest.ts';
+import type { Logger } from '../sip/core/logger.ts';
+import type { SipCore } from '../sip/core/sip-core.ts';
+import { buildRequest } from '../sip/message/build.ts';
+import { header, headerValues } from '../sip/message/headers.ts';
+import { newBranch, newCallId, newTag, randomToken } from '../sip/message/ids.ts';
+import { parseNameAddr } from '../sip/message/name-addr.ts';
+import { param } from '../sip/message/params.ts';
+import type { ParsedResponse } from '../sip/message/parse.ts';
+import type { Clock } from '../sip/transaction/clock.ts';
+import { refreshDelayMs, registrationMachine, retryDelayMs } from './registration.machine.ts';
+
+export interface RegistrationSettings {
+  /** Registrar: SIP_SERVER_IP:SIP_TRANSFER_PORT. */
+  readonly registrar: { readonly host: string; readonly port: number };
+  /** Address-of-record, e.g. sip:1001@pbx.example.com. */
+  readonly aor: string;
+  readonly expires: number;
+  readonly credentials?: { readonly username: string; readonly password: string };
+  /** First retry delay (ms); doubles per failure. */
+  readonly retryBaseMs?: number;
+}
+
+export interface RegistrationDeps {
+  readonly core: SipCore;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly settings: RegistrationSettings;
+  readonly contactUser: string;
+  readonly inspect?: (event: InspectionEvent) => void;
+}
+
+/**
+ * Keeps the relay registered at the upstream server so it delivers calls to us: REGISTER with digest
+ * credentials (one retry per challenge), refresh before expiry, backoff on failure, unREGISTER on stop.
+ */
+export class Registration {
+  readonly actor: Actor<typeof registrationMachine>;
+  readonly #d: RegistrationDeps;
+  readonly #callId: string;
+  readonly #tag = newTag();
+  #cseq = 0;
+  #timer: unknown;
+  #status: 'registered' | 'failed' | 'unregistered' | 'pending' = 'pending';
+
+  constructor(deps: RegistrationDeps) {
+    this.#d = deps;
+    this.#callId = newCallId(deps.core.local.host);
+    const machine = registrationMachine.provide({
+      actions: {
+        sendRegister: () => this.#register(deps.settings.expires, false),
+        sendUnregister: () => this.#register(0, false),
+        scheduleRefresh: (_, p) => this.#schedule(refreshDelayMs(p.expires), 'timer.refresh'),
+        scheduleRetry: (_, p) =>
+          this.#schedule(retryDelayMs(p.failures, deps.settings.retryBaseMs), 'timer.retry'),
+        cancelTimers: () => this.#cancel(),
+        report: (_, p) => {
+          this.#status = p.state;
+          const ctx = this.actor.getSnapshot().context;
+          deps.log.info(
+            { registrar: deps.settings.registrar, expires: ctx.expires, status: ctx.lastStatus },
+            `registration ${p.state}`,
+          );
+        },
+      },
+    });
+    this.actor = createActor(machine, deps.inspect ? { inspect: deps.inspect } : {});
+  }
+
+  get status(): string {
+    return this.#status;
+  }
+
+  start(): void {
+    this.actor.start();
+    this.actor.send({ type: 'reg.start' });
+  }
+
+  /** unREGISTERs (when registered) and resolves once done, or after `timeoutMs`. */
+  async stop(timeoutMs = 3000): Promise<void> {
+    if (this.actor.getSnapshot().status === 'done') return;
+    const done = new Promise<void>((resolve) => {
+      const sub = this.actor.subscribe({ complete: () => resolve() });
+      this.#d.clock.setTimeout(() => {
+        sub.unsubscribe();
+        resolve();
+      }, timeoutMs);
+    });
+    this.actor.send({ type: 'reg.stop' });
+    await done;
+    this.#cancel();
+    this.actor.stop();
+  }
+
+  #schedule(ms: number, type: 'timer.refresh' | 'timer.retry'): void {
+    this.#cancel();
+    this.#timer = this.#d.clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.actor.send({ type });
+    }, ms);
+  }
+
+  #cancel(): void {
+    if (this.#timer !== undefined) this.#d.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** RFC 3261 10.2: same Call-ID for every REGISTER to this registrar, CSeq up by one each time. */
+  #register(expires: number, withAuth: false | readonly [string, string]): void {
+    const { core, settings } = this.#d;
+    const l = core.local;
+    const host = l.host.includes(':') ? `[${l.host}]` : l.host;
+    const reg = settings.registrar;
+    const uri = `sip:${reg.host.includes(':') ? `[${reg.host}]` : reg.host}:${reg.port}`;
+    this.#cseq++;
+    const request = buildRequest({
+      method: 'REGISTER',
+      uri,
+      via: l,
+      branch: newBranch(),
+      from: `<${settings.aor}>;tag=${this.#tag}`,
+      to: `<${settings.aor}>`,
+      callId: this.#callId,
+      cseq: this.#cseq,
+      contact: `<sip:${this.#d.contactUser}@${host}:${l.port}>`,
+      headers: [
+        ...(withAuth ? [withAuth] : []),
+        ['Expires', String(expires)],
+        ['User-Agent', core.userAgent],
+      ],
+    });
+    const done = expires === 0;
+    core.sendRequest(request, reg, {
+      onResponse: (r) => {
+        if (r.msg.status < 200) return;
+        this.#onFinal(r, expires, uri, withAuth !== false, done);
+      },
+      onTimeout: () => this.actor.send(done ? { type: 'unreg.done' } : { type: 'reg.failed', status: 408 }),
+      onTransportError: () =>
+        this.actor.send(done ? { type: 'unreg.done' } : { type: 'reg.failed', status: 503 }),
+    });
+  }
+
+  #onFinal(r: ParsedResponse, expires: number, uri: string, authTried: boolean, unregister: boolean): void {
+    const status = r.msg.status;
+    const creds = this.#d.settings.credentials;
+    if ((status === 401 || status === 407) && !authTried && creds) {
+      const challenge = pickChallenge(
+        headerValues(r.msg, status === 401 ? 'www-authenticate' : 'proxy-authenticate'),
+      );
+      if (challenge) {
+        const value = authorizationHeader({
+          challenge,
+          method: 'REGISTER',
+          uri,
+          username: creds.username,
+          password: creds.password,
+          cnonce: randomToken(16),
+          nc: 1,
+        });
+        this.#register(expires, [status === 401 ? 'Authorization' : 'Proxy-Authorization', value]);
+        return;
+      }
+    }
+    if (unregister) {
+      this.actor.send({ type: 'unreg.done' });
+      return;
+    }
+    if (status >= 200 && status < 300) {
+      this.actor.send({ type: 'reg.ok', expires: grantedExpires(r, expires, this.#d.core.local.port) });
+      return;
+    }
+    this.actor.send({ type: 'reg.failed', status });
+  }
+}
+
+/**
+ * RFC 3261 10.2.4: the expiry the registrar granted: the expires param of OUR Contact among the bindings it
+ * lists, else the Expires header, else what we asked for.
+ */
+function grantedExpires(r: ParsedResponse, asked: number, ourPort: number): number {
+  for (const c of headerValues(r.msg, 'contact')) {
+    const na = parseNameAddr(c);
+    if (!na.ok || na.value.uri.kind !== 'sip' || (na.value.uri.port ?? 5060) !== ourPort) continue;
+    const e = param(na.value.params, 'expires');
+    if (e && /^\d+$/.test(e)) return Number(e);
+  }
+  const h = header(r.msg, 'expires');
+  return h && /^\d+$/.test(h) ? Number(h) : asked;
+}

@@ -1,0 +1,84 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Relay } from '../../src/relay.ts';
+import { countingClock } from '../helpers/counting-clock.ts';
+import { hasBinary } from '../helpers/peers.ts';
+import { startTestRelay } from '../helpers/relay.ts';
+import { sipp } from '../helpers/sipp.ts';
+
+setFlagsFromString('--expose_gc');
+const gc = runInNewContext('gc') as () => void;
+
+const T1 = 100; // transactions linger 64*T1 after a call (RFC 3261 timers J and L): 6.4 s instead of 32 s
+
+async function drained(relay: Relay, clock: { active: number }, ms: number) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (
+      relay.calls.size === 0 &&
+      relay.core.layer.size === 0 &&
+      relay.ports.inUse === 0 &&
+      clock.active === 0
+    )
+      return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function heapMb(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed / 2 ** 20;
+}
+
+describe.skipIf(!hasBinary('sipp'))('10,000 calls leave nothing behind', () => {
+  let relay: Relay;
+  const clock = countingClock();
+  beforeAll(async () => {
+    relay = await startTestRelay(
+      { RTP_PORT_START: '41000', RTP_PORT_END: '41999', MAX_CALLS: '1000', SIP_T1_MS: String(T1) },
+      { clock },
+    );
+  });
+  afterAll(async () => {
+    await relay.close();
+  });
+
+  it('no call actor, dialog, transaction, timer or port is left; the heap is back near its start', async () => {
+    const target = `127.0.0.1:${relay.sip.port}`;
+    const warm = await sipp('uac', target, ['-s', 'relay', '-m', '300', '-r', '300', '-d', '0']);
+    expect(warm.code, warm.stdout.slice(-1500)).toBe(0);
+    await drained(relay, clock, 64 * T1 + 5000);
+    const before = heapMb();
+
+    const r = await sipp(
+      'uac',
+      target,
+      ['-s', 'relay', '-m', '10000', '-r', '500', '-l', '1000', '-d', '0'],
+      120_000,
+    );
+    expect(r.code, r.stdout.slice(-1500)).toBe(0);
+    expect([r.stat('SuccessfulCall(C)'), r.stat('FailedCall(C)')]).toEqual(['10000', '0']);
+
+    await drained(relay, clock, 64 * T1 + 8000);
+    expect({
+      calls: relay.calls.size,
+      dialogs: relay.calls.dialogs,
+      transactions: relay.core.layer.size,
+      timers: clock.active,
+      portsInUse: relay.ports.inUse,
+      portsFree: relay.ports.available,
+    }).toEqual({
+      calls: 0,
+      dialogs: 0,
+      transactions: 0,
+      timers: 0,
+      portsInUse: 0,
+      portsFree: relay.ports.total,
+    });
+    const after = heapMb();
+    console.log(`heap before ${before.toFixed(1)} MB, after 10,000 calls ${after.toFixed(1)} MB`);
+    expect(after - before).toBeLessThan(20);
+  }, 180_000);
+});
