@@ -1,6 +1,7 @@
 import { BlockList, isIPv6 } from 'node:net';
 import type { InspectionEvent } from 'xstate';
 import type { Config } from './config/index.ts';
+import { CallTraceWriter } from './io/call-trace.ts';
 import { systemClock } from './io/clock.ts';
 import { localBroadcasts } from './io/net-info.ts';
 import { RtpPortPool, type RtpPorts } from './io/rtp-port-pool.ts';
@@ -28,7 +29,8 @@ export interface Relay {
 export interface RelayDeps {
   readonly log: Logger;
   readonly clock?: Clock;
-  readonly inspect?: (event: InspectionEvent) => void;
+  /** Extra actor inspection (tests); CALL_TRACE_DIR and INSPECT are wired here from config. */
+  readonly inspect?: (event: InspectionEvent, callId: string) => void;
   /** How long close() lets calls hang up cleanly (BYE answered) before stopping them (default 3 s). */
   readonly shutdownGraceMs?: number;
 }
@@ -63,6 +65,7 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
     t4: config.SIP_T4_MS,
     timerD: config.SIP_TIMER_D_MS,
   });
+  const observers = await actorObservers(config, deps, log);
   const ports = new RtpPortPool(config.SIP_LOCAL_IP, config.RTP_PORT_START, config.RTP_PORT_END);
   const fromDomain = config.SIP_FROM_DOMAIN || bracket(config.SIP_SERVER_IP);
   const display = config.SIP_DISPLAY_NAME ? `"${config.SIP_DISPLAY_NAME.replace(/(["\\])/g, '\\$1')}" ` : '';
@@ -96,7 +99,7 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
     ...(sourceFilter(config.SIP_ALLOWED_SOURCES)
       ? { allowSource: sourceFilter(config.SIP_ALLOWED_SOURCES)! }
       : {}),
-    ...(deps.inspect ? { inspect: deps.inspect } : {}),
+    ...(observers.inspect ? { inspect: observers.inspect } : {}),
   });
   const core: SipCore = new SipCore({
     transport: { send: (msg, dest) => udp.send(serialize(msg), dest.port, dest.host) },
@@ -122,7 +125,7 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
             ? { credentials: { username: config.SIP_AUTH_USER, password: config.SIP_AUTH_PASSWORD ?? '' } }
             : {}),
         },
-        ...(deps.inspect ? { inspect: deps.inspect } : {}),
+        ...(observers.inspect ? { inspect: observers.inspect } : {}),
       })
     : undefined;
   const subscription = udp.datagrams$.subscribe((d) => {
@@ -153,6 +156,41 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
       subscription.unsubscribe();
       core.close();
       await udp.close();
+      await observers.close();
+    },
+  };
+}
+
+/**
+ * Who watches the actors: call traces as JSON lines (CALL_TRACE_DIR), the Stately inspector (INSPECT=true:
+ * a local bridge on INSPECT_PORT that the inspector page connects to), and a test's own hook.
+ */
+async function actorObservers(config: Config, deps: RelayDeps, log: Logger) {
+  const traces = config.CALL_TRACE_DIR ? new CallTraceWriter(config.CALL_TRACE_DIR) : undefined;
+  let inspector: { inspect: { next?: (e: InspectionEvent) => void }; stop: () => void } | undefined;
+  let server: { stop: () => void } | undefined;
+  if (config.INSPECT) {
+    const { createInspectorServer } = await import('@statelyai/inspect/server');
+    const { createWebSocketInspector } = await import('@statelyai/inspect');
+    server = createInspectorServer({ port: config.INSPECT_PORT, autoOpen: false });
+    inspector = createWebSocketInspector({ url: `ws://127.0.0.1:${config.INSPECT_PORT}` });
+    log.info(
+      { port: config.INSPECT_PORT },
+      `Stately inspector bridge on http://127.0.0.1:${config.INSPECT_PORT} (the page embeds stately.ai/inspect: it needs internet in your browser)`,
+    );
+  }
+  const hooks = [
+    traces ? (e: InspectionEvent, id: string) => traces.record(e, id) : undefined,
+    inspector ? (e: InspectionEvent) => inspector.inspect.next?.(e) : undefined,
+    deps.inspect,
+  ].filter((h): h is (e: InspectionEvent, id: string) => void => h !== undefined);
+  return {
+    inspect:
+      hooks.length === 0 ? undefined : (e: InspectionEvent, id: string) => hooks.forEach((h) => h(e, id)),
+    async close() {
+      await traces?.close();
+      inspector?.stop();
+      server?.stop();
     },
   };
 }

@@ -103,6 +103,7 @@ export const configSchema = z.object({
   SIP_REGISTER_EXPIRES: z.coerce.number({ error: 'must be a number of seconds' }).int().min(60).default(3600),
   CALL_TRACE_DIR: z.string().trim().optional(),
   INSPECT: bool(false),
+  INSPECT_PORT: port(8383),
   // --- WebSocket ---
   WS_HOST: ip('127.0.0.1'),
   WS_PORT: port(8080),

@@ -34,7 +34,7 @@ export interface CallManagerDeps {
   readonly allowSource?: (address: string) => boolean;
   /** Outgoing calls: the upstream server, our From and credentials. */
   readonly upstream: Omit<DialTarget, 'uri'> & { readonly uriHost: string };
-  readonly inspect?: (event: InspectionEvent) => void;
+  readonly inspect?: (event: InspectionEvent, callId: string) => void;
 }
 
 export type DialResult = { ok: true; callId: string } | { ok: false; status: number; reason: string };

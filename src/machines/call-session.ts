@@ -49,7 +49,8 @@ export interface SessionEnv {
   emit(event: CallEvent): void;
   registerDialog(session: CallSession): void;
   ended(session: CallSession): void;
-  inspect?: (event: InspectionEvent) => void;
+  /** Actor inspection (Stately inspector, call traces), told which call an event belongs to. */
+  inspect?: (event: InspectionEvent, callId: string) => void;
 }
 
 export type MachineActions = NonNullable<Parameters<typeof callMachine.provide>[0]['actions']>;
@@ -99,7 +100,7 @@ export abstract class CallSession {
     this.#impl = { ...this.commonActions(), ...this.actions() } as Record<string, ActionImpl>;
     this.actor = createActor(boundMachine, {
       input: { direction },
-      ...(env.inspect ? { inspect: env.inspect } : {}),
+      ...(env.inspect ? { inspect: (e: InspectionEvent) => env.inspect?.(e, callId) } : {}),
     });
     sessions.set(this.actor, this);
     this.actor.subscribe({

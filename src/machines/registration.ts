@@ -28,7 +28,7 @@ export interface RegistrationDeps {
   readonly log: Logger;
   readonly settings: RegistrationSettings;
   readonly contactUser: string;
-  readonly inspect?: (event: InspectionEvent) => void;
+  readonly inspect?: (event: InspectionEvent, callId: string) => void;
 }
 
 /**
@@ -65,7 +65,11 @@ export class Registration {
         },
       },
     });
-    this.actor = createActor(machine, deps.inspect ? { inspect: deps.inspect } : {});
+    const inspect = deps.inspect;
+    this.actor = createActor(
+      machine,
+      inspect ? { inspect: (e: InspectionEvent) => inspect(e, 'registration') } : {},
+    );
   }
 
   get status(): string {
