@@ -186,7 +186,11 @@ async function actorObservers(config: Config, deps: RelayDeps, log: Logger) {
   ].filter((h): h is (e: InspectionEvent, id: string) => void => h !== undefined);
   return {
     inspect:
-      hooks.length === 0 ? undefined : (e: InspectionEvent, id: string) => hooks.forEach((h) => h(e, id)),
+      hooks.length === 0
+        ? undefined
+        : (e: InspectionEvent, id: string) => {
+            for (const h of hooks) h(e, id);
+          },
     async close() {
       await traces?.close();
       inspector?.stop();
