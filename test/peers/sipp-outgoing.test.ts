@@ -149,4 +149,22 @@ describe.skipIf(!hasBinary('sipp'))('the relay calls out through sipp as the ups
     expect(r.code, r.stdout).toBe(0); // sipp got the ACK and the BYE
     expect(s.events.some((e) => e.type === 'call.answered')).toBe(false);
   });
+
+  it('183 with SDP is early media; the callee hangs up with BYE and the call ends remote-bye', async () => {
+    const s = await setup('uas-early.xml');
+    relay = s.relay;
+    const dial = await s.relay.calls.dial('0955123123');
+    if (!dial.ok) throw new Error(dial.reason);
+    expect(await s.until('call.ended')).toMatchObject({ reason: 'remote-bye', direction: 'outgoing' });
+    expect((await s.peer).code).toBe(0);
+    expect(s.events.map((e) => e.type)).toEqual([
+      'call.media',
+      'call.ringing',
+      'call.media',
+      'call.answered',
+      'call.ended',
+    ]);
+    expect(s.events[0]).toMatchObject({ type: 'call.media', codec: 'PCMA' }); // from the 183, before the answer
+    expect(s.events[1]).toMatchObject({ type: 'call.ringing', status: 183 });
+  });
 });
