@@ -1,3 +1,4 @@
+import { buildRequest } from '../message/build.ts';
 import { headerLines, headerValues } from '../message/headers.ts';
 import { isIPv4, isIPv6 } from '../message/host.ts';
 import { parseNameAddr } from '../message/name-addr.ts';
@@ -97,22 +98,23 @@ export function inDialogRequest(
   o: InDialogOptions,
 ): { request: SipRequest; dialog: Dialog } {
   const cseq = o.cseq ?? d.localSeq + 1;
-  const sentBy = o.via.host.includes(':') ? `[${o.via.host}]:${o.via.port}` : `${o.via.host}:${o.via.port}`;
-  const headers: Header[] = [
-    { name: 'Via', value: `SIP/2.0/UDP ${sentBy};branch=${o.branch};rport` },
-    { name: 'Max-Forwards', value: '70' },
-    { name: 'From', value: d.localParty },
-    { name: 'To', value: d.remoteParty },
-    { name: 'Call-ID', value: d.callId },
-    { name: 'CSeq', value: `${cseq} ${method}` },
-  ];
-  for (const r of d.routeSet) headers.push({ name: 'Route', value: r });
-  if (o.contact) headers.push({ name: 'Contact', value: o.contact });
-  for (const [name, value] of o.headers ?? []) headers.push({ name, value });
-  const body = o.body?.data ?? new Uint8Array(0);
-  if (o.body) headers.push({ name: 'Content-Type', value: o.body.type });
-  headers.push({ name: 'Content-Length', value: String(body.length) });
-  const request: SipRequest = { kind: 'request', method, uri: d.remoteTarget, headers, body };
+  const request = buildRequest({
+    method,
+    uri: d.remoteTarget,
+    via: o.via,
+    branch: o.branch,
+    from: d.localParty,
+    to: d.remoteParty,
+    callId: d.callId,
+    cseq,
+    ...(o.contact ? { contact: o.contact } : {}),
+    headers: [
+      ...d.routeSet.map((r): [string, string] => ['Route', r]),
+      ...(o.headers ?? []),
+      ...(o.body ? [['Content-Type', o.body.type] as [string, string]] : []),
+    ],
+    ...(o.body ? { body: o.body.data } : {}),
+  });
   return { request, dialog: method === 'ACK' || method === 'CANCEL' ? d : { ...d, localSeq: cseq } };
 }
 
