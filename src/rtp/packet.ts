@@ -1,0 +1,77 @@
+import { err, ok, type Result } from '../sip/result.ts';
+
+/**
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |V=2|P|X|  CC   |M|     PT      |       sequence number         |
+ * |                           timestamp                           |
+ * |           synchronization source (SSRC) identifier            |
+ * |            contributing source (CSRC) identifiers  ...        |
+ *                                                  (RFC 3550 5.1)
+ */
+export interface RtpPacket {
+  readonly marker: boolean;
+  readonly payloadType: number;
+  readonly sequence: number;
+  readonly timestamp: number;
+  readonly ssrc: number;
+  /** The payload with CSRC list, header extension and padding removed (a view, not a copy). */
+  readonly payload: Uint8Array;
+}
+
+/** Parses an RTP packet; never throws. Version must be 2; CSRC, extension and padding are stripped. */
+export function parseRtp(data: Uint8Array): Result<RtpPacket, string> {
+  if (data.length < 12) return err('shorter than an RTP header');
+  const b0 = data[0]!;
+  if (b0 >> 6 !== 2) return err('RTP version is not 2');
+  const padding = (b0 & 0x20) !== 0;
+  const extension = (b0 & 0x10) !== 0;
+  const cc = b0 & 0x0f;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let offset = 12 + cc * 4;
+  if (extension) {
+    // RFC 3550 5.3.1: 16-bit profile field, 16-bit length in 32-bit words, then the extension
+    if (data.length < offset + 4) return err('truncated header extension');
+    offset += 4 + view.getUint16(offset + 2) * 4;
+  }
+  let end = data.length;
+  if (padding) {
+    if (end === 0) return err('padding flag without padding');
+    const pad = data[end - 1]!;
+    if (pad === 0 || pad > end - offset) return err('bad padding length');
+    end -= pad;
+  }
+  if (offset > end) return err('header longer than packet');
+  const b1 = data[1]!;
+  return ok({
+    marker: (b1 & 0x80) !== 0,
+    payloadType: b1 & 0x7f,
+    sequence: view.getUint16(2),
+    timestamp: view.getUint32(4),
+    ssrc: view.getUint32(8),
+    payload: data.subarray(offset, end),
+  });
+}
+
+/** Builds an RTP packet (no CSRC, no extension, no padding) into `out` when given, else a new buffer. */
+export function buildRtp(p: RtpPacket, out?: Uint8Array): Uint8Array {
+  const buf = out ?? new Uint8Array(12 + p.payload.length);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  buf[0] = 0x80;
+  buf[1] = (p.marker ? 0x80 : 0) | (p.payloadType & 0x7f);
+  view.setUint16(2, p.sequence & 0xffff);
+  view.setUint32(4, p.timestamp >>> 0);
+  view.setUint32(8, p.ssrc >>> 0);
+  buf.set(p.payload, 12);
+  return buf.subarray(0, 12 + p.payload.length);
+}
+
+/** RTCP packets share the port pair's odd port; a receiver tells them apart by PT 200-204 (RFC 5761 4). */
+export const isRtcp = (data: Uint8Array): boolean => data.length >= 2 && data[1]! >= 200 && data[1]! <= 204;
+
+/** Signed distance from sequence number a to b modulo 2^16 (wrap-around safe): b - a. */
+export function seqDelta(a: number, b: number): number {
+  const d = (b - a) & 0xffff;
+  return d >= 0x8000 ? d - 0x10000 : d;
+}
