@@ -1,7 +1,11 @@
+import { mkdirSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
+import { join } from 'node:path';
 import type { InspectionEvent } from 'xstate';
 import type { Config } from './config/index.ts';
 import { CallTraceWriter } from './io/call-trace.ts';
+import { loadGreeting, MediaManager } from './io/media-manager.ts';
+import { removeOldRecordings } from './io/recording.ts';
 import { systemClock } from './io/clock.ts';
 import { localBroadcasts } from './io/net-info.ts';
 import { RtpPortPool, type RtpPorts } from './io/rtp-port-pool.ts';
@@ -20,6 +24,7 @@ export interface Relay {
   readonly core: SipCore;
   readonly calls: CallManager;
   readonly ports: RtpPortPool;
+  readonly media: MediaManager;
   /** Present when SIP_REGISTER=true. */
   readonly registration: Registration | undefined;
   /** Stops taking calls (503), hangs up every call, then closes the sockets and every timer. */
@@ -57,8 +62,8 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
   const udp = await SipUdpAdapter.bind(config.SIP_LOCAL_IP, config.SIP_LOCAL_PORT, (e) =>
     log.warn({ err: e.message }, 'SIP socket error'),
   );
-  const bound = udp.address();
-  const publicHost = config.SIP_PUBLIC_IP || bound.address;
+  const sipAddress = udp.address();
+  const publicHost = config.SIP_PUBLIC_IP || sipAddress.address;
   const timers = timerTable({
     t1: config.SIP_T1_MS,
     t2: config.SIP_T2_MS,
@@ -66,7 +71,13 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
     timerD: config.SIP_TIMER_D_MS,
   });
   const observers = await actorObservers(config, deps, log);
+  if (config.RECORDING) {
+    mkdirSync(config.RECORDING_DIR, { recursive: true });
+    const removed = removeOldRecordings(config.RECORDING_DIR, config.MAX_RECORDING_AGE_DAYS);
+    if (removed > 0) log.info({ removed, days: config.MAX_RECORDING_AGE_DAYS }, 'old recordings removed');
+  }
   const ports = new RtpPortPool(config.SIP_LOCAL_IP, config.RTP_PORT_START, config.RTP_PORT_END);
+  const bound: Map<number, RtpPorts> = new Map();
   const fromDomain = config.SIP_FROM_DOMAIN || bracket(config.SIP_SERVER_IP);
   const display = config.SIP_DISPLAY_NAME ? `"${config.SIP_DISPLAY_NAME.replace(/(["\\])/g, '\\$1')}" ` : '';
   const calls = new CallManager({
@@ -76,8 +87,15 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
     log,
     maxCalls: config.MAX_CALLS,
     ports: {
-      allocate: () => ports.allocate(),
-      release: (p) => ports.release(p as RtpPorts),
+      allocate: async () => {
+        const p = await ports.allocate();
+        if (p) bound.set(p.rtpPort, p);
+        return p;
+      },
+      release: (p) => {
+        bound.delete(p.rtpPort);
+        return ports.release(p as RtpPorts);
+      },
     },
     settings: {
       autoAnswer: config.AUTO_ANSWER,
@@ -109,7 +127,7 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
     log,
     tu: calls,
     broadcasts: localBroadcasts(),
-    local: { host: publicHost, port: bound.port },
+    local: { host: publicHost, port: sipAddress.port },
   });
   const registration = config.SIP_REGISTER
     ? new Registration({
@@ -139,19 +157,36 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
       );
     }
   });
+  const media = new MediaManager(
+    calls,
+    (port) => bound.get(port),
+    {
+      greetingPath: config.GREETING_PATH || join(config.OUTPUT_DIR, 'transcode', 'greeting.wav'),
+      recordingDir: config.RECORDING ? config.RECORDING_DIR : undefined,
+      recordingStereo: config.RECORDING_STEREO,
+      sendSilence: config.RTP_SEND_SILENCE,
+      symmetric: config.RTP_SYMMETRIC,
+      jitterMs: config.JITTER_BUFFER_MS,
+      inactivityMs: config.RTP_TIMEOUT_S * 1000,
+    },
+    loadGreeting(config.GREETING_PATH || join(config.OUTPUT_DIR, 'transcode', 'greeting.wav'), log),
+    log,
+  );
   registration?.start();
   let closed = false;
   return {
-    sip: bound,
+    sip: sipAddress,
     core,
     calls,
     ports,
     registration,
+    media,
     async close() {
       if (closed) return;
       closed = true;
       core.stopAccepting();
       await calls.shutdown(deps.shutdownGraceMs ?? 3000);
+      media.close();
       await registration?.stop();
       subscription.unsubscribe();
       core.close();

@@ -123,6 +123,14 @@ export const configSchema = z.object({
   // --- files ---
   RECORDING_DIR: z.string().trim().min(1).default('./recording'),
   OUTPUT_DIR: z.string().trim().min(1).default('./output'),
+  GREETING_PATH: z.string().trim().optional(),
+  RECORDING: bool(true),
+  RECORDING_STEREO: bool(false),
+  // --- media ---
+  RTP_SEND_SILENCE: bool(true),
+  RTP_SYMMETRIC: bool(true),
+  JITTER_BUFFER_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(20).max(1000).default(60),
+  RTP_TIMEOUT_S: z.coerce.number({ error: 'must be a number of seconds' }).int().min(0).default(60),
   MAX_RECORDING_AGE_DAYS: z.coerce.number({ error: 'must be a number of days' }).min(0).default(7),
   // --- AI call center ---
   CALL_CENTER: bool(false),

@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs';
+import type { Subscription } from 'rxjs';
+import type { G711 } from '../media/g711.ts';
+import { resample } from '../media/resample.ts';
+import { readWav } from '../media/wav.ts';
+import type { CallEvent } from '../machines/call-events.ts';
+import type { CallManager } from '../machines/call-manager.ts';
+import type { Logger } from '../sip/core/logger.ts';
+import { MediaSession } from './media-session.ts';
+import { WavRecorder } from './recording.ts';
+import type { RtpPorts } from './rtp-port-pool.ts';
+import { RtpScheduler } from './rtp-scheduler.ts';
+
+export interface MediaSettings {
+  readonly greetingPath: string;
+  readonly recordingDir: string | undefined;
+  readonly recordingStereo: boolean;
+  readonly sendSilence: boolean;
+  readonly symmetric: boolean;
+  readonly jitterMs: number;
+  /** No RTP for this long -> the call is hung up (0 = never). */
+  readonly inactivityMs: number;
+}
+
+/** Loads the greeting as 8 kHz mono; a missing or unreadable file is a warning and no greeting. */
+export function loadGreeting(path: string, log: Logger): Int16Array | undefined {
+  let data: Buffer;
+  try {
+    data = readFileSync(path);
+  } catch (e) {
+    log.warn({ path, err: (e as NodeJS.ErrnoException).code }, 'no greeting: calls go on without one');
+    return undefined;
+  }
+  const wav = readWav(data);
+  if (!wav.ok) {
+    log.warn({ path, err: wav.error }, 'greeting unreadable: calls go on without one');
+    return undefined;
+  }
+  const pcm = resample(wav.value.samples, wav.value.sampleRate, 8000);
+  log.info({ path, seconds: (pcm.length / 8000).toFixed(2), from: wav.value.sampleRate }, 'greeting loaded');
+  return pcm;
+}
+
+/**
+ * Starts and stops each call's media from the call events: receiving (and recording) from `call.media`,
+ * sending (greeting first) from `call.answered`, everything closed on `call.ended`. One shared scheduler
+ * paces all calls; a call whose RTP stops for `inactivityMs` is hung up.
+ */
+export class MediaManager {
+  readonly scheduler = new RtpScheduler();
+  readonly #sessions = new Map<string, MediaSession>();
+  readonly #sub: Subscription;
+  readonly #watchdog: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly calls: CallManager,
+    private readonly portsOf: (rtpPort: number) => RtpPorts | undefined,
+    private readonly settings: MediaSettings,
+    private readonly greeting: Int16Array | undefined,
+    private readonly log: Logger,
+  ) {
+    this.#sub = calls.events$.subscribe((e) => this.#on(e));
+    if (settings.inactivityMs > 0) {
+      this.#watchdog = setInterval(() => this.#checkInactivity(), Math.min(1000, settings.inactivityMs / 2));
+      this.#watchdog.unref();
+    }
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  session(callId: string): MediaSession | undefined {
+    return this.#sessions.get(callId);
+  }
+
+  /** Finalises every recording and stops every stream (shutdown). */
+  close(): void {
+    this.#sub.unsubscribe();
+    if (this.#watchdog) clearInterval(this.#watchdog);
+    for (const s of this.#sessions.values()) s.close();
+    this.#sessions.clear();
+  }
+
+  #on(e: CallEvent): void {
+    switch (e.type) {
+      case 'call.media': {
+        const opts = {
+          codec: e.codec as G711,
+          remote: e.remote,
+          dtmfPayloadType: e.dtmfPayloadType,
+          sendSilence: this.settings.sendSilence,
+          symmetric: this.settings.symmetric,
+          jitterMs: this.settings.jitterMs,
+        };
+        const existing = this.#sessions.get(e.callId);
+        if (existing) {
+          existing.update(opts);
+          return;
+        }
+        const ports = this.portsOf(e.localPort);
+        if (!ports) return;
+        const log = this.log.child({ callId: e.callId });
+        let recorder: WavRecorder | undefined;
+        if (this.settings.recordingDir) {
+          try {
+            recorder = new WavRecorder(this.settings.recordingDir, e.callId, { stereo: this.settings.recordingStereo });
+          } catch (err) {
+            log.error({ err: String(err) }, 'cannot record this call');
+          }
+        }
+        const session = new MediaSession(e.callId, ports.rtp, opts, this.scheduler, recorder, log, (digit) =>
+          this.calls.events$.next({ type: 'call.dtmf', callId: e.callId, digit }),
+        );
+        this.#sessions.set(e.callId, session);
+        return;
+      }
+      case 'call.answered': {
+        const s = this.#sessions.get(e.callId);
+        if (!s) return;
+        if (this.greeting) s.queue.enqueue(this.greeting);
+        s.startSending();
+        return;
+      }
+      case 'call.ended': {
+        const s = this.#sessions.get(e.callId);
+        if (!s) return;
+        s.close();
+        this.#sessions.delete(e.callId);
+        if (s.recorder) this.log.info({ callId: e.callId, file: s.recorder.path, ms: Math.round(s.recorder.durationMs) }, 'recording saved');
+        return;
+      }
+    }
+  }
+
+  #checkInactivity(): void {
+    const now = performance.now();
+    for (const s of this.#sessions.values()) {
+      if (now - s.stats.lastPacketAt > this.settings.inactivityMs) {
+        this.log.warn({ callId: s.callId, seconds: this.settings.inactivityMs / 1000 }, 'no RTP: hanging up');
+        s.stats.lastPacketAt = now; // once
+        this.calls.hangup(s.callId);
+      }
+    }
+  }
+}

@@ -1,0 +1,180 @@
+import type { Socket } from 'node:dgram';
+import { codecOfPayloadType, decodeG711, encodeG711, type G711, PAYLOAD_TYPE, SILENCE_BYTE } from '../media/g711.ts';
+import { JitterBuffer } from '../media/jitter-buffer.ts';
+import { FRAME_SAMPLES, PlayoutQueue } from '../media/playout-queue.ts';
+import { buildRtp, parseRtp } from '../rtp/packet.ts';
+import type { Logger } from '../sip/core/logger.ts';
+import type { WavRecorder } from './recording.ts';
+import type { PacedStream, RtpScheduler } from './rtp-scheduler.ts';
+
+export interface MediaOptions {
+  readonly codec: G711;
+  /** Where to send RTP as the SDP says; replaced by the latched source with symmetric RTP. */
+  readonly remote: { readonly address: string; readonly port: number } | undefined;
+  readonly dtmfPayloadType: number | undefined;
+  /** Send silence frames while nothing is queued (keeps PBX RTP timeouts from dropping the call). */
+  readonly sendSilence: boolean;
+  /** Latch onto the address RTP really comes from (callers behind NAT). */
+  readonly symmetric: boolean;
+  readonly jitterMs: number;
+}
+
+export interface MediaStats {
+  sent: number;
+  received: number;
+  ignored: number;
+  lastPacketAt: number;
+}
+
+const ZERO = new Int16Array(FRAME_SAMPLES);
+
+/**
+ * One call's media: RTP in (source check, jitter buffer, G.711 decode with each packet's own payload type,
+ * recording) and RTP out (playout queue or silence, encode, packetise) on the shared scheduler's 20 ms
+ * ticks. Media never rides actor events: the call actor only starts and stops this.
+ */
+export class MediaSession implements PacedStream {
+  readonly queue = new PlayoutQueue();
+  readonly stats: MediaStats = { sent: 0, received: 0, ignored: 0, lastPacketAt: 0 };
+  readonly jitter: JitterBuffer;
+  #opts: MediaOptions;
+  #remote: { address: string; port: number } | undefined;
+  #latched = false;
+  #remoteSsrc: number | undefined;
+  readonly #ssrc = (Math.random() * 0x1_0000_0000) >>> 0;
+  #seq = Math.floor(Math.random() * 0x10000);
+  #ts = (Math.random() * 0x1_0000_0000) >>> 0;
+  #talking = false;
+  #sending = false;
+  #closed = false;
+  readonly #onMessage: (data: Buffer, rinfo: { address: string; port: number }) => void;
+
+  constructor(
+    readonly callId: string,
+    readonly socket: Socket,
+    opts: MediaOptions,
+    readonly scheduler: RtpScheduler,
+    readonly recorder: WavRecorder | undefined,
+    readonly log: Logger,
+    readonly onDtmf: (digit: string) => void,
+    readonly now: () => number = () => performance.now(),
+  ) {
+    this.#opts = opts;
+    this.#remote = opts.remote ? { ...opts.remote } : undefined;
+    this.jitter = new JitterBuffer({ depthMs: opts.jitterMs });
+    this.#onMessage = (data, rinfo) => this.#receive(data, rinfo);
+    socket.on('message', this.#onMessage);
+    this.stats.lastPacketAt = this.now();
+    scheduler.add(this);
+  }
+
+  /** New SDP (re-INVITE): codec, address or direction changed. */
+  update(opts: MediaOptions): void {
+    this.#opts = opts;
+    if (!this.#latched) this.#remote = opts.remote ? { ...opts.remote } : undefined;
+  }
+
+  /** From now on frames go out (queued audio, or silence). */
+  startSending(): void {
+    this.#sending = true;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.scheduler.remove(this);
+    this.socket.off('message', this.#onMessage);
+    this.recorder?.close();
+  }
+
+  #receive(data: Buffer, rinfo: { address: string; port: number }): void {
+    const p = parseRtp(data);
+    if (!p.ok) {
+      this.stats.ignored++;
+      return;
+    }
+    const pkt = p.value;
+    // RFC 3550 8.2 / symmetric RTP: before latching, anyone may start the stream; after, only that source
+    if (this.#latched && (rinfo.address !== this.#remote?.address || rinfo.port !== this.#remote.port)) {
+      this.stats.ignored++;
+      return;
+    }
+    if (!this.#latched) {
+      if (this.#opts.symmetric || (this.#remote && this.#remote.address === rinfo.address && this.#remote.port === rinfo.port)) {
+        this.#latched = true;
+        this.#remote = { address: rinfo.address, port: rinfo.port };
+      } else if (this.#remote && (rinfo.address !== this.#remote.address || rinfo.port !== this.#remote.port)) {
+        this.stats.ignored++;
+        return;
+      }
+    }
+    if (this.#remoteSsrc !== undefined && pkt.ssrc !== this.#remoteSsrc) {
+      // a new SSRC from the same source: the peer restarted its stream (e.g. after a re-INVITE)
+      this.log.debug({ ssrc: pkt.ssrc }, 'RTP SSRC changed');
+    }
+    this.#remoteSsrc = pkt.ssrc;
+    this.stats.received++;
+    this.stats.lastPacketAt = this.now();
+    if (pkt.payloadType === this.#opts.dtmfPayloadType) {
+      this.#dtmf(pkt.timestamp, pkt.payload);
+      return;
+    }
+    if (codecOfPayloadType(pkt.payloadType) === undefined) {
+      this.stats.ignored++;
+      return;
+    }
+    this.jitter.push(pkt, this.now());
+  }
+
+  #lastDtmfTs: number | undefined;
+  /** RFC 4733 2.3: event, E bit, volume, duration; one press = one timestamp, however many end packets. */
+  #dtmf(timestamp: number, payload: Uint8Array): void {
+    if (payload.length < 4 || timestamp === this.#lastDtmfTs) return;
+    const event = payload[0]!;
+    if (event > 15) return;
+    this.#lastDtmfTs = timestamp;
+    this.onDtmf('0123456789*#ABCD'[event]!);
+  }
+
+  /** One 20 ms tick of the shared scheduler. */
+  tick(): void {
+    // in: one frame out of the jitter buffer into the recording (decoded with ITS payload type)
+    const out = this.jitter.pop();
+    let heard: Int16Array = ZERO;
+    if (out.kind === 'packet') {
+      const codec = codecOfPayloadType(out.packet.payloadType) ?? this.#opts.codec;
+      heard = decodeG711(codec, out.packet.payload);
+    }
+    // out: the next queued frame, or silence
+    let said: Int16Array = ZERO;
+    if (this.#sending && this.#remote) {
+      const frame = this.queue.next();
+      if (frame || this.#opts.sendSilence) {
+        said = frame ?? ZERO;
+        this.#send(frame);
+      }
+    }
+    if (this.recorder && this.stats.received > 0) this.recorder.write(heard, said);
+  }
+
+  #send(frame: Int16Array | undefined): void {
+    const codec = this.#opts.codec;
+    const payload = frame ? encodeG711(codec, frame) : new Uint8Array(FRAME_SAMPLES).fill(SILENCE_BYTE[codec]);
+    // RFC 3551 4.1: the marker bit flags the first packet of a talk spurt
+    const marker = frame !== undefined && !this.#talking;
+    this.#talking = frame !== undefined;
+    const packet = buildRtp({
+      marker,
+      payloadType: PAYLOAD_TYPE[codec],
+      sequence: this.#seq,
+      timestamp: this.#ts,
+      ssrc: this.#ssrc,
+      payload,
+    });
+    this.#seq = (this.#seq + 1) & 0xffff;
+    this.#ts = (this.#ts + FRAME_SAMPLES) >>> 0;
+    const r = this.#remote!;
+    this.socket.send(packet, r.port, r.address, () => {});
+    this.stats.sent++;
+  }
+}
