@@ -129,7 +129,12 @@ export const configSchema = z.object({
   // --- media ---
   RTP_SEND_SILENCE: bool(true),
   RTP_SYMMETRIC: bool(true),
-  JITTER_BUFFER_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(20).max(1000).default(60),
+  JITTER_BUFFER_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int()
+    .min(20)
+    .max(1000)
+    .default(60),
   RTP_TIMEOUT_S: z.coerce.number({ error: 'must be a number of seconds' }).int().min(0).default(60),
   MAX_RECORDING_AGE_DAYS: z.coerce.number({ error: 'must be a number of days' }).min(0).default(7),
   // --- AI call center ---

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Subscription } from 'rxjs';
+import type { CallEvent } from '../machines/call-events.ts';
+import type { CallManager } from '../machines/call-manager.ts';
 import type { G711 } from '../media/g711.ts';
 import { resample } from '../media/resample.ts';
 import { readWav } from '../media/wav.ts';
-import type { CallEvent } from '../machines/call-events.ts';
-import type { CallManager } from '../machines/call-manager.ts';
 import type { Logger } from '../sip/core/logger.ts';
 import { MediaSession } from './media-session.ts';
 import { WavRecorder } from './recording.ts';
@@ -104,7 +104,9 @@ export class MediaManager {
         let recorder: WavRecorder | undefined;
         if (this.settings.recordingDir) {
           try {
-            recorder = new WavRecorder(this.settings.recordingDir, e.callId, { stereo: this.settings.recordingStereo });
+            recorder = new WavRecorder(this.settings.recordingDir, e.callId, {
+              stereo: this.settings.recordingStereo,
+            });
           } catch (err) {
             log.error({ err: String(err) }, 'cannot record this call');
           }
@@ -127,7 +129,11 @@ export class MediaManager {
         if (!s) return;
         s.close();
         this.#sessions.delete(e.callId);
-        if (s.recorder) this.log.info({ callId: e.callId, file: s.recorder.path, ms: Math.round(s.recorder.durationMs) }, 'recording saved');
+        if (s.recorder)
+          this.log.info(
+            { callId: e.callId, file: s.recorder.path, ms: Math.round(s.recorder.durationMs) },
+            'recording saved',
+          );
         return;
       }
     }

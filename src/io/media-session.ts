@@ -1,5 +1,12 @@
 import type { Socket } from 'node:dgram';
-import { codecOfPayloadType, decodeG711, encodeG711, type G711, PAYLOAD_TYPE, SILENCE_BYTE } from '../media/g711.ts';
+import {
+  codecOfPayloadType,
+  decodeG711,
+  encodeG711,
+  type G711,
+  PAYLOAD_TYPE,
+  SILENCE_BYTE,
+} from '../media/g711.ts';
 import { JitterBuffer } from '../media/jitter-buffer.ts';
 import { FRAME_SAMPLES, PlayoutQueue } from '../media/playout-queue.ts';
 import { buildRtp, parseRtp } from '../rtp/packet.ts';
@@ -100,10 +107,16 @@ export class MediaSession implements PacedStream {
       return;
     }
     if (!this.#latched) {
-      if (this.#opts.symmetric || (this.#remote && this.#remote.address === rinfo.address && this.#remote.port === rinfo.port)) {
+      if (
+        this.#opts.symmetric ||
+        (this.#remote && this.#remote.address === rinfo.address && this.#remote.port === rinfo.port)
+      ) {
         this.#latched = true;
         this.#remote = { address: rinfo.address, port: rinfo.port };
-      } else if (this.#remote && (rinfo.address !== this.#remote.address || rinfo.port !== this.#remote.port)) {
+      } else if (
+        this.#remote &&
+        (rinfo.address !== this.#remote.address || rinfo.port !== this.#remote.port)
+      ) {
         this.stats.ignored++;
         return;
       }
@@ -159,7 +172,9 @@ export class MediaSession implements PacedStream {
 
   #send(frame: Int16Array | undefined): void {
     const codec = this.#opts.codec;
-    const payload = frame ? encodeG711(codec, frame) : new Uint8Array(FRAME_SAMPLES).fill(SILENCE_BYTE[codec]);
+    const payload = frame
+      ? encodeG711(codec, frame)
+      : new Uint8Array(FRAME_SAMPLES).fill(SILENCE_BYTE[codec]);
     // RFC 3551 4.1: the marker bit flags the first packet of a talk spurt
     const marker = frame !== undefined && !this.#talking;
     this.#talking = frame !== undefined;

@@ -9,7 +9,11 @@ import { wavHeader } from '../media/wav.ts';
 export function recordingName(callId: string, at: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   const stamp = `${at.getFullYear()}${p(at.getMonth() + 1)}${p(at.getDate())}_${p(at.getHours())}${p(at.getMinutes())}${p(at.getSeconds())}`;
-  const id = callId.slice(0, 8).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || 'call';
+  const id =
+    callId
+      .slice(0, 8)
+      .replace(/[^A-Za-z0-9._-]/g, '_')
+      .replace(/^\.+/, '_') || 'call';
   return `${stamp}_${id}.wav`;
 }
 

@@ -7,7 +7,13 @@ export async function startTestRelay(
   env: Record<string, string> = {},
   deps: Partial<RelayDeps> = {},
 ): Promise<Relay> {
-  const r = parseConfig({ SIP_LOCAL_IP: '127.0.0.1', SIP_LOCAL_PORT: '0', SIP_LOG_FILE: '', RECORDING: 'false', ...env });
+  const r = parseConfig({
+    SIP_LOCAL_IP: '127.0.0.1',
+    SIP_LOCAL_PORT: '0',
+    SIP_LOG_FILE: '',
+    RECORDING: 'false',
+    ...env,
+  });
   if (!r.ok) throw new Error(r.problems.join('; '));
   return startRelay(r.config, { log: silentLogger, shutdownGraceMs: 300, ...deps });
 }

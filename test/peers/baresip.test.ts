@@ -1,0 +1,120 @@
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { CallEvent } from '../../src/machines/call-events.ts';
+import { resample } from '../../src/media/resample.ts';
+import { envelopeCorrelation, readWavFile, speechLike, wavFile } from '../helpers/audio.ts';
+import { freeUdpPort, hasBinary, run } from '../helpers/peers.ts';
+import { startTestRelay } from '../helpers/relay.ts';
+
+/** A headless baresip: microphone = a WAV (aufile), speaker = ALSA's null device, both directions recorded. */
+function baresipConfig(dir: string, sipPort: number, mic: string, codec: string): string {
+  const ua = join(dir, 'ua');
+  mkdirSync(join(dir, 'rec'), { recursive: true });
+  mkdirSync(ua, { recursive: true });
+  writeFileSync(
+    join(ua, 'config'),
+    [
+      'poll_method epoll',
+      `sip_listen 127.0.0.1:${sipPort}`,
+      'net_interface 127.0.0.1',
+      'audio_player alsa,null',
+      'audio_alert alsa,null',
+      `audio_source aufile,${mic}`,
+      'ausrc_srate 8000',
+      'auplay_srate 8000',
+      'ausrc_channels 1',
+      'auplay_channels 1',
+      'audio_buffer 20-160',
+      'ausrc_format s16',
+      'auplay_format s16',
+      'auenc_format s16',
+      'audec_format s16',
+      'rtp_ports 46000-46099',
+      'rtcp_mux no',
+      'jitter_buffer_delay 5-10',
+      'rtp_timeout 0',
+      'module_path /usr/lib/baresip/modules',
+      'module g711.so',
+      'module aufile.so',
+      'module alsa.so',
+      'module sndfile.so',
+      `snd_path ${join(dir, 'rec')}`,
+      'module_tmp account.so',
+      'module_app menu.so',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(ua, 'accounts'),
+    `<sip:alice@127.0.0.1:${sipPort}>;regint=0;answermode=manual;audio_codecs=${codec}\n`,
+  );
+  writeFileSync(join(ua, 'contacts'), '');
+  return ua;
+}
+
+describe.skipIf(!hasBinary('baresip'))('baresip calls the relay: greeting out, recording in', () => {
+  for (const codec of ['pcmu', 'pcma']) {
+    it(`${codec}: the relay records what baresip plays, and baresip hears the greeting`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), `baresip-${codec}-`));
+      const caller = speechLike(8000, 4, 7);
+      const greeting22k = speechLike(22050, 3, 99); // any rate: the relay resamples to 8 kHz
+      writeFileSync(join(dir, 'caller.wav'), wavFile(caller, 8000));
+      writeFileSync(join(dir, 'greeting.wav'), wavFile(greeting22k, 22050));
+      const relay = await startTestRelay({
+        GREETING_PATH: join(dir, 'greeting.wav'),
+        RECORDING: 'true',
+        RECORDING_DIR: join(dir, 'relay-rec'),
+        RTP_PORT_START: '45000',
+        RTP_PORT_END: '45099',
+      });
+      const events: CallEvent[] = [];
+      relay.calls.events$.subscribe((e) => events.push(e));
+      const ua = baresipConfig(dir, await freeUdpPort(), join(dir, 'caller.wav'), codec);
+      const r = await run(
+        'baresip',
+        ['-f', ua, '-e', `/dial sip:relay@127.0.0.1:${relay.sip.port}`, '-t', '7'],
+        {
+          cwd: dir,
+          timeoutMs: 20_000,
+        },
+      );
+      await new Promise((res) => setTimeout(res, 300));
+      await relay.close();
+      expect(r.code, r.stdout.slice(-2000)).toBe(0);
+      expect(events.find((e) => e.type === 'call.media')).toMatchObject({ codec: codec.toUpperCase() });
+      expect(events.at(-1)).toMatchObject({ type: 'call.ended', reason: 'remote-bye' });
+
+      // what the relay recorded = what baresip sent
+      const recFiles = readdirSync(join(dir, 'relay-rec'));
+      expect(recFiles).toHaveLength(1);
+      const recorded = readWavFile(join(dir, 'relay-rec', recFiles[0]!));
+      const sentByBaresip = readWavFile(
+        join(dir, 'rec', readdirSync(join(dir, 'rec')).find((f) => f.endsWith('-enc.wav'))!),
+      );
+      expect(recorded.rate).toBe(8000);
+      const inbound = envelopeCorrelation(recorded.samples, caller);
+      expect(
+        inbound.corr,
+        `relay recording vs caller audio (lag ${inbound.lagMs} ms)`,
+      ).toBeGreaterThanOrEqual(0.9);
+      const durDiff = Math.abs(recorded.samples.length - sentByBaresip.samples.length) / 8;
+      expect(durDiff, 'recording duration vs what baresip sent (ms)').toBeLessThanOrEqual(100);
+
+      // what baresip heard = the greeting (played after the ACK)
+      const heard = readWavFile(
+        join(dir, 'rec', readdirSync(join(dir, 'rec')).find((f) => f.endsWith('-dec.wav'))!),
+      );
+      const outbound = envelopeCorrelation(heard.samples, resample(greeting22k, 22050, 8000));
+      expect(
+        outbound.corr,
+        `baresip's recording vs the greeting (lag ${outbound.lagMs} ms)`,
+      ).toBeGreaterThanOrEqual(0.9);
+      console.log(
+        `${codec}: relay recording vs caller r=${inbound.corr.toFixed(3)} (lag ${inbound.lagMs} ms), duration diff ${durDiff} ms; ` +
+          `baresip heard vs greeting r=${outbound.corr.toFixed(3)} (lag ${outbound.lagMs} ms)`,
+      );
+    }, 40_000);
+  }
+});
