@@ -4,7 +4,7 @@ import { wavHeader } from '../media/wav.ts';
 
 /**
  * `{YYYYmmdd_HHMMSS}_{first 8 chars of the Call-ID}.wav` as the original named recordings, made safe: only
- * [A-Za-z0-9._-] survive, no leading dot, so no Call-ID can place a file outside the folder.
+ * [A-Za-z0-9._-] survive, no ".." and no leading dot, so no Call-ID can place a file outside the folder.
  */
 export function recordingName(callId: string, at: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -13,7 +13,8 @@ export function recordingName(callId: string, at: Date): string {
     callId
       .slice(0, 8)
       .replace(/[^A-Za-z0-9._-]/g, '_')
-      .replace(/^\.+/, '_') || 'call';
+      .replace(/\.{2,}/g, '_')
+      .replace(/^\./, '_') || 'call';
   return `${stamp}_${id}.wav`;
 }
 

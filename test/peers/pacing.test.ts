@@ -1,0 +1,87 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { speechLike, wavFile } from '../helpers/audio.ts';
+import { freeUdpPort, hasBinary } from '../helpers/peers.ts';
+import { startTestRelay } from '../helpers/relay.ts';
+import { sipp } from '../helpers/sipp.ts';
+
+const MEDIA_PORT = 46300;
+
+/** tshark's `-z rtp,streams` row for our stream: packets, lost, deltas and jitter in ms. */
+function rtpStreams(pcap: string) {
+  const out = spawnSync(
+    'tshark',
+    ['-r', pcap, '-q', '-d', `udp.port==${MEDIA_PORT},rtp`, '-z', 'rtp,streams'],
+    {
+      encoding: 'utf8',
+    },
+  ).stdout;
+  const row = out.split('\n').find((l) => /\s127\.0\.0\.1\s+\d+\s+127\.0\.0\.1\s+46300\s/.test(l));
+  if (!row) throw new Error(`no RTP stream in:\n${out}`);
+  const f = row.trim().split(/\s+/);
+  // start end src sport dst dport ssrc payload pkts lost (pct) minΔ meanΔ maxΔ minJ meanJ maxJ
+  return {
+    payload: f[7],
+    packets: Number(f[8]),
+    lost: Number(f[9]),
+    meanDelta: Number(f[12]),
+    maxDelta: Number(f[13]),
+    maxJitter: Number(f[16]),
+  };
+}
+
+describe.skipIf(!hasBinary('sipp') || !hasBinary('tshark'))(
+  'outgoing call: the greeting is paced at exactly 20 ms',
+  () => {
+    it('tshark on the capture: 0 loss, mean delta 20.0 ms, max jitter < 2 ms', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pacing-'));
+      writeFileSync(join(dir, 'greeting.wav'), wavFile(speechLike(16000, 3, 5), 16000));
+      const pcap = join(dir, 'call.pcapng');
+      const capture: ChildProcess = spawn(
+        'tshark',
+        ['-i', 'lo', '-f', `udp and dst port ${MEDIA_PORT}`, '-w', pcap, '-q'],
+        {
+          stdio: 'ignore',
+        },
+      );
+      await new Promise((r) => setTimeout(r, 1500)); // tshark needs a moment before it captures
+      const port = await freeUdpPort();
+      const peer = sipp(
+        'uas-answer.xml',
+        undefined,
+        ['-m', '1', '-mi', '127.0.0.1', '-mp', String(MEDIA_PORT)],
+        30_000,
+        port,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      const relay = await startTestRelay({
+        SIP_SERVER_IP: '127.0.0.1',
+        SIP_TRANSFER_PORT: String(port),
+        RTP_PORT_START: '46400',
+        RTP_PORT_END: '46499',
+        GREETING_PATH: join(dir, 'greeting.wav'),
+      });
+      const dial = await relay.calls.dial('0911000111');
+      if (!dial.ok) throw new Error(dial.reason);
+      await new Promise((r) => setTimeout(r, 5000)); // 3 s of greeting, then silence frames
+      relay.calls.hangup(dial.callId);
+      await new Promise((r) => setTimeout(r, 300));
+      await relay.close();
+      expect((await peer).code).toBe(0);
+      await new Promise((r) => setTimeout(r, 500));
+      capture.kill('SIGINT');
+      await new Promise((r) => capture.on('exit', r));
+      const s = rtpStreams(pcap);
+      console.log(`RTP stream: ${JSON.stringify(s)}`);
+      expect(s.payload).toBe('g711U');
+      expect(s.packets).toBeGreaterThanOrEqual(230); // ~4.7 s of 20 ms frames
+      expect(s.lost).toBe(0);
+      expect(s.meanDelta).toBeGreaterThanOrEqual(19.95);
+      expect(s.meanDelta).toBeLessThanOrEqual(20.05);
+      expect(s.maxJitter).toBeLessThan(2);
+    }, 40_000);
+  },
+);
