@@ -111,8 +111,15 @@ export class MediaManager {
             log.error({ err: String(err) }, 'cannot record this call');
           }
         }
-        const session = new MediaSession(e.callId, ports.rtp, opts, this.scheduler, recorder, log, (digit) =>
-          this.calls.events$.next({ type: 'call.dtmf', callId: e.callId, digit }),
+        const session = new MediaSession(
+          e.callId,
+          ports.rtp,
+          ports.rtcp,
+          opts,
+          this.scheduler,
+          recorder,
+          log,
+          (digit) => this.calls.events$.next({ type: 'call.dtmf', callId: e.callId, digit }),
         );
         this.#sessions.set(e.callId, session);
         return;
@@ -129,6 +136,7 @@ export class MediaManager {
         if (!s) return;
         s.close();
         this.#sessions.delete(e.callId);
+        this.log.info({ callId: e.callId, ...s.report() }, 'media stats');
         if (s.recorder)
           this.log.info(
             { callId: e.callId, file: s.recorder.path, ms: Math.round(s.recorder.durationMs) },

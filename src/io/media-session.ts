@@ -10,6 +10,7 @@ import {
 import { JitterBuffer } from '../media/jitter-buffer.ts';
 import { FRAME_SAMPLES, PlayoutQueue } from '../media/playout-queue.ts';
 import { buildRtp, parseRtp } from '../rtp/packet.ts';
+import { buildReport, ntpMiddle, ntpTime, parseReports, roundTripMs } from '../rtp/rtcp.ts';
 import type { Logger } from '../sip/core/logger.ts';
 import type { WavRecorder } from './recording.ts';
 import type { PacedStream, RtpScheduler } from './rtp-scheduler.ts';
@@ -55,10 +56,25 @@ export class MediaSession implements PacedStream {
   #sending = false;
   #closed = false;
   readonly #onMessage: (data: Buffer, rinfo: { address: string; port: number }) => void;
+  readonly #onRtcp: (data: Buffer, rinfo: { address: string; port: number }) => void;
+  // RTCP bookkeeping (RFC 3550 6.4, A.3)
+  #ticks = 0;
+  #baseSeq: number | undefined;
+  #maxSeq = 0;
+  #cycles = 0;
+  #expectedPrior = 0;
+  #receivedPrior = 0;
+  #lastSr: { middle: number; at: number } | undefined;
+  #rttMs: number | undefined;
+  #rtcpRemote: { address: string; port: number } | undefined;
+  // RFC 4733 events to send
+  readonly #dtmfOut: string[] = [];
+  #dtmfEvent: { event: number; ts: number; sent: number; frames: number; ends: number } | undefined;
 
   constructor(
     readonly callId: string,
     readonly socket: Socket,
+    readonly rtcpSocket: Socket | undefined,
     opts: MediaOptions,
     readonly scheduler: RtpScheduler,
     readonly recorder: WavRecorder | undefined,
@@ -71,6 +87,8 @@ export class MediaSession implements PacedStream {
     this.jitter = new JitterBuffer({ depthMs: opts.jitterMs });
     this.#onMessage = (data, rinfo) => this.#receive(data, rinfo);
     socket.on('message', this.#onMessage);
+    this.#onRtcp = (data, rinfo) => this.#receiveRtcp(data, rinfo);
+    rtcpSocket?.on('message', this.#onRtcp);
     this.stats.lastPacketAt = this.now();
     scheduler.add(this);
   }
@@ -91,6 +109,7 @@ export class MediaSession implements PacedStream {
     this.#closed = true;
     this.scheduler.remove(this);
     this.socket.off('message', this.#onMessage);
+    this.rtcpSocket?.off('message', this.#onRtcp);
     this.recorder?.close();
   }
 
@@ -126,6 +145,7 @@ export class MediaSession implements PacedStream {
       this.log.debug({ ssrc: pkt.ssrc }, 'RTP SSRC changed');
     }
     this.#remoteSsrc = pkt.ssrc;
+    this.#trackSequence(pkt.sequence);
     this.stats.received++;
     this.stats.lastPacketAt = this.now();
     if (pkt.payloadType === this.#opts.dtmfPayloadType) {
@@ -158,9 +178,11 @@ export class MediaSession implements PacedStream {
       const codec = codecOfPayloadType(out.packet.payloadType) ?? this.#opts.codec;
       heard = decodeG711(codec, out.packet.payload);
     }
-    // out: the next queued frame, or silence
+    // out: an RFC 4733 event in progress, else the next queued frame, else silence
     let said: Int16Array = ZERO;
-    if (this.#sending && this.#remote) {
+    if (this.#sending && this.#remote && (this.#dtmfEvent || this.#dtmfOut.length > 0)) {
+      this.#sendDtmfFrame();
+    } else if (this.#sending && this.#remote) {
       const frame = this.queue.next();
       if (frame || this.#opts.sendSilence) {
         said = frame ?? ZERO;
@@ -168,6 +190,135 @@ export class MediaSession implements PacedStream {
       }
     }
     if (this.recorder && this.stats.received > 0) this.recorder.write(heard, said);
+    if (++this.#ticks % 250 === 0) this.sendReport(); // every 5 s
+  }
+
+  /** Queues a digit to send as RFC 4733 telephone-events (100 ms tone, then 3 end packets). */
+  sendDtmf(digits: string): boolean {
+    if (this.#opts.dtmfPayloadType === undefined) return false;
+    for (const d of digits)
+      if ('0123456789*#ABCD'.includes(d.toUpperCase())) this.#dtmfOut.push(d.toUpperCase());
+    return true;
+  }
+
+  #sendDtmfFrame(): void {
+    if (!this.#dtmfEvent) {
+      const digit = this.#dtmfOut.shift()!;
+      this.#dtmfEvent = {
+        event: '0123456789*#ABCD'.indexOf(digit),
+        ts: this.#ts,
+        sent: 0,
+        frames: 5,
+        ends: 0,
+      };
+    }
+    const d = this.#dtmfEvent;
+    const last = d.sent >= d.frames - 1;
+    const duration = (Math.min(d.sent, d.frames - 1) + 1) * FRAME_SAMPLES;
+    // RFC 4733 2.3: event, E bit + volume (10 = -10 dBm0), duration; same timestamp for the whole event;
+    // the end packet is sent three times (2.5.1.4)
+    const payload = Uint8Array.of(d.event, (last ? 0x80 : 0) | 10, duration >> 8, duration & 0xff);
+    const packet = buildRtp({
+      marker: d.sent === 0,
+      payloadType: this.#opts.dtmfPayloadType!,
+      sequence: this.#seq,
+      timestamp: d.ts,
+      ssrc: this.#ssrc,
+      payload,
+    });
+    this.#seq = (this.#seq + 1) & 0xffff;
+    this.socket.send(packet, this.#remote!.port, this.#remote!.address, () => {});
+    this.stats.sent++;
+    d.sent++;
+    if (last && ++d.ends >= 3) {
+      this.#dtmfEvent = undefined;
+      this.#ts = (d.ts + d.frames * FRAME_SAMPLES) >>> 0; // audio resumes after the event
+      this.#talking = false;
+    }
+  }
+
+  /** Per-call statistics for logs and metrics. */
+  report(): { sent: number; received: number; lost: number; jitterMs: number; rttMs: number | undefined } {
+    const expected = this.#baseSeq === undefined ? 0 : this.#cycles + this.#maxSeq - this.#baseSeq + 1;
+    return {
+      sent: this.stats.sent,
+      received: this.stats.received,
+      lost: Math.max(0, expected - this.stats.received),
+      jitterMs: this.jitter.stats.jitter / 8,
+      rttMs: this.#rttMs,
+    };
+  }
+
+  /** RFC 3550 A.1: extended highest sequence number, counting wraps. */
+  #trackSequence(seq: number): void {
+    if (this.#baseSeq === undefined) {
+      this.#baseSeq = seq;
+      this.#maxSeq = seq;
+      return;
+    }
+    const delta = (seq - this.#maxSeq) & 0xffff;
+    if (delta < 0x8000) {
+      if (seq < this.#maxSeq) this.#cycles += 0x10000;
+      this.#maxSeq = seq;
+    }
+  }
+
+  /** Sends an RTCP SR (or RR before we sent anything) with a report block about the peer (RFC 3550 6.4). */
+  sendReport(): void {
+    const target =
+      this.#rtcpRemote ??
+      (this.#remote ? { address: this.#remote.address, port: this.#remote.port + 1 } : undefined);
+    if (!this.rtcpSocket || !target) return;
+    const blocks = [];
+    if (this.#remoteSsrc !== undefined && this.#baseSeq !== undefined) {
+      const extMax = this.#cycles + this.#maxSeq;
+      const expected = extMax - this.#baseSeq + 1;
+      const lost = expected - this.stats.received;
+      const expInterval = expected - this.#expectedPrior;
+      const recInterval = this.stats.received - this.#receivedPrior;
+      this.#expectedPrior = expected;
+      this.#receivedPrior = this.stats.received;
+      const lostInterval = expInterval - recInterval;
+      blocks.push({
+        ssrc: this.#remoteSsrc,
+        fractionLost:
+          expInterval <= 0 || lostInterval <= 0 ? 0 : Math.floor((lostInterval << 8) / expInterval),
+        cumulativeLost: lost,
+        highestSeq: extMax,
+        jitter: this.jitter.stats.jitter,
+        lsr: this.#lastSr?.middle ?? 0,
+        dlsr: this.#lastSr ? Math.round(((this.now() - this.#lastSr.at) / 1000) * 65536) : 0,
+      });
+    }
+    const sender =
+      this.stats.sent > 0
+        ? {
+            ntp: ntpTime(Date.now()),
+            rtpTimestamp: this.#ts,
+            packets: this.stats.sent,
+            octets: this.stats.sent * FRAME_SAMPLES,
+          }
+        : undefined;
+    const packet = buildReport({
+      type: sender ? 'SR' : 'RR',
+      ssrc: this.#ssrc,
+      blocks,
+      ...(sender ? { sender } : {}),
+    });
+    this.rtcpSocket.send(packet, target.port, target.address, () => {});
+  }
+
+  #receiveRtcp(data: Buffer, rinfo: { address: string; port: number }): void {
+    if (this.#remote && rinfo.address !== this.#remote.address) return;
+    this.#rtcpRemote = { address: rinfo.address, port: rinfo.port };
+    for (const r of parseReports(data)) {
+      if (r.sender) this.#lastSr = { middle: ntpMiddle(r.sender.ntp), at: this.now() };
+      for (const b of r.blocks) {
+        if (b.ssrc !== this.#ssrc) continue;
+        const rtt = roundTripMs(b, ntpTime(Date.now()));
+        if (rtt !== undefined && rtt < 60_000) this.#rttMs = rtt;
+      }
+    }
   }
 
   #send(frame: Int16Array | undefined): void {

@@ -24,6 +24,8 @@ describe.skipIf(!hasBinary('sipp') || !havePcaps)('RFC 4733 DTMF from a caller',
     ]);
     await relay.close();
     expect(r.code, r.stdout.slice(-1500)).toBe(0);
-    expect(events.filter((e) => e.type === 'call.dtmf').map((e) => e.type === 'call.dtmf' && e.digit)).toEqual(['1', '5', '9']);
+    expect(
+      events.filter((e) => e.type === 'call.dtmf').map((e) => e.type === 'call.dtmf' && e.digit),
+    ).toEqual(['1', '5', '9']);
   });
 });

@@ -34,12 +34,25 @@ describe.skipIf(!hasBinary('sipp'))('graceful shutdown (SIGTERM to npm start)', 
     relay.stdout!.on('data', (d) => (out += d));
     relay.stderr!.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((r) => relay.on('exit', (code) => r(code)));
-    for (let i = 0; i < 200 && !out.includes('SIP relay listening'); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && !out.includes('SIP relay listening'); i++)
+      await new Promise((r) => setTimeout(r, 50));
 
     const caller = sipp(
       'uac-wait-bye.xml',
       `127.0.0.1:${port}`,
-      ['-s', 'relay', '-m', '1', '-mi', '127.0.0.1', '-mp', String(await freeUdpPort()), '-key', 'rtp', `${join(dir, 'voice.ulaw')},-1,0`],
+      [
+        '-s',
+        'relay',
+        '-m',
+        '1',
+        '-mi',
+        '127.0.0.1',
+        '-mp',
+        String(await freeUdpPort()),
+        '-key',
+        'rtp',
+        `${join(dir, 'voice.ulaw')},-1,0`,
+      ],
       30_000,
     );
     await new Promise((r) => setTimeout(r, 4000)); // a few seconds of talk
