@@ -186,7 +186,7 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
       closed = true;
       core.stopAccepting();
       await calls.shutdown(deps.shutdownGraceMs ?? 3000);
-      media.close();
+      await media.close();
       await registration?.stop();
       subscription.unsubscribe();
       core.close();

@@ -74,12 +74,19 @@ export class MediaManager {
     return this.#sessions.get(callId);
   }
 
-  /** Finalises every recording and stops every stream (shutdown). */
-  close(): void {
+  /** Stops every stream and resolves once every recording is finalised on disk (shutdown). */
+  async close(): Promise<void> {
     this.#sub.unsubscribe();
     if (this.#watchdog) clearInterval(this.#watchdog);
-    for (const s of this.#sessions.values()) s.close();
+    for (const s of this.#sessions.values()) this.#track(s.close());
     this.#sessions.clear();
+    await Promise.all(this.#closing);
+  }
+
+  readonly #closing = new Set<Promise<void>>();
+  #track(p: Promise<void>): void {
+    this.#closing.add(p);
+    void p.finally(() => this.#closing.delete(p));
   }
 
   #on(e: CallEvent): void {
@@ -134,7 +141,7 @@ export class MediaManager {
       case 'call.ended': {
         const s = this.#sessions.get(e.callId);
         if (!s) return;
-        s.close();
+        this.#track(s.close());
         this.#sessions.delete(e.callId);
         this.log.info({ callId: e.callId, ...s.report() }, 'media stats');
         if (s.recorder)

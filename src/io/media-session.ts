@@ -50,6 +50,8 @@ export class MediaSession implements PacedStream {
   #latched = false;
   #remoteSsrc: number | undefined;
   readonly #ssrc = (Math.random() * 0x1_0000_0000) >>> 0;
+  /** Scratch buffer for the decoded frame (the recorder copies it). */
+  readonly #decoded = new Int16Array(FRAME_SAMPLES * 4);
   #seq = Math.floor(Math.random() * 0x10000);
   #ts = (Math.random() * 0x1_0000_0000) >>> 0;
   #talking = false;
@@ -104,13 +106,14 @@ export class MediaSession implements PacedStream {
     this.#sending = true;
   }
 
-  close(): void {
-    if (this.#closed) return;
+  /** Stops the stream; resolves when the recording is finalised on disk. */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     this.#closed = true;
     this.scheduler.remove(this);
     this.socket.off('message', this.#onMessage);
     this.rtcpSocket?.off('message', this.#onRtcp);
-    this.recorder?.close();
+    return this.recorder?.close() ?? Promise.resolve();
   }
 
   #receive(data: Buffer, rinfo: { address: string; port: number }): void {
@@ -174,9 +177,9 @@ export class MediaSession implements PacedStream {
     // in: one frame out of the jitter buffer into the recording (decoded with ITS payload type)
     const out = this.jitter.pop();
     let heard: Int16Array = ZERO;
-    if (out.kind === 'packet') {
+    if (out.kind === 'packet' && out.packet.payload.length <= FRAME_SAMPLES * 4) {
       const codec = codecOfPayloadType(out.packet.payloadType) ?? this.#opts.codec;
-      heard = decodeG711(codec, out.packet.payload);
+      heard = decodeG711(codec, out.packet.payload, this.#decoded.subarray(0, out.packet.payload.length));
     }
     // out: an RFC 4733 event in progress, else the next queued frame, else silence
     let said: Int16Array = ZERO;

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { close, openSync, readdirSync, statSync, unlinkSync, write, writeSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { wavHeader } from '../media/wav.ts';
 
@@ -52,8 +52,8 @@ export class WavRecorder {
   readonly #fd: number;
   readonly #channels: number;
   #bytes = 0;
-  #pending: Uint8Array[] = [];
-  #pendingBytes = 0;
+  #buf: Int16Array;
+  #fill = 0;
   #closed = false;
 
   constructor(dir: string, callId: string, opts: { stereo?: boolean; at?: Date } = {}) {
@@ -62,50 +62,65 @@ export class WavRecorder {
     if (!path.startsWith(root + sep)) throw new Error(`recording path escapes ${root}`);
     this.path = path;
     this.#channels = opts.stereo ? 2 : 1;
+    this.#buf = new Int16Array(8000 * this.#channels);
     this.#fd = openSync(path, 'w');
     writeSync(this.#fd, wavHeader(8000, this.#channels, 0), 0, 44, 0);
   }
 
   get durationMs(): number {
-    return ((this.#bytes + this.#pendingBytes) / 2 / this.#channels / 8000) * 1000;
+    return ((this.#bytes + this.#fill * 2) / 2 / this.#channels / 8000) * 1000;
   }
 
   /** One 20 ms frame: the caller (mono), or caller left and relay right (stereo). */
   write(caller: Int16Array, relay?: Int16Array): void {
     if (this.#closed) return;
-    let data: Int16Array;
+    // frames go straight into a one-second buffer: one allocation and one disk write per second per call
+    const b = this.#buf;
+    let o = this.#fill;
     if (this.#channels === 2) {
-      data = new Int16Array(caller.length * 2);
       for (let i = 0; i < caller.length; i++) {
-        data[2 * i] = caller[i]!;
-        data[2 * i + 1] = relay?.[i] ?? 0;
+        b[o++] = caller[i]!;
+        b[o++] = relay?.[i] ?? 0;
       }
-    } else data = caller;
-    this.#pending.push(new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)));
-    this.#pendingBytes += data.byteLength;
-    if (this.#pendingBytes >= 8000 * 2 * this.#channels) this.flush();
-  }
-
-  /** Writes what is gathered, then the header that covers it. */
-  flush(): void {
-    if (this.#closed || this.#pendingBytes === 0) return;
-    const chunk = new Uint8Array(this.#pendingBytes);
-    let o = 0;
-    for (const p of this.#pending) {
-      chunk.set(p, o);
-      o += p.length;
+    } else {
+      b.set(caller, o);
+      o += caller.length;
     }
-    writeSync(this.#fd, chunk, 0, chunk.length, 44 + this.#bytes);
-    this.#bytes += chunk.length;
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    writeSync(this.#fd, wavHeader(8000, this.#channels, this.#bytes), 0, 44, 0);
+    this.#fill = o;
+    if (this.#fill + caller.length * this.#channels > b.length) this.flush();
   }
 
-  close(): void {
-    if (this.#closed) return;
+  /**
+   * Writes what is gathered, then the header that covers it. The writes run on libuv's thread pool, one
+   * after the other (never blocking the event loop that paces RTP); the header always follows its data.
+   */
+  flush(): void {
+    if (this.#closed || this.#fill === 0) return;
+    const chunk = new Uint8Array(this.#buf.buffer, 0, this.#fill * 2);
+    const at = 44 + this.#bytes;
+    this.#bytes += chunk.length;
+    this.#buf = new Int16Array(8000 * this.#channels);
+    this.#fill = 0;
+    const header = wavHeader(8000, this.#channels, this.#bytes);
+    this.#chain(chunk, at);
+    this.#chain(header, 0);
+  }
+
+  /** Flushes, then closes the file once every write is done; resolves then. */
+  close(): Promise<void> {
+    if (this.#closed) return this.#done;
     this.flush();
     this.#closed = true;
-    closeSync(this.#fd);
+    this.#done = this.#queue.then(() => new Promise<void>((r) => close(this.#fd, () => r())));
+    return this.#done;
+  }
+
+  #queue: Promise<void> = Promise.resolve();
+  #done: Promise<void> = Promise.resolve();
+
+  #chain(data: Uint8Array, position: number): void {
+    this.#queue = this.#queue.then(
+      () => new Promise<void>((resolve) => write(this.#fd, data, 0, data.length, position, () => resolve())),
+    );
   }
 }

@@ -33,6 +33,12 @@ export class SipUdpAdapter {
       socket.bind(port, host, () => {
         socket.off('error', onBindError);
         const adapter = new SipUdpAdapter(socket);
+        // a burst of INVITEs (a PBX failing over to us) must not overflow the kernel's default buffer
+        try {
+          socket.setRecvBufferSize(4 * 1024 * 1024);
+        } catch {
+          // capped by net.core.rmem_max: the default stays
+        }
         // After bind, socket errors (e.g. ICMP unreachable reported on send) must not crash the process.
         socket.on('error', onError);
         resolve(adapter);

@@ -15,7 +15,7 @@ describe('recordings', () => {
     );
   });
 
-  it('no Call-ID can place a file outside the folder', () => {
+  it('no Call-ID can place a file outside the folder', async () => {
     const at = new Date(2026, 0, 2, 3, 4, 5);
     for (const hostile of [
       '../../etc/passwd',
@@ -34,12 +34,12 @@ describe('recordings', () => {
     }
     const dir = mkdtempSync(join(tmpdir(), 'rec-'));
     const rec = new WavRecorder(dir, '../../../tmp/evil');
-    rec.close();
+    await rec.close();
     expect(resolve(rec.path).startsWith(`${resolve(dir)}/`)).toBe(true);
     expect(readdirSync(dir)).toHaveLength(1);
   });
 
-  it('mono by default, stereo with the caller left and the relay right; header valid at the end', () => {
+  it('mono by default, stereo with the caller left and the relay right; header valid at the end', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rec-'));
     const mono = new WavRecorder(dir, 'mono-call');
     const stereo = new WavRecorder(dir, 'stereo-call', { stereo: true });
@@ -47,8 +47,7 @@ describe('recordings', () => {
       mono.write(new Int16Array(160).fill(1000));
       stereo.write(new Int16Array(160).fill(1000), new Int16Array(160).fill(-2000));
     }
-    mono.close();
-    stereo.close();
+    await Promise.all([mono.close(), stereo.close()]);
     const m = readWav(readFileSync(mono.path));
     expect(m.ok && [m.value.sampleRate, m.value.samples.length]).toEqual([8000, 75 * 160]);
     const raw = readFileSync(stereo.path);

@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../src/config/index.ts';
+import { decodeG711, encodeG711 } from '../src/media/g711.ts';
+import { startRelay } from '../src/relay.ts';
+import { silentLogger } from '../src/sip/core/logger.ts';
+import { opsPerSecond } from './measure.ts';
+
+const root = join(import.meta.dirname, '..');
+const counts = (process.env.BENCH_CALLS ?? '100,500').split(',').map(Number);
+const seconds = Number(process.env.BENCH_MEDIA_SECONDS ?? 20);
+
+function percentile(values: Float64Array, p: number): number {
+  const sorted = Array.from(values).sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+export async function runMediaBench(): Promise<void> {
+  const samples = Int16Array.from({ length: 160 * 50 }, (_, i) => Math.round(12000 * Math.sin(i / 7)));
+  const mod = (await import('alawmulaw')) as unknown as Record<string, unknown>;
+  const alawmulaw = (mod.mulaw ? mod : mod.default) as {
+    mulaw: { encode(x: Int16Array): Uint8Array; decode(x: Uint8Array): Int16Array };
+  };
+  const coded = encodeG711('PCMU', samples);
+  const ours = opsPerSecond(() => encodeG711('PCMU', samples), 300, 3) * samples.length;
+  const theirs = opsPerSecond(() => alawmulaw.mulaw.encode(samples), 300, 3) * samples.length;
+  const oursD = opsPerSecond(() => decodeG711('PCMU', coded), 300, 3) * samples.length;
+  const theirsD = opsPerSecond(() => alawmulaw.mulaw.decode(coded), 300, 3) * samples.length;
+  console.log('\nG.711 mu-law (million samples/s; ours = lookup tables from the reference algorithm)');
+  console.log(`  encode: ours ${(ours / 1e6).toFixed(0)}, alawmulaw ${(theirs / 1e6).toFixed(0)}, ratio ${(ours / theirs).toFixed(2)}`);
+  console.log(`  decode: ours ${(oursD / 1e6).toFixed(0)}, alawmulaw ${(theirsD / 1e6).toFixed(0)}, ratio ${(oursD / theirsD).toFixed(2)}`);
+
+  console.log(`\nConcurrent calls with RTP both ways and recording on (${seconds} s each; generator in a second process)`);
+  console.log('  calls  relay CPU/call (% of a core)  lost in  lost out  lateness p50 ms  p99 ms');
+  for (const n of counts) {
+    const rec = mkdtempSync(join(tmpdir(), 'bench-rec-'));
+    const cfg = parseConfig({
+      SIP_LOCAL_PORT: '0',
+      SIP_LOG_FILE: '',
+      LOG_LEVEL: 'silent',
+      RTP_PORT_START: '50000',
+      RTP_PORT_END: '52999',
+      MAX_CALLS: '2000',
+      RECORDING_DIR: rec,
+      RECORDING: process.env.BENCH_RECORDING ?? 'true',
+      RTP_TIMEOUT_S: '0',
+    });
+    if (!cfg.ok) throw new Error(cfg.problems.join('; '));
+    const relay = await startRelay(cfg.config, { log: silentLogger });
+    const gen = spawn(process.execPath, ['--import', 'tsx', 'bench/rtp-generator.ts', String(relay.sip.port), String(n), String(seconds)], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    gen.stdout.on('data', (d) => (out += d));
+    const exited = new Promise((r) => gen.on('exit', r));
+    // measure the steady state: from when every call has media until just before the generator stops
+    for (let i = 0; i < 600 && relay.media.size < n; i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 1000));
+    relay.media.scheduler.latenessCount = 0;
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, (seconds - 4) * 1000));
+    const cpu = process.cpuUsage(cpu0);
+    const wall = performance.now() - t0;
+    const lateness = relay.media.scheduler.lateness.subarray(0, Math.min(relay.media.scheduler.latenessCount, 65536));
+    let lostIn = 0;
+    for (const c of relay.calls.list()) lostIn += relay.media.session(c.callId)?.report().lost ?? 0;
+    await exited;
+    const g = JSON.parse(out.trim().split('\n').at(-1)!) as { answered: number; fromRelayExpected: number; fromRelayReceived: number };
+    const perCall = ((cpu.user + cpu.system) / 1000 / wall / n) * 100;
+    console.log(
+      `  ${String(n).padStart(5)}${perCall.toFixed(3).padStart(30)}${String(lostIn).padStart(9)}${String(g.fromRelayExpected - g.fromRelayReceived).padStart(10)}` +
+        `${percentile(lateness, 50).toFixed(2).padStart(17)}${percentile(lateness, 99).toFixed(2).padStart(8)}` +
+        (g.answered < n ? `   (only ${g.answered} of ${n} calls answered)` : ''),
+    );
+    await relay.close();
+    rmSync(rec, { recursive: true, force: true });
+  }
+}
