@@ -74,33 +74,35 @@ for (let i = 0; i < calls; i++) {
 }
 for (let i = 0; i < 500 && answered < calls; i++) await new Promise((r) => setTimeout(r, 20));
 
-// RTP: one loop, absolute deadlines
+// RTP: one loop on absolute deadlines; like independent phones, each call has its own phase (1 ms slots)
 const header = new Uint8Array(12);
 header[0] = 0x80;
 let sent = 0;
 const start = performance.now();
-let n = 0;
+const list = [...byId.values()];
+let tick = 0; // in 1 ms slots
 await new Promise<void>((resolve) => {
   const loop = () => {
     const now = performance.now();
-    while (start + n * 20 <= now) {
-      for (const c of byId.values()) {
+    while (start + tick <= now) {
+      for (let i = tick % 20; i < list.length; i += 20) {
+        const c = list[i]!;
         if (!c.relayPort) continue;
         const pkt = Buffer.allocUnsafe(172);
         pkt.set(header);
         pkt.writeUInt16BE(c.seq, 2);
         pkt.writeUInt32BE(c.ts >>> 0, 4);
-        pkt.writeUInt32BE(0x1000 + Number(c.id.split('-').at(-1)), 8);
+        pkt.writeUInt32BE(0x1000 + i, 8);
         pkt.set(payload, 12);
         c.rtp.send(pkt, c.relayPort, '127.0.0.1');
         c.seq = (c.seq + 1) & 0xffff;
         c.ts += 160;
         sent++;
       }
-      n++;
+      tick++;
     }
     if (now - start >= seconds * 1000) return resolve();
-    setTimeout(loop, Math.max(0, start + n * 20 - performance.now()));
+    setTimeout(loop, Math.max(0, start + tick - performance.now()));
   };
   loop();
 });
