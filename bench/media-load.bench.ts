@@ -29,10 +29,16 @@ export async function runMediaBench(): Promise<void> {
   const oursD = opsPerSecond(() => decodeG711('PCMU', coded), 300, 3) * samples.length;
   const theirsD = opsPerSecond(() => alawmulaw.mulaw.decode(coded), 300, 3) * samples.length;
   console.log('\nG.711 mu-law (million samples/s; ours = lookup tables from the reference algorithm)');
-  console.log(`  encode: ours ${(ours / 1e6).toFixed(0)}, alawmulaw ${(theirs / 1e6).toFixed(0)}, ratio ${(ours / theirs).toFixed(2)}`);
-  console.log(`  decode: ours ${(oursD / 1e6).toFixed(0)}, alawmulaw ${(theirsD / 1e6).toFixed(0)}, ratio ${(oursD / theirsD).toFixed(2)}`);
+  console.log(
+    `  encode: ours ${(ours / 1e6).toFixed(0)}, alawmulaw ${(theirs / 1e6).toFixed(0)}, ratio ${(ours / theirs).toFixed(2)}`,
+  );
+  console.log(
+    `  decode: ours ${(oursD / 1e6).toFixed(0)}, alawmulaw ${(theirsD / 1e6).toFixed(0)}, ratio ${(oursD / theirsD).toFixed(2)}`,
+  );
 
-  console.log(`\nConcurrent calls with RTP both ways and recording on (${seconds} s each; generator in a second process)`);
+  console.log(
+    `\nConcurrent calls with RTP both ways and recording on (${seconds} s each; generator in a second process)`,
+  );
   console.log('  calls  relay CPU/call (% of a core)  lost in  lost out  lateness p50 ms  p99 ms');
   for (const n of counts) {
     const rec = mkdtempSync(join(tmpdir(), 'bench-rec-'));
@@ -49,10 +55,14 @@ export async function runMediaBench(): Promise<void> {
     });
     if (!cfg.ok) throw new Error(cfg.problems.join('; '));
     const relay = await startRelay(cfg.config, { log: silentLogger });
-    const gen = spawn(process.execPath, ['--import', 'tsx', 'bench/rtp-generator.ts', String(relay.sip.port), String(n), String(seconds)], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const gen = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'bench/rtp-generator.ts', String(relay.sip.port), String(n), String(seconds)],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     gen.stdout.on('data', (d) => (out += d));
     const exited = new Promise((r) => gen.on('exit', r));
@@ -65,11 +75,18 @@ export async function runMediaBench(): Promise<void> {
     await new Promise((r) => setTimeout(r, (seconds - 4) * 1000));
     const cpu = process.cpuUsage(cpu0);
     const wall = performance.now() - t0;
-    const lateness = relay.media.scheduler.lateness.subarray(0, Math.min(relay.media.scheduler.latenessCount, 65536));
+    const lateness = relay.media.scheduler.lateness.subarray(
+      0,
+      Math.min(relay.media.scheduler.latenessCount, 65536),
+    );
     let lostIn = 0;
     for (const c of relay.calls.list()) lostIn += relay.media.session(c.callId)?.report().lost ?? 0;
     await exited;
-    const g = JSON.parse(out.trim().split('\n').at(-1)!) as { answered: number; fromRelayExpected: number; fromRelayReceived: number };
+    const g = JSON.parse(out.trim().split('\n').at(-1)!) as {
+      answered: number;
+      fromRelayExpected: number;
+      fromRelayReceived: number;
+    };
     const perCall = ((cpu.user + cpu.system) / 1000 / wall / n) * 100;
     console.log(
       `  ${String(n).padStart(5)}${perCall.toFixed(3).padStart(30)}${String(lostIn).padStart(9)}${String(g.fromRelayExpected - g.fromRelayReceived).padStart(10)}` +

@@ -69,7 +69,10 @@ for (let i = 0; i < calls; i++) {
   const text = invite(c, rtp.address().port);
   sip.send(text, sipPort, '127.0.0.1');
   // a real UAC retransmits its INVITE (Timer A) until a response comes
-  const retransmit = setInterval(() => (c.toTag ? clearInterval(retransmit) : sip.send(text, sipPort, '127.0.0.1')), 500);
+  const retransmit = setInterval(
+    () => (c.toTag ? clearInterval(retransmit) : sip.send(text, sipPort, '127.0.0.1')),
+    500,
+  );
   if (i % 50 === 49) await new Promise((r) => setTimeout(r, 20)); // 2,500 INVITEs a second at most
 }
 for (let i = 0; i < 500 && answered < calls; i++) await new Promise((r) => setTimeout(r, 20));
@@ -114,7 +117,17 @@ for (const c of byId.values()) {
   expected += c.cycles + c.maxSeq! - c.firstSeq + 1;
   received += c.received;
 }
-for (const c of byId.values()) if (c.toTag) sip.send(inDialog(c, 'BYE', 2, `z9hG4bK-bye-${c.id}`), sipPort, '127.0.0.1');
+for (const c of byId.values())
+  if (c.toTag) sip.send(inDialog(c, 'BYE', 2, `z9hG4bK-bye-${c.id}`), sipPort, '127.0.0.1');
 for (let i = 0; i < 250 && ended < answered; i++) await new Promise((r) => setTimeout(r, 20));
-console.log(JSON.stringify({ calls, answered, ended, sentToRelay: sent, fromRelayExpected: expected, fromRelayReceived: received }));
+console.log(
+  JSON.stringify({
+    calls,
+    answered,
+    ended,
+    sentToRelay: sent,
+    fromRelayExpected: expected,
+    fromRelayReceived: received,
+  }),
+);
 process.exit(0);
