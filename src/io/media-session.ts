@@ -49,6 +49,7 @@ export class MediaSession implements PacedStream {
   #remote: { address: string; port: number } | undefined;
   #latched = false;
   #remoteSsrc: number | undefined;
+  #probation: { ssrc: number; count: number } | undefined;
   readonly #ssrc = (Math.random() * 0x1_0000_0000) >>> 0;
   /** Scratch buffer for the decoded frame (the recorder copies it). */
   readonly #decoded = new Int16Array(FRAME_SAMPLES * 4);
@@ -144,9 +145,20 @@ export class MediaSession implements PacedStream {
       }
     }
     if (this.#remoteSsrc !== undefined && pkt.ssrc !== this.#remoteSsrc) {
-      // a new SSRC from the same source: the peer restarted its stream (e.g. after a re-INVITE)
+      // RFC 3550 A.1 probation: a new SSRC from the latched source is taken only after 3 packets in a row
+      // (the peer restarted its stream, e.g. after a re-INVITE); a stray packet is ignored
+      this.#probation =
+        this.#probation?.ssrc === pkt.ssrc
+          ? { ssrc: pkt.ssrc, count: this.#probation.count + 1 }
+          : { ssrc: pkt.ssrc, count: 1 };
+      if (this.#probation.count < 3) {
+        this.stats.ignored++;
+        return;
+      }
       this.log.debug({ ssrc: pkt.ssrc }, 'RTP SSRC changed');
+      this.#baseSeq = undefined;
     }
+    this.#probation = undefined;
     this.#remoteSsrc = pkt.ssrc;
     this.#trackSequence(pkt.sequence);
     this.stats.received++;

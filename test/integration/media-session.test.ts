@@ -47,7 +47,7 @@ async function setup(opts: { dtmf?: number; symmetric?: boolean } = {}) {
     (d) => dtmf.push(d),
   );
   sessions.push(session);
-  const sendFrom = (from: Socket, seq: number) =>
+  const sendFrom = (from: Socket, seq: number, ssrc = 77) =>
     new Promise<void>((r) =>
       from.send(
         buildRtp({
@@ -55,7 +55,7 @@ async function setup(opts: { dtmf?: number; symmetric?: boolean } = {}) {
           payloadType: 0,
           sequence: seq,
           timestamp: seq * 160,
-          ssrc: 77,
+          ssrc,
           payload: encodeG711('PCMU', new Int16Array(160).fill(500)),
         }),
         port(rtp),
@@ -99,6 +99,18 @@ describe('media session on real sockets', () => {
     await s.sendFrom(s.stranger, 2);
     await wait(50);
     expect(s.session.stats).toMatchObject({ received: 1, ignored: 1 });
+  });
+
+  it('ignores a stray SSRC; takes a new one after three packets in a row (RFC 3550 A.1 probation)', async () => {
+    const s = await setup();
+    await s.sendFrom(s.peer, 1);
+    await s.sendFrom(s.peer, 2, 99);
+    await s.sendFrom(s.peer, 3);
+    await wait(30);
+    expect(s.session.stats).toMatchObject({ received: 2, ignored: 1 });
+    for (const seq of [500, 501, 502, 503]) await s.sendFrom(s.peer, seq, 1234);
+    await wait(30);
+    expect(s.session.stats).toMatchObject({ received: 4, ignored: 3 });
   });
 
   it('counts loss from sequence gaps and reports it in RTCP to port+1 of the peer', async () => {
