@@ -1,0 +1,50 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { CallEvent } from '../../src/machines/call-events.ts';
+import { encodeG711 } from '../../src/media/g711.ts';
+import { speechLike } from '../helpers/audio.ts';
+import { freeUdpPort, hasBinary } from '../helpers/peers.ts';
+import { startTestRelay } from '../helpers/relay.ts';
+import { sipp } from '../helpers/sipp.ts';
+
+describe.skipIf(!hasBinary('sipp'))('RTP inactivity', () => {
+  it('a caller that stops sending RTP is hung up after RTP_TIMEOUT_S (BYE), and its ports come back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inactive-'));
+    writeFileSync(join(dir, 'short.ulaw'), encodeG711('PCMU', speechLike(8000, 0.4, 3)));
+    const relay = await startTestRelay({
+      RTP_TIMEOUT_S: '1',
+      RTP_PORT_START: '47400',
+      RTP_PORT_END: '47499',
+    });
+    const events: CallEvent[] = [];
+    relay.calls.events$.subscribe((e) => events.push(e));
+    const t0 = Date.now();
+    const r = await sipp(
+      'uac-wait-bye.xml',
+      `127.0.0.1:${relay.sip.port}`,
+      [
+        '-s',
+        'relay',
+        '-m',
+        '1',
+        '-mi',
+        '127.0.0.1',
+        '-mp',
+        String(await freeUdpPort()),
+        '-key',
+        'rtp',
+        `${join(dir, 'short.ulaw')},1,0`,
+      ],
+      20_000,
+    );
+    const took = Date.now() - t0;
+    await relay.close();
+    expect(r.code, r.stdout.slice(-1500)).toBe(0); // sipp received our BYE and answered it
+    expect(events.at(-1)).toMatchObject({ type: 'call.ended', reason: 'local-hangup' });
+    expect(took).toBeGreaterThan(1000);
+    expect(took).toBeLessThan(5000);
+    expect(relay.ports.inUse).toBe(0);
+  }, 30_000);
+});
