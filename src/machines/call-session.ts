@@ -203,6 +203,7 @@ export abstract class CallSession {
     return {
       sendBye: () => this.sendBye(),
       stopTimers: () => this.clearTimers(),
+      emitDtmf: (_, params) => this.env.emit({ type: 'call.dtmf', callId: this.callId, digit: params.digit }),
       emit: ({ context }, params) => {
         const e = this.describe(params.type, context);
         if (e) this.env.emit(e);
@@ -265,7 +266,7 @@ export abstract class CallSession {
       : type.startsWith('application/dtmf')
         ? /^([0-9A-D*#])/.exec(text.trim())?.[1]
         : undefined;
-    if (digit) this.env.emit({ type: 'call.dtmf', callId: this.callId, digit });
+    if (digit) this.send({ type: 'media.dtmf', digit });
   }
 
   /**

@@ -30,6 +30,7 @@ export type CallMachineEvent =
   | { type: 'sip.cancel' }
   | { type: 'sip.bye' }
   | { type: 'sip.byeDone' }
+  | { type: 'media.dtmf'; digit: string }
   | { type: 'timer.noAnswer' }
   | { type: 'timer.ackTimeout' };
 
@@ -71,6 +72,7 @@ export const callMachine = setup({
     sendBye: () => {},
     stopTimers: () => {},
     emit: (_, _params: { type: EmittedType }) => {},
+    emitDtmf: (_, _params: { digit: string }) => {},
     // context bookkeeping (pure)
     setReason: assign((_, params: { reason: EndReason }) => ({ reason: params.reason })),
     recordFailure: assign(({ event }) =>
@@ -229,6 +231,8 @@ export const callMachine = setup({
     },
     established: {
       on: {
+        // a key press (RFC 4733 or SIP INFO) surfaces here, so a call only reports DTMF while it is up
+        'media.dtmf': { actions: { type: 'emitDtmf', params: ({ event }) => ({ digit: event.digit }) } },
         'sip.bye': { target: 'ended', actions: end('remote-bye') },
         'client.hangup': { target: 'terminating', actions: end('local-hangup') },
       },

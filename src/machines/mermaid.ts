@@ -33,7 +33,8 @@ export function toMermaid(machine: AnyStateMachine, title: string): string {
   const walk = (node: AnyStateNode) => {
     for (const [event, list] of node.transitions) {
       for (const t of list) {
-        for (const target of t.target ?? []) {
+        // a transition without target stays in its state (it only runs actions): drawn as a self-loop
+        for (const target of t.target ?? [node]) {
           const guard = t.guard ? ` [${typeof t.guard === 'string' ? t.guard : 'guard'}]` : '';
           edges.push(`  ${idOf(node)} --> ${idOf(target as AnyStateNode)} : ${event}${guard}`);
         }

@@ -21,6 +21,7 @@ const EVENTS: CallMachineEvent[] = [
   { type: 'sip.cancel' },
   { type: 'sip.bye' },
   { type: 'sip.byeDone' },
+  { type: 'media.dtmf', digit: '5' },
   { type: 'timer.noAnswer' },
   { type: 'timer.ackTimeout' },
 ];
@@ -48,6 +49,7 @@ function recorder() {
       sendBye: rec('sendBye'),
       stopTimers: rec('stopTimers'),
       emit: (_, p) => void log.push(`emit:${p.type}`),
+      emitDtmf: (_, p) => void log.push(`dtmf:${p.digit}`),
     },
   });
   return { machine, log };
@@ -131,6 +133,9 @@ function checkInvariants(
   const count = (x: string) => log.filter((l) => l === x).length;
   const ended = finalValue === 'ended';
   expect(count('emit:call.ended')).toBe(ended ? 1 : 0);
+  // DTMF is reported only while the call is up: after call.answered and before call.ended
+  const firstDtmf = log.findIndex((l) => l.startsWith('dtmf:'));
+  if (firstDtmf !== -1) expect(log.indexOf('emit:call.answered')).toBeLessThan(firstDtmf);
   if (ended) expect(reason, 'a finished call says why').toBeDefined();
   expect(count('emit:call.answered')).toBeLessThanOrEqual(1);
   expect(count('sendAnswer')).toBeLessThanOrEqual(1);
