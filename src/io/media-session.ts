@@ -355,7 +355,11 @@ export class MediaSession implements PacedStream {
     this.#seq = (this.#seq + 1) & 0xffff;
     this.#ts = (this.#ts + FRAME_SAMPLES) >>> 0;
     const r = this.#remote!;
-    this.socket.send(packet, r.port, r.address, () => {});
+    this.socket.send(packet, r.port, r.address, () => {
+      if (this.#packets.length < 8) this.#packets.push(packet);
+    });
     this.stats.sent++;
   }
+
+  readonly #packets: Uint8Array[] = [];
 }
