@@ -94,6 +94,7 @@ export async function runCallSetupBench(): Promise<void> {
       env: {
         ...process.env,
         SIP_LOCAL_PORT: String(relayPort),
+        WS_PORT: '0',
         RTP_PORT_START: '20000',
         RTP_PORT_END: '29999',
         MAX_CALLS: '5000',

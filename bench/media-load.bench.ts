@@ -44,6 +44,7 @@ export async function runMediaBench(): Promise<void> {
     const rec = mkdtempSync(join(tmpdir(), 'bench-rec-'));
     const cfg = parseConfig({
       SIP_LOCAL_PORT: '0',
+      WS_PORT: '0',
       SIP_LOG_FILE: '',
       LOG_LEVEL: 'silent',
       RTP_PORT_START: '50000',

@@ -17,14 +17,14 @@ async function main(): Promise<void> {
   } catch (e) {
     log.fatal(
       { err: (e as Error).message },
-      `cannot listen for SIP on udp ${config.SIP_LOCAL_IP}:${config.SIP_LOCAL_PORT}: ${(e as Error).message}`,
+      `cannot start: ${(e as Error).message} (SIP udp ${config.SIP_LOCAL_IP}:${config.SIP_LOCAL_PORT}, WebSocket ${config.WS_HOST}:${config.WS_PORT})`,
     );
     flush();
     process.exit(1);
   }
   log.info(
     { sip: relay.sip, upstream: `${config.SIP_SERVER_IP}:${config.SIP_TRANSFER_PORT}` },
-    `SIP relay listening on udp ${relay.sip.address}:${relay.sip.port}`,
+    `SIP relay listening on udp ${relay.sip.address}:${relay.sip.port}, WebSocket ws://${config.WS_HOST}:${relay.ws.port}/`,
   );
 
   const shutdown = async (signal: string) => {

@@ -10,6 +10,7 @@ import { localBroadcasts } from './io/net-info.ts';
 import { removeOldRecordings } from './io/recording.ts';
 import { RtpPortPool, type RtpPorts } from './io/rtp-port-pool.ts';
 import { SipUdpAdapter } from './io/sip-udp.adapter.ts';
+import { WsServer } from './io/ws/ws-server.ts';
 import { CallManager } from './machines/call-manager.ts';
 import { Registration } from './machines/registration.ts';
 import type { Logger } from './sip/core/logger.ts';
@@ -25,6 +26,7 @@ export interface Relay {
   readonly calls: CallManager;
   readonly ports: RtpPortPool;
   readonly media: MediaManager;
+  readonly ws: WsServer;
   /** Present when SIP_REGISTER=true. */
   readonly registration: Registration | undefined;
   /** Stops taking calls (503), hangs up every call, then closes the sockets and every timer. */
@@ -172,6 +174,10 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
     loadGreeting(config.GREETING_PATH || join(config.OUTPUT_DIR, 'transcode', 'greeting.wav'), log),
     log,
   );
+  const ws = await WsServer.start(
+    { host: config.WS_HOST, port: config.WS_PORT, autoAnswer: config.AUTO_ANSWER },
+    { calls, media, log: log.child({ component: 'ws' }) },
+  );
   registration?.start();
   let closed = false;
   return {
@@ -181,11 +187,13 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
     ports,
     registration,
     media,
+    ws,
     async close() {
       if (closed) return;
       closed = true;
       core.stopAccepting();
       await calls.shutdown(deps.shutdownGraceMs ?? 3000);
+      await ws.close();
       await media.close();
       await registration?.stop();
       subscription.unsubscribe();

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Subscription } from 'rxjs';
+import { Subject, type Subscription } from 'rxjs';
 import type { CallEvent } from '../machines/call-events.ts';
 import type { CallManager } from '../machines/call-manager.ts';
 import type { G711 } from '../media/g711.ts';
@@ -48,6 +48,8 @@ export function loadGreeting(path: string, log: Logger): Int16Array | undefined 
  */
 export class MediaManager {
   readonly scheduler = new RtpScheduler();
+  /** Every received audio packet of every call (WebSocket clients subscribe). */
+  readonly packets$ = new Subject<{ callId: string; payloadType: number; payload: Uint8Array }>();
   readonly #sessions = new Map<string, MediaSession>();
   readonly #sub: Subscription;
   readonly #watchdog: NodeJS.Timeout | undefined;
@@ -126,7 +128,12 @@ export class MediaManager {
           this.scheduler,
           recorder,
           log,
-          (digit) => this.calls.events$.next({ type: 'call.dtmf', callId: e.callId, digit }),
+          // a key press goes to the call actor, which reports it while the call is up
+          (digit) => this.calls.call(e.callId)?.send({ type: 'media.dtmf', digit }),
+          undefined,
+          (payloadType, payload) => {
+            if (this.packets$.observed) this.packets$.next({ callId: e.callId, payloadType, payload });
+          },
         );
         this.#sessions.set(e.callId, session);
         return;

@@ -84,6 +84,8 @@ export class MediaSession implements PacedStream {
     readonly log: Logger,
     readonly onDtmf: (digit: string) => void,
     readonly now: () => number = () => performance.now(),
+    /** Every received audio packet, raw (the legacy RTP:{pt}##{hex} event). */
+    readonly onAudio?: (payloadType: number, payload: Uint8Array) => void,
   ) {
     this.#opts = opts;
     this.#remote = opts.remote ? { ...opts.remote } : undefined;
@@ -171,6 +173,7 @@ export class MediaSession implements PacedStream {
       this.stats.ignored++;
       return;
     }
+    this.onAudio?.(pkt.payloadType, pkt.payload);
     this.jitter.push(pkt, this.now());
   }
 

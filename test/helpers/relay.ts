@@ -12,6 +12,7 @@ export async function startTestRelay(
     SIP_LOCAL_PORT: '0',
     SIP_LOG_FILE: '',
     RECORDING: 'false',
+    WS_PORT: '0',
     ...env,
   });
   if (!r.ok) throw new Error(r.problems.join('; '));

@@ -22,6 +22,7 @@ describe.skipIf(!hasBinary('sipp'))('graceful shutdown (SIGTERM to npm start)', 
       env: {
         ...process.env,
         SIP_LOCAL_PORT: String(port),
+        WS_PORT: '0',
         SIP_LOG_FILE: '',
         RECORDING_DIR: join(dir, 'rec'),
         RTP_PORT_START: '47000',

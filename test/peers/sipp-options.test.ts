@@ -22,6 +22,7 @@ describe.skipIf(!hasBinary('sipp'))('sipp against the relay started with npm sta
       env: {
         ...process.env,
         SIP_LOCAL_PORT: String(port),
+        WS_PORT: '0',
         SIP_LOG_FILE: join(work, 'relay.log'),
         LOG_LEVEL: 'debug',
       },
