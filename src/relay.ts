@@ -175,7 +175,13 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
     log,
   );
   const ws = await WsServer.start(
-    { host: config.WS_HOST, port: config.WS_PORT, autoAnswer: config.AUTO_ANSWER },
+    {
+      host: config.WS_HOST,
+      port: config.WS_PORT,
+      autoAnswer: config.AUTO_ANSWER,
+      token: config.WS_TOKEN,
+      origins: config.WS_ORIGINS,
+    },
     { calls, media, log: log.child({ component: 'ws' }) },
   );
   registration?.start();

@@ -108,6 +108,18 @@ export const configSchema = z.object({
   WS_HOST: ip('127.0.0.1'),
   WS_PORT: port(8080),
   WS_URL: z.string().trim().optional(),
+  WS_TOKEN: z.string().trim().min(8, 'must be at least 8 characters').optional(),
+  WS_ALLOW_INSECURE: bool(false),
+  WS_ORIGINS: z
+    .string()
+    .trim()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    )
+    .optional(),
   // --- RTP ---
   RTP_PORT_START: port(31000),
   RTP_PORT_END: port(31010),
@@ -176,6 +188,13 @@ export function crossChecks(c: RawConfig): Array<[string, string]> {
     problems.push([
       'SIP_PUBLIC_IP',
       `is required when SIP_LOCAL_IP=${c.SIP_LOCAL_IP} (the address to advertise)`,
+    ]);
+  }
+  const loopback = c.WS_HOST === '::1' || c.WS_HOST.startsWith('127.');
+  if (!loopback && !c.WS_TOKEN && !c.WS_ALLOW_INSECURE) {
+    problems.push([
+      'WS_TOKEN',
+      `is required when WS_HOST=${c.WS_HOST} is not loopback (or set WS_ALLOW_INSECURE=true)`,
     ]);
   }
   if (c.SIP_REGISTER && !c.SIP_AUTH_USER)

@@ -1,3 +1,5 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { Subscription } from 'rxjs';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { CallEvent } from '../../machines/call-events.ts';
@@ -60,11 +62,39 @@ export class WsServer {
   }
 
   static start(
-    opts: { host: string; port: number; autoAnswer: boolean },
+    opts: {
+      host: string;
+      port: number;
+      autoAnswer: boolean;
+      token?: string | undefined;
+      origins?: readonly string[] | undefined;
+    },
     deps: { calls: CallManager; media: MediaManager; log: Logger },
   ): Promise<WsServer> {
     return new Promise((resolve, reject) => {
-      const wss = new WebSocketServer({ host: opts.host, port: opts.port, maxPayload: 16 * 1024 * 1024 });
+      const wss = new WebSocketServer({
+        host: opts.host,
+        port: opts.port,
+        maxPayload: 16 * 1024 * 1024,
+        // a client that fails authentication gets 401 and nothing else
+        verifyClient: (info, done) => {
+          const origin = info.origin;
+          if (opts.origins && opts.origins.length > 0 && origin && !opts.origins.includes(origin)) {
+            deps.log.warn({ origin }, 'WebSocket client from a refused Origin');
+            done(false, 403, 'Forbidden');
+            return;
+          }
+          if (opts.token && !presentsToken(info.req, opts.token)) {
+            deps.log.warn(
+              { address: info.req.socket.remoteAddress },
+              'WebSocket client without a valid token',
+            );
+            done(false, 401, 'Unauthorized');
+            return;
+          }
+          done(true);
+        },
+      });
       wss.once('error', reject);
       wss.once('listening', () => {
         wss.off('error', reject);
@@ -191,4 +221,16 @@ export class WsServer {
       }
     }
   }
+}
+
+/** WS_TOKEN from `?token=` or `Authorization: Bearer`, compared in constant time. */
+function presentsToken(req: IncomingMessage, token: string): boolean {
+  const url = new URL(req.url ?? '/', 'ws://relay');
+  const auth = req.headers.authorization;
+  const given =
+    url.searchParams.get('token') ?? (auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined);
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -1,0 +1,55 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { parseConfig } from '../../src/config/index.ts';
+import type { Relay } from '../../src/relay.ts';
+import { startTestRelay } from '../helpers/relay.ts';
+
+let relay: Relay | undefined;
+afterEach(async () => {
+  await relay?.close();
+  relay = undefined;
+});
+
+/** Opens a client; resolves 'open' or the HTTP status the server refused it with. */
+function attempt(url: string, headers: Record<string, string> = {}): Promise<'open' | number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('open', () => {
+      ws.close();
+      resolve('open');
+    });
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on('error', () => {});
+  });
+}
+
+describe('WebSocket security', () => {
+  it('with WS_TOKEN: 401 without it or with a wrong one; ?token= or Authorization: Bearer opens', async () => {
+    relay = await startTestRelay({ WS_TOKEN: 'correct-horse' });
+    const base = `ws://127.0.0.1:${relay.ws.port}/`;
+    expect(await attempt(base)).toBe(401);
+    expect(await attempt(`${base}?token=wrong-horse`)).toBe(401);
+    expect(await attempt(`${base}?token=correct-horse`)).toBe('open');
+    expect(await attempt(base, { Authorization: 'Bearer correct-horse' })).toBe('open');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(relay.ws.clients).toBe(0); // the refused ones never counted, the accepted ones closed
+  });
+
+  it('an Origin allow-list refuses other browsers with 403', async () => {
+    relay = await startTestRelay({ WS_ORIGINS: 'https://console.example' });
+    const base = `ws://127.0.0.1:${relay.ws.port}/`;
+    expect(await attempt(base, { Origin: 'https://evil.example' })).toBe(403);
+    expect(await attempt(base, { Origin: 'https://console.example' })).toBe('open');
+    expect(await attempt(base)).toBe('open'); // not a browser: no Origin
+  });
+
+  it('start-up refuses a non-loopback WS_HOST without a token unless WS_ALLOW_INSECURE=true', () => {
+    const bad = parseConfig({ WS_HOST: '0.0.0.0' });
+    expect(
+      !bad.ok && bad.problems.some((p) => p.startsWith('WS_TOKEN: is required when WS_HOST=0.0.0.0')),
+    ).toBe(true);
+    expect(parseConfig({ WS_HOST: '0.0.0.0', WS_TOKEN: 'long-enough' }).ok).toBe(true);
+    expect(parseConfig({ WS_HOST: '0.0.0.0', WS_ALLOW_INSECURE: 'true' }).ok).toBe(true);
+    expect(parseConfig({ WS_HOST: '::1' }).ok).toBe(true);
+  });
+});
