@@ -113,6 +113,11 @@ export class WsServer {
     return this.#clients.size;
   }
 
+  /** Per-client unsent bytes and dropped audio events (tests, metrics). */
+  backlog(): Array<{ id: number; bytes: number; dropped: number }> {
+    return [...this.#clients].map((c) => ({ id: c.id, bytes: c.ws.bufferedAmount, dropped: c.dropped }));
+  }
+
   close(): Promise<void> {
     clearInterval(this.#ping);
     for (const s of this.#subs) s.unsubscribe();
