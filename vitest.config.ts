@@ -5,7 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    // live tests bind real UDP sockets; keep them from starving each other on a 2-core machine
-    maxWorkers: 2,
+    // one file at a time: the live tests bind real sockets and several measure timing (RTP pacing, OPTIONS
+    // latency under load, 10,000-call soak) that another file's load on a 2-core machine would distort
+    fileParallelism: false,
   },
 });
