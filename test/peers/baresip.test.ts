@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import type { CallEvent } from '../../src/machines/call-events.ts';
 import { resample } from '../../src/media/resample.ts';
 import { envelopeCorrelation, readWavFile, speechLike, wavFile } from '../helpers/audio.ts';
@@ -118,3 +119,48 @@ describe.skipIf(!hasBinary('baresip'))('baresip calls the relay: greeting out, r
     }, 40_000);
   }
 });
+
+describe.skipIf(!hasBinary('baresip'))(
+  'RTP:{call_id}##{base64} from a WebSocket client is heard by the caller',
+  () => {
+    it('baresip records the PCM a legacy client sent (no greeting configured)', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'baresip-ws-'));
+      const caller = speechLike(8000, 4, 17);
+      const reply = speechLike(8000, 3, 23);
+      writeFileSync(join(dir, 'caller.wav'), wavFile(caller, 8000));
+      const relay = await startTestRelay({
+        GREETING_PATH: join(dir, 'none.wav'),
+        RTP_PORT_START: '45200',
+        RTP_PORT_END: '45299',
+      });
+      const ws = new WebSocket(`ws://127.0.0.1:${relay.ws.port}/`);
+      await new Promise((r) => ws.on('open', r));
+      ws.on('message', (d) => {
+        const m = String(d);
+        // the original call-center client answers once it learns the Call-ID from CALL_ANS
+        if (m.startsWith('CALL_ANS:')) {
+          const pcm = Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength); // s16le on x86
+          ws.send(`RTP:${m.slice('CALL_ANS:'.length)}##${pcm.toString('base64')}`);
+        }
+      });
+      const ua = baresipConfig(dir, await freeUdpPort(), join(dir, 'caller.wav'), 'pcmu');
+      const r = await run(
+        'baresip',
+        ['-f', ua, '-e', `/dial sip:relay@127.0.0.1:${relay.sip.port}`, '-t', '6'],
+        {
+          cwd: dir,
+          timeoutMs: 20_000,
+        },
+      );
+      ws.close();
+      await relay.close();
+      expect(r.code).toBe(0);
+      const heard = readWavFile(
+        join(dir, 'rec', readdirSync(join(dir, 'rec')).find((f) => f.endsWith('-dec.wav'))!),
+      );
+      const c = envelopeCorrelation(heard.samples, reply);
+      console.log(`baresip heard the client's audio: r=${c.corr.toFixed(3)} (lag ${c.lagMs} ms)`);
+      expect(c.corr).toBeGreaterThanOrEqual(0.9);
+    }, 40_000);
+  },
+);
