@@ -53,3 +53,23 @@ export async function sipp(
     },
   };
 }
+
+/**
+ * Callers that talk and wait for the relay to hang up (uac-wait-bye.xml): `calls` at once, each streaming
+ * `audio` (headerless PCMU, looped `loops` times; -1 = forever) from one media port.
+ */
+export async function talkingCallers(
+  target: string,
+  audio: string,
+  opts: { calls?: number; loops?: number; timeoutMs?: number } = {},
+): Promise<SippRun> {
+  const n = String(opts.calls ?? 1);
+  const media = String(await freeUdpPort());
+  const rtp = `${audio},${opts.loops ?? -1},0`;
+  return sipp(
+    'uac-wait-bye.xml',
+    target,
+    ['-s', 'relay', '-m', n, '-l', n, '-r', '100', '-mi', '127.0.0.1', '-mp', media, '-key', 'rtp', rtp],
+    opts.timeoutMs ?? 30_000,
+  );
+}

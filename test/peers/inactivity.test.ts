@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import type { CallEvent } from '../../src/machines/call-events.ts';
 import { encodeG711 } from '../../src/media/g711.ts';
 import { speechLike } from '../helpers/audio.ts';
-import { freeUdpPort, hasBinary } from '../helpers/peers.ts';
+import { hasBinary } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
-import { sipp } from '../helpers/sipp.ts';
+import { talkingCallers } from '../helpers/sipp.ts';
 
 describe.skipIf(!hasBinary('sipp'))('RTP inactivity', () => {
   it('a caller that stops sending RTP is hung up after RTP_TIMEOUT_S (BYE), and its ports come back', async () => {
@@ -21,24 +21,10 @@ describe.skipIf(!hasBinary('sipp'))('RTP inactivity', () => {
     const events: CallEvent[] = [];
     relay.calls.events$.subscribe((e) => events.push(e));
     const t0 = Date.now();
-    const r = await sipp(
-      'uac-wait-bye.xml',
-      `127.0.0.1:${relay.sip.port}`,
-      [
-        '-s',
-        'relay',
-        '-m',
-        '1',
-        '-mi',
-        '127.0.0.1',
-        '-mp',
-        String(await freeUdpPort()),
-        '-key',
-        'rtp',
-        `${join(dir, 'short.ulaw')},1,0`,
-      ],
-      20_000,
-    );
+    const r = await talkingCallers(`127.0.0.1:${relay.sip.port}`, join(dir, 'short.ulaw'), {
+      loops: 1,
+      timeoutMs: 20_000,
+    });
     const took = Date.now() - t0;
     await relay.close();
     expect(r.code, r.stdout.slice(-1500)).toBe(0); // sipp received our BYE and answered it

@@ -7,7 +7,7 @@ import { encodeG711 } from '../../src/media/g711.ts';
 import { readWav } from '../../src/media/wav.ts';
 import { envelopeCorrelation, speechLike } from '../helpers/audio.ts';
 import { freeUdpPort, hasBinary } from '../helpers/peers.ts';
-import { sipp } from '../helpers/sipp.ts';
+import { talkingCallers } from '../helpers/sipp.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -38,24 +38,7 @@ describe.skipIf(!hasBinary('sipp'))('graceful shutdown (SIGTERM to npm start)', 
     for (let i = 0; i < 200 && !out.includes('SIP relay listening'); i++)
       await new Promise((r) => setTimeout(r, 50));
 
-    const caller = sipp(
-      'uac-wait-bye.xml',
-      `127.0.0.1:${port}`,
-      [
-        '-s',
-        'relay',
-        '-m',
-        '1',
-        '-mi',
-        '127.0.0.1',
-        '-mp',
-        String(await freeUdpPort()),
-        '-key',
-        'rtp',
-        `${join(dir, 'voice.ulaw')},-1,0`,
-      ],
-      30_000,
-    );
+    const caller = talkingCallers(`127.0.0.1:${port}`, join(dir, 'voice.ulaw'), {});
     await new Promise((r) => setTimeout(r, 4000)); // a few seconds of talk
     const t0 = Date.now();
     relay.kill('SIGTERM');

@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { encodeG711 } from '../../src/media/g711.ts';
 import { speechLike } from '../helpers/audio.ts';
-import { freeUdpPort, hasBinary } from '../helpers/peers.ts';
+import { hasBinary } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
-import { sipp } from '../helpers/sipp.ts';
+import { talkingCallers } from '../helpers/sipp.ts';
 import { optionsRequest, UdpPeer } from '../helpers/udp-client.ts';
 
 describe.skipIf(!hasBinary('sipp'))('a WebSocket client that never reads', () => {
@@ -29,28 +29,10 @@ describe.skipIf(!hasBinary('sipp'))('a WebSocket client that never reads', () =>
     await new Promise((r) => reader.on('open', r));
 
     // 20 callers streaming audio for 8 s: ~8,000 RTP events of 330 bytes to each client
-    const calls = sipp(
-      'uac-wait-bye.xml',
-      `127.0.0.1:${relay.sip.port}`,
-      [
-        '-s',
-        'relay',
-        '-m',
-        '20',
-        '-l',
-        '20',
-        '-r',
-        '100',
-        '-mi',
-        '127.0.0.1',
-        '-mp',
-        String(await freeUdpPort()),
-        '-key',
-        'rtp',
-        `${join(dir, 'voice.ulaw')},-1,0`,
-      ],
-      40_000,
-    );
+    const calls = talkingCallers(`127.0.0.1:${relay.sip.port}`, join(dir, 'voice.ulaw'), {
+      calls: 20,
+      timeoutMs: 40_000,
+    });
     const probe = await UdpPeer.open();
     let worst = 0;
     let maxBacklog = 0;

@@ -8,7 +8,7 @@ import type { Relay } from '../../src/relay.ts';
 import { speechLike } from '../helpers/audio.ts';
 import { freeUdpPort, hasBinary } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
-import { sipp } from '../helpers/sipp.ts';
+import { sipp, talkingCallers } from '../helpers/sipp.ts';
 
 /** A legacy client: collects every text event. */
 async function client(port: number) {
@@ -42,24 +42,7 @@ describe.skipIf(!hasBinary('sipp'))('the original text protocol, byte for byte',
     relay = await startTestRelay({ RTP_PORT_START: '47600', RTP_PORT_END: '47699' });
     const a = await client(relay.ws.port);
     const b = await client(relay.ws.port);
-    const caller = sipp(
-      'uac-wait-bye.xml',
-      `127.0.0.1:${relay.sip.port}`,
-      [
-        '-s',
-        'relay',
-        '-m',
-        '1',
-        '-mi',
-        '127.0.0.1',
-        '-mp',
-        String(await freeUdpPort()),
-        '-key',
-        'rtp',
-        `${join(dir, 'voice.ulaw')},-1,0`,
-      ],
-      30_000,
-    );
+    const caller = talkingCallers(`127.0.0.1:${relay.sip.port}`, join(dir, 'voice.ulaw'), {});
     const ring = await a.until((m) => m.startsWith('RING_ANS:'));
     expect(ring, JSON.stringify(a.got.slice(0, 5))).toMatch(/^RING_ANS:sipp##\S+$/); // From "sipp <sip:sipp@...>;tag=..." cut at the first space
     const callId = ring!.split('##')[1]!;
