@@ -4,8 +4,11 @@ import type { Subscription } from 'rxjs';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { CallEvent } from '../../machines/call-events.ts';
 import type { CallManager } from '../../machines/call-manager.ts';
+import { decodeG711 } from '../../media/g711.ts';
+import { resample } from '../../media/resample.ts';
 import type { Logger } from '../../sip/core/logger.ts';
 import type { MediaManager } from '../media-manager.ts';
+import { type JsonReply, jsonEvent, parseJsonCommand } from './json-protocol.ts';
 import { type LegacyCallState, legacyEvent, legacyRtp, parseLegacyCommand } from './legacy-protocol.ts';
 
 /** Audio events are dropped first once a client has this much unsent; control events are not. */
@@ -16,12 +19,17 @@ const CLOSE_AT = 8 * 1024 * 1024;
 interface Client {
   readonly ws: WebSocket;
   readonly id: number;
+  /** `/v1` speaks the typed JSON protocol; any other path the original text protocol. */
+  readonly mode: 'legacy' | 'json';
+  /** JSON clients: the calls whose audio they asked for ('*' = all). */
+  readonly audio: Set<string>;
   alive: boolean;
   dropped: number;
 }
 
 /**
- * The WebSocket server on WS_HOST:WS_PORT speaking the original text protocol on any path: every event goes
+ * The WebSocket server on WS_HOST:WS_PORT: the typed JSON protocol on /v1, the original text protocol on any
+ * other path. Every event goes
  * to every client, commands drive the calls, a bad command gets `ERROR:{reason}` and the connection stays.
  * Never blocks the engine on a client: each has a bounded backlog; audio is dropped first.
  */
@@ -41,11 +49,9 @@ export class WsServer {
     private readonly autoAnswer: boolean,
   ) {
     this.#wss = wss;
-    wss.on('connection', (ws) => this.#connect(ws));
+    wss.on('connection', (ws, req) => this.#connect(ws, new URL(req.url ?? '/', 'ws://relay').pathname));
     this.#subs.push(calls.events$.subscribe((e) => this.#onCallEvent(e)));
-    this.#subs.push(
-      media.packets$.subscribe((p) => this.#broadcast(legacyRtp(p.payloadType, p.payload), true)),
-    );
+    this.#subs.push(media.packets$.subscribe((p) => this.#onAudio(p)));
     // ping/pong keepalive: a client that missed a whole interval is gone
     this.#ping = setInterval(() => {
       for (const c of this.#clients) {
@@ -125,19 +131,28 @@ export class WsServer {
     return new Promise((r) => this.#wss.close(() => r()));
   }
 
-  #connect(ws: WebSocket): void {
-    const c: Client = { ws, id: this.#nextId++, alive: true, dropped: 0 };
+  #connect(ws: WebSocket, path: string): void {
+    const mode = path === '/v1' ? 'json' : 'legacy';
+    const c: Client = { ws, id: this.#nextId++, mode, audio: new Set(), alive: true, dropped: 0 };
     this.#clients.add(c);
-    this.log.info({ client: c.id }, 'WebSocket client connected');
+    this.log.info({ client: c.id, mode }, 'WebSocket client connected');
     ws.on('pong', () => {
       c.alive = true;
     });
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
-        this.#send(c, 'ERROR:binary frames are not supported: send text', false);
+        const msg = 'binary frames are not supported: send text';
+        this.#send(
+          c,
+          c.mode === 'json'
+            ? JSON.stringify({ type: 'error', code: 'binary', message: msg })
+            : `ERROR:${msg}`,
+          false,
+        );
         return;
       }
-      this.#command(c, data.toString());
+      if (c.mode === 'json') this.#jsonCommand(c, data.toString());
+      else this.#command(c, data.toString());
     });
     ws.on('close', () => {
       this.#clients.delete(c);
@@ -158,11 +173,33 @@ export class WsServer {
     }
     const text = legacyEvent(e, this.#calls.get(e.callId) ?? { direction: 'outgoing', answered: false });
     if (e.type === 'call.ended') this.#calls.delete(e.callId);
-    if (text) this.#broadcast(text, false);
+    const json = JSON.stringify(jsonEvent(e));
+    for (const c of this.#clients) {
+      if (c.mode === 'json') this.#send(c, json, false);
+      else if (text) this.#send(c, text, false);
+    }
+    if (e.type === 'call.ended') for (const c of this.#clients) c.audio.delete(e.callId);
   }
 
-  #broadcast(text: string, droppable: boolean): void {
-    for (const c of this.#clients) this.#send(c, text, droppable);
+  #onAudio(p: { callId: string; payloadType: number; payload: Uint8Array }): void {
+    let legacy: string | undefined;
+    let json: string | undefined;
+    for (const c of this.#clients) {
+      if (c.mode === 'legacy') {
+        legacy ??= legacyRtp(p.payloadType, p.payload);
+        this.#send(c, legacy, true);
+      } else if (c.audio.has('*') || c.audio.has(p.callId)) {
+        json ??= JSON.stringify({
+          type: 'call.audio',
+          callId: p.callId,
+          format: p.payloadType === 8 ? 'pcma' : 'pcmu',
+          payload: Buffer.from(p.payload.buffer, p.payload.byteOffset, p.payload.byteLength).toString(
+            'base64',
+          ),
+        });
+        this.#send(c, json, true);
+      }
+    }
   }
 
   #send(c: Client, text: string, droppable: boolean): void {
@@ -178,6 +215,82 @@ export class WsServer {
       return;
     }
     c.ws.send(text);
+  }
+
+  #jsonCommand(c: Client, text: string): void {
+    const parsed = parseJsonCommand(text);
+    const reply = (r: JsonReply) => this.#send(c, JSON.stringify(r), false);
+    if (!parsed.ok) {
+      reply(parsed.reply);
+      return;
+    }
+    const cmd = parsed.command;
+    const rid = cmd.id === undefined ? {} : { id: cmd.id };
+    const fail = (code: string, message: string) => reply({ type: 'error', ...rid, code, message });
+    const ack = (extra: { callId?: string } = {}) => reply({ type: 'ack', ...rid, ...extra });
+    if (cmd.type === 'call.dial') {
+      void this.calls
+        .dial(cmd.number)
+        .then((r) => (r.ok ? ack({ callId: r.callId }) : fail('dial_failed', `${r.status} ${r.reason}`)));
+      return;
+    }
+    if (cmd.type === 'call.subscribe') {
+      if (cmd.audio) c.audio.add(cmd.callId);
+      else c.audio.delete(cmd.callId);
+      ack();
+      return;
+    }
+    const call = this.calls.call(cmd.callId);
+    if (!call) {
+      fail('unknown_call', `no call ${cmd.callId}`);
+      return;
+    }
+    switch (cmd.type) {
+      case 'call.answer':
+        return void (this.calls.answer(cmd.callId)
+          ? ack()
+          : fail('invalid_state', `call is ${call.state}, not ringing`));
+      case 'call.reject':
+        return void (this.calls.reject(cmd.callId, cmd.status)
+          ? ack()
+          : fail('invalid_state', `call is ${call.state}, not ringing`));
+      case 'call.hangup':
+        return void (this.calls.hangup(cmd.callId) ? ack() : fail('invalid_state', 'call already ended'));
+      default:
+        break;
+    }
+    const session = this.media.session(cmd.callId);
+    if (!session) {
+      fail('no_media', 'the call has no media yet');
+      return;
+    }
+    if (cmd.type === 'call.clear') {
+      session.queue.clear();
+      ack();
+    } else if (cmd.type === 'call.dtmf') {
+      if (session.sendDtmf(cmd.digits)) ack();
+      else fail('no_dtmf', 'the peer did not offer telephone-event');
+    } else if (cmd.type === 'call.play') {
+      const bytes = Buffer.from(cmd.audio, 'base64');
+      let pcm: Int16Array;
+      if (cmd.format === 'l16') {
+        if (bytes.length % 2 !== 0) {
+          fail('bad_audio', 'odd byte count: l16 is 16-bit PCM');
+          return;
+        }
+        pcm = new Int16Array(bytes.length / 2);
+        for (let i = 0; i < pcm.length; i++) pcm[i] = bytes.readInt16LE(i * 2);
+        if (cmd.sampleRate !== 8000) pcm = resample(pcm, cmd.sampleRate, 8000);
+      } else {
+        if (cmd.sampleRate !== 8000) {
+          fail('bad_audio', 'G.711 is 8000 Hz');
+          return;
+        }
+        pcm = decodeG711(cmd.format === 'pcma' ? 'PCMA' : 'PCMU', bytes);
+      }
+      session.queue.enqueue(pcm);
+      ack();
+    }
   }
 
   #command(c: Client, text: string): void {
