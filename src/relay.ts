@@ -10,6 +10,7 @@ import { localBroadcasts } from './io/net-info.ts';
 import { removeOldRecordings } from './io/recording.ts';
 import { RtpPortPool, type RtpPorts } from './io/rtp-port-pool.ts';
 import { SipUdpAdapter } from './io/sip-udp.adapter.ts';
+import { MediaStreams } from './io/ws/media-stream.ts';
 import { WsServer } from './io/ws/ws-server.ts';
 import { CallManager } from './machines/call-manager.ts';
 import { Registration } from './machines/registration.ts';
@@ -184,6 +185,9 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
     },
     { calls, media, log: log.child({ component: 'ws' }) },
   );
+  const streams = config.MEDIA_STREAM_URL
+    ? new MediaStreams(config.MEDIA_STREAM_URL, calls, media, log.child({ component: 'media-stream' }))
+    : undefined;
   registration?.start();
   let closed = false;
   return {
@@ -199,6 +203,7 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
       closed = true;
       core.stopAccepting();
       await calls.shutdown(deps.shutdownGraceMs ?? 3000);
+      streams?.close();
       await ws.close();
       await media.close();
       await registration?.stop();

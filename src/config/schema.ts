@@ -108,6 +108,7 @@ export const configSchema = z.object({
   WS_HOST: ip('127.0.0.1'),
   WS_PORT: port(8080),
   WS_URL: z.string().trim().optional(),
+  MEDIA_STREAM_URL: z.url({ error: 'must be a ws:// or wss:// URL' }).optional(),
   WS_TOKEN: z.string().trim().min(8, 'must be at least 8 characters').optional(),
   WS_ALLOW_INSECURE: bool(false),
   WS_ORIGINS: z
