@@ -47,7 +47,14 @@ describe.skipIf(!hasBinary('sipp'))('the original text protocol, byte for byte',
     expect(ring, JSON.stringify(a.got.slice(0, 5))).toMatch(/^RING_ANS:sipp##\S+$/); // From "sipp <sip:sipp@...>;tag=..." cut at the first space
     const callId = ring!.split('##')[1]!;
     expect(await a.until((m) => m === `CALL_ANS:${callId}`)).toBeDefined();
-    const rtp = await a.until((m) => m.startsWith('RTP:'));
+    // one client leaving does not affect the other
+    expect(await b.until((m) => m === `CALL_ANS:${callId}`)).toBeDefined();
+    b.ws.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const rtpBefore = a.got.filter((m) => m.startsWith('RTP:')).length;
+    const rtp = await a.until(
+      (m) => m.startsWith('RTP:') && a.got.filter((x) => x.startsWith('RTP:')).length > rtpBefore + 10,
+    );
     expect(rtp).toMatch(/^RTP:0##[0-9a-f]{320}$/);
     expect(Buffer.from(voice).toString('hex')).toContain(rtp!.slice(7, 7 + 64)); // the caller's own bytes
     // a bad command gets an ERROR and the connection stays
@@ -57,7 +64,7 @@ describe.skipIf(!hasBinary('sipp'))('the original text protocol, byte for byte',
     expect(await a.until((m) => m === `BYE:${callId}`)).toBeDefined();
     expect((await caller).code).toBe(0); // sipp got our BYE
     // both clients saw the same control events, in order
-    expect(b.control()).toEqual([`RING_ANS:sipp##${callId}`, `CALL_ANS:${callId}`, `BYE:${callId}`]);
+    expect(b.control()).toEqual([`RING_ANS:sipp##${callId}`, `CALL_ANS:${callId}`]);
     expect(a.control()).toEqual([
       `RING_ANS:sipp##${callId}`,
       `CALL_ANS:${callId}`,
@@ -65,7 +72,6 @@ describe.skipIf(!hasBinary('sipp'))('the original text protocol, byte for byte',
       `BYE:${callId}`,
     ]);
     a.ws.close();
-    b.ws.close();
   }, 40_000);
 
   it('CALL:{number} reaches sipp as an INVITE: CALL_IGNORE on 180, CALL_ANS on 200; busy gives CALL_FAILED:486 Busy Here', async () => {

@@ -181,7 +181,11 @@ export class WsServer {
     if (e.type === 'call.ended') for (const c of this.#clients) c.audio.delete(e.callId);
   }
 
+  /** Set by the benchmark: time from an RTP packet's arrival to its frame handed to the socket (ms). */
+  sendLatency: ((ms: number) => void) | undefined;
+
   #onAudio(p: { callId: string; payloadType: number; payload: Uint8Array }): void {
+    const t0 = this.sendLatency ? performance.now() : 0;
     let legacy: string | undefined;
     let json: string | undefined;
     for (const c of this.#clients) {
@@ -200,6 +204,7 @@ export class WsServer {
         this.#send(c, json, true);
       }
     }
+    this.sendLatency?.(performance.now() - t0);
   }
 
   #send(c: Client, text: string, droppable: boolean): void {
