@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,10 +72,14 @@ export async function runMediaBench(): Promise<void> {
     for (let i = 0; i < 600 && relay.media.size < n; i++) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 1000));
     relay.media.scheduler.latenessCount = 0;
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, (seconds - 4) * 1000));
     const cpu = process.cpuUsage(cpu0);
+    loop.disable();
+    const loopP99 = loop.percentile(99) / 1e6;
     const wall = performance.now() - t0;
     const lateness = relay.media.scheduler.lateness.subarray(
       0,
@@ -92,6 +97,7 @@ export async function runMediaBench(): Promise<void> {
     console.log(
       `  ${String(n).padStart(5)}${perCall.toFixed(3).padStart(30)}${String(lostIn).padStart(9)}${String(g.fromRelayExpected - g.fromRelayReceived).padStart(10)}` +
         `${percentile(lateness, 50).toFixed(2).padStart(17)}${percentile(lateness, 99).toFixed(2).padStart(8)}` +
+        `   (event-loop delay p99 ${loopP99.toFixed(1)} ms)` +
         (g.answered < n ? `   (only ${g.answered} of ${n} calls answered)` : ''),
     );
     await relay.close();

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -58,16 +58,23 @@ describe('recordings', () => {
 
   it('a recording killed mid-call (SIGKILL) is still a readable WAV up to its last header update', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rec-kill-'));
+    // node itself (not the tsx CLI, which would leave its child running): SIGKILL must hit the writer
     const child = spawn(
-      join(root, 'node_modules/.bin/tsx'),
-      [join(root, 'test/helpers/record-child.ts'), dir],
-      { stdio: 'pipe' },
+      process.execPath,
+      ['--import', 'tsx', join(root, 'test/helpers/record-child.ts'), dir],
+      {
+        cwd: root,
+        stdio: 'pipe',
+      },
     );
     await new Promise<void>((r) => child.stdout!.on('data', (d) => String(d).includes('recording') && r()));
     await new Promise((r) => setTimeout(r, 1300)); // a second header update
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
     const file = join(dir, readdirSync(dir)[0]!);
+    const size = statSync(file).size;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(statSync(file).size).toBe(size); // nobody writes any more: the writer is really dead
     const w = readWav(readFileSync(file));
     expect(w.ok).toBe(true);
     if (!w.ok) return;
