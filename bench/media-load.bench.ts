@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseConfig } from '../src/config/index.ts';
 import { decodeG711, encodeG711 } from '../src/media/g711.ts';
 import { startRelay } from '../src/relay.ts';
