@@ -1,0 +1,99 @@
+/**
+ * End-of-turn detection over 20 ms frames already classified by a VAD. Pure (no timers: time is counted in
+ * frames). The caller has finished when speech of at least `minSpeechMs` is followed by `endSilenceMs` of
+ * silence; an utterance is cut at `maxFrames` (CALL_CENTER_BUFFER_SIZE, 120 = 2.4 s in the original) so
+ * one turn never grows without bound.
+ */
+export interface TurnOptions {
+  readonly endSilenceMs: number;
+  readonly minSpeechMs: number;
+  readonly maxFrames: number;
+  /** Audio kept from before the speech started, so the first syllable is not clipped. */
+  readonly prefixMs: number;
+}
+
+export const DEFAULT_TURN: TurnOptions = {
+  endSilenceMs: 500,
+  minSpeechMs: 200,
+  maxFrames: 120,
+  prefixMs: 200,
+};
+
+export type TurnEvent =
+  /** Enough speech to be sure someone talks: the moment to barge in on our own playback. */
+  | { readonly type: 'speech.started' }
+  | {
+      readonly type: 'turn.ended';
+      readonly audio: Int16Array;
+      readonly speechMs: number;
+      readonly reason: 'silence' | 'max-length';
+    };
+
+const FRAME_MS = 20;
+
+export class TurnDetector {
+  readonly #o: TurnOptions;
+  #frames: Int16Array[] = [];
+  #prefix: Int16Array[] = [];
+  #speechFrames = 0;
+  #silentRun = 0;
+  #inTurn = false;
+  #announced = false;
+
+  constructor(options: Partial<TurnOptions> = {}) {
+    this.#o = { ...DEFAULT_TURN, ...options };
+  }
+
+  push(frame: Int16Array, speech: boolean): TurnEvent[] {
+    const events: TurnEvent[] = [];
+    if (!this.#inTurn) {
+      if (!speech) {
+        this.#prefix.push(frame);
+        if (this.#prefix.length * FRAME_MS > this.#o.prefixMs) this.#prefix.shift();
+        return events;
+      }
+      this.#inTurn = true;
+      this.#frames = [...this.#prefix];
+      this.#prefix = [];
+    }
+    this.#frames.push(frame);
+    if (speech) {
+      this.#speechFrames++;
+      this.#silentRun = 0;
+    } else {
+      this.#silentRun++;
+    }
+    if (!this.#announced && this.#speechFrames * FRAME_MS >= this.#o.minSpeechMs) {
+      this.#announced = true;
+      events.push({ type: 'speech.started' });
+    }
+    if (this.#silentRun * FRAME_MS >= this.#o.endSilenceMs) {
+      // a blip shorter than minSpeechMs was noise, not a turn
+      if (this.#speechFrames * FRAME_MS >= this.#o.minSpeechMs) events.push(this.#end('silence'));
+      else this.#reset();
+    } else if (this.#frames.length >= this.#o.maxFrames) {
+      events.push(this.#end('max-length'));
+    }
+    return events;
+  }
+
+  #end(reason: 'silence' | 'max-length'): TurnEvent {
+    const audio = new Int16Array(this.#frames.reduce((n, f) => n + f.length, 0));
+    let o = 0;
+    for (const f of this.#frames) {
+      audio.set(f, o);
+      o += f.length;
+    }
+    const speechMs = this.#speechFrames * FRAME_MS;
+    this.#reset();
+    return { type: 'turn.ended', audio, speechMs, reason };
+  }
+
+  #reset(): void {
+    this.#frames = [];
+    this.#speechFrames = 0;
+    this.#silentRun = 0;
+    this.#inTurn = false;
+    this.#announced = false;
+  }
+}
