@@ -1,0 +1,151 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { speechLike } from './audio.ts';
+
+/**
+ * A local OpenAI-compatible HTTP server for tests: the three endpoints the chained provider uses, with
+ * delays and failures to order. It speaks the real wire formats (multipart upload, SSE chat stream, raw
+ * s16le 24 kHz PCM), so the openai SDK talks to it exactly as it would to api.openai.com.
+ */
+export interface FakeOpenAiOptions {
+  /** What the "caller said": receives the uploaded audio file. */
+  transcribe?: (audio: Uint8Array, form: { model: string; language: string | null }) => string;
+  /** The assistant's reply, streamed in chunks of a few words. */
+  reply?: (messages: { role: string; content: string }[]) => string;
+  /** Milliseconds of delay before the first byte / between chat chunks. */
+  delayMs?: { transcription?: number; chatFirst?: number; chatChunk?: number; speech?: number };
+}
+
+export interface RecordedRequest {
+  readonly path: string;
+  readonly body: unknown;
+  readonly at: number;
+}
+
+export interface FakeOpenAi {
+  readonly baseURL: string;
+  readonly requests: RecordedRequest[];
+  /** The next `count` requests to `path` (or to any path) fail with this status. */
+  failNext(status: number, count?: number, path?: string): void;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number | undefined) => (ms ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<FakeOpenAi> {
+  const requests: RecordedRequest[] = [];
+  const failures: { status: number; left: number; path: string | undefined }[] = [];
+  const transcribe = options.transcribe ?? ((audio) => `heard ${audio.length} bytes`);
+  const reply = options.reply ?? ((m) => `You said: ${m.at(-1)?.content ?? ''}. Anything else?`);
+  const delay = options.delayMs ?? {};
+
+  const server: Server = createServer((req, res) => {
+    void handle(req, res).catch((err: unknown) => json(res, 500, { error: { message: String(err) } }));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const raw = await readBody(req);
+    const failure = failures.find((f) => f.left > 0 && (f.path === undefined || f.path === path));
+    if (failure) {
+      failure.left--;
+      requests.push({ path, body: null, at: Date.now() });
+      json(res, failure.status, { error: { message: `injected ${failure.status}`, type: 'test' } });
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/audio/transcriptions') {
+      // multipart/form-data parsed by the platform's own parser (undici), as a server would
+      const form = await new Request('http://x', {
+        method: 'POST',
+        headers: { 'content-type': req.headers['content-type'] ?? '' },
+        body: raw,
+      }).formData();
+      const file = form.get('file');
+      if (!(file instanceof Blob)) return json(res, 400, { error: { message: 'file is required' } });
+      const audio = new Uint8Array(await file.arrayBuffer());
+      const fields = {
+        model: String(form.get('model')),
+        language: (form.get('language') as string | null) ?? null,
+      };
+      requests.push({ path, body: { ...fields, bytes: audio.length }, at: Date.now() });
+      await sleep(delay.transcription);
+      return json(res, 200, { text: transcribe(audio, fields) });
+    }
+    const body = raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
+    requests.push({ path, body, at: Date.now() });
+    if (req.method === 'POST' && path === '/v1/chat/completions') {
+      const text = reply(body.messages as { role: string; content: string }[]);
+      await sleep(delay.chatFirst);
+      if (!body.stream) {
+        return json(res, 200, {
+          id: 'chatcmpl-test',
+          object: 'chat.completion',
+          created: Math.floor(Date.now() / 1000),
+          model: body.model,
+          choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+        });
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      const words = text.split(/(?<= )/);
+      for (let i = 0; i < words.length; i += 3) {
+        const chunk = {
+          id: 'chatcmpl-test',
+          object: 'chat.completion.chunk',
+          created: Math.floor(Date.now() / 1000),
+          model: body.model,
+          choices: [{ index: 0, delta: { content: words.slice(i, i + 3).join('') }, finish_reason: null }],
+        };
+        res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        await sleep(delay.chatChunk);
+      }
+      const done = {
+        id: 'chatcmpl-test',
+        object: 'chat.completion.chunk',
+        model: body.model,
+        choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
+      };
+      res.end(`data: ${JSON.stringify(done)}\n\ndata: [DONE]\n\n`);
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/audio/speech') {
+      if (body.response_format !== 'pcm')
+        return json(res, 400, { error: { message: 'only pcm in this fake' } });
+      await sleep(delay.speech);
+      // ~60 ms of speech-like audio per character, s16le mono 24 kHz like the real `pcm` format
+      const input = String(body.input ?? '');
+      const pcm = speechLike(24000, Math.max(0.2, input.length * 0.06), input.length);
+      const bytes = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+      res.writeHead(200, { 'content-type': 'audio/pcm' });
+      // sent in pieces so a streaming client can start early
+      for (let o = 0; o < bytes.length; o += 9600) res.write(bytes.subarray(o, o + 9600));
+      res.end();
+      return;
+    }
+    json(res, 404, { error: { message: `no route ${req.method} ${path}` } });
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    requests,
+    failNext(status, count = 1, path) {
+      failures.push({ status, left: count, path });
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
