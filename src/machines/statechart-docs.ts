@@ -1,3 +1,4 @@
+import { aiSessionMachine } from './ai-session.machine.ts';
 import { callMachine } from './call.machine.ts';
 import { toMermaid } from './mermaid.ts';
 import { registrationMachine } from './registration.machine.ts';
@@ -15,6 +16,14 @@ calls idle -> inviting -> ringing.remote -> established. Timers arrive as \`time
 session's clock; every side effect is a named action (notes show entry actions).
 
 ${toMermaid(callMachine, 'call')}
+`,
+    'ai-session.md': `${HEADER}# AI session machine (\`src/machines/ai-session.machine.ts\`)
+
+One actor per call in call-center mode: listening -> (end of turn) thinking -> speaking -> listening. Caller
+speech while speaking is a barge-in (flush the playout queue, cancel the response); a failed or silent
+provider leads to a spoken recovery prompt; the call ending closes it from any state.
+
+${toMermaid(aiSessionMachine, 'ai')}
 `,
     'registration.md': `${HEADER}# Registration machine (\`src/machines/registration.machine.ts\`)
 
