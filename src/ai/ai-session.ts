@@ -1,0 +1,136 @@
+import { type Actor, createActor } from 'xstate';
+import { aiSessionMachine } from '../machines/ai-session.machine.ts';
+import type { PlayoutQueue } from '../media/playout-queue.ts';
+import type { AiConversation, ReplyPart } from './providers/port.ts';
+import type { TurnDetector } from './turn-detector.ts';
+import type { Vad } from './vad.ts';
+
+export type AiSessionNote =
+  | { readonly type: 'transcript' | 'reply.text'; readonly text: string }
+  | { readonly type: 'flushed'; readonly droppedFrames: number }
+  | { readonly type: 'error'; readonly reason: string };
+
+export interface AiSessionDeps {
+  readonly vad: Vad;
+  readonly turns: TurnDetector;
+  readonly conversation: AiConversation;
+  readonly playout: PlayoutQueue;
+  /** Spoken when the provider fails or is silent for too long. */
+  readonly apologyText: string;
+  /** Schedules the no-reply timer; returns a cancel function (the injected clock). */
+  readonly setTimer: (ms: number, fire: () => void) => () => void;
+  readonly noReplyMs: number;
+  readonly onNote: (note: AiSessionNote) => void;
+}
+
+/**
+ * Drives the AI session machine for one call: caller frames -> VAD -> turn detector -> machine events; the
+ * machine's actions start and cancel provider responses and flush the playout queue.
+ */
+export class AiSession {
+  readonly #d: AiSessionDeps;
+  readonly #actor: Actor<typeof aiSessionMachine>;
+  #pending: Int16Array | undefined;
+  #abort: AbortController | undefined;
+  #cancelTimer: (() => void) | undefined;
+
+  constructor(deps: AiSessionDeps) {
+    this.#d = deps;
+    const machine = aiSessionMachine.provide({
+      actions: {
+        startResponse: () => this.#run((s) => this.#d.conversation.respond(this.#takePending(), s)),
+        startSpeech: () => this.#run((s) => this.#d.conversation.say(this.#pendingText ?? '', s)),
+        cancelResponse: () => {
+          this.#abort?.abort();
+          this.#abort = undefined;
+        },
+        flushPlayout: () => {
+          const droppedFrames = this.#d.playout.clear();
+          this.#d.onNote({ type: 'flushed', droppedFrames });
+        },
+        speakApology: () => this.#run((s) => this.#d.conversation.say(this.#d.apologyText, s)),
+        startNoReplyTimer: () => {
+          this.#cancelTimer = this.#d.setTimer(this.#d.noReplyMs, () =>
+            this.#actor.send({ type: 'timer.noReply' }),
+          );
+        },
+        cancelNoReplyTimer: () => {
+          this.#cancelTimer?.();
+          this.#cancelTimer = undefined;
+        },
+      },
+    });
+    this.#actor = createActor(machine).start();
+  }
+
+  #pendingText: string | undefined;
+
+  get state(): string {
+    return String(this.#actor.getSnapshot().value);
+  }
+
+  get context() {
+    return this.#actor.getSnapshot().context;
+  }
+
+  /** Speak a text without waiting for the caller (the greeting). */
+  say(text: string): void {
+    this.#pendingText = text;
+    this.#actor.send({ type: 'say' });
+  }
+
+  /** One 20 ms frame of the caller's decoded audio. */
+  onCallerFrame(frame: Int16Array): void {
+    for (const e of this.#d.turns.push(frame, this.#d.vad.isSpeech(frame))) {
+      if (e.type === 'speech.started') this.#actor.send({ type: 'speech.started' });
+      else {
+        this.#pending = e.audio;
+        this.#actor.send({ type: 'turn.ended' });
+      }
+    }
+  }
+
+  end(): void {
+    this.#actor.send({ type: 'call.ended' });
+    this.#d.conversation.close();
+  }
+
+  #takePending(): Int16Array {
+    const t = this.#pending ?? new Int16Array(0);
+    this.#pending = undefined;
+    return t;
+  }
+
+  /** Runs one provider stream; its events reach the machine only while it is still the current one. */
+  #run(start: (signal: AbortSignal) => AsyncIterable<ReplyPart>): void {
+    this.#abort?.abort();
+    const abort = new AbortController();
+    this.#abort = abort;
+    const current = () => this.#abort === abort && !abort.signal.aborted;
+    void (async () => {
+      let audio = false;
+      for await (const part of start(abort.signal)) {
+        if (!current()) return;
+        if (part.type === 'audio') {
+          this.#d.playout.appendStream(part.samples);
+          if (!audio) {
+            audio = true;
+            this.#actor.send({ type: 'reply.audio' });
+          }
+        } else {
+          this.#d.onNote(part);
+        }
+      }
+      if (!current()) return;
+      if (!audio) this.#actor.send({ type: 'reply.audio' });
+      this.#d.playout.mark((reason) => {
+        if (reason === 'played' && current()) this.#actor.send({ type: 'reply.done' });
+      });
+    })().catch((err: unknown) => {
+      if (!current()) return;
+      const reason = err instanceof Error ? err.message : String(err);
+      this.#d.onNote({ type: 'error', reason });
+      this.#actor.send({ type: 'provider.failed', reason });
+    });
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * What every AI provider offers the call: given the caller's finished turn (8 kHz mono), stream back what
+ * was understood, what is answered, and the reply audio (8 kHz mono, in chunks as they are generated).
+ * A provider keeps its own per-call state (history) and stops promptly when `signal` aborts (barge-in).
+ */
+export type ReplyPart =
+  | { readonly type: 'transcript'; readonly text: string }
+  | { readonly type: 'reply.text'; readonly text: string }
+  | { readonly type: 'audio'; readonly samples: Int16Array };
+
+export interface AiConversation {
+  respond(turn: Int16Array, signal: AbortSignal): AsyncIterable<ReplyPart>;
+  /** Speak a fixed text (greeting, apology). */
+  say(text: string, signal: AbortSignal): AsyncIterable<ReplyPart>;
+  close(): void;
+}
