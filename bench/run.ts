@@ -1,10 +1,11 @@
 // npm run bench: every benchmark, figures printed with ratios against a peer measured in the same run.
 // BENCH_SECONDS / BENCH_RATES tune the call-setup runs (default 30 s at 500 and 1000 calls/s offered);
 // BENCH_CALLS / BENCH_MEDIA_SECONDS the media runs (default 100 and 500 calls, 20 s each); BENCH_WS_CALLS the
-// WebSocket fan-out run (default 100). `npm run bench -- sip|calls|media|ws` runs one.
+// WebSocket fan-out run (default 100). `npm run bench -- sip|calls|media|ws|vad` runs one.
 import { runCallSetupBench } from './call-setup.bench.ts';
 import { runMediaBench } from './media-load.bench.ts';
 import { runSipParseBench } from './sip-parse.bench.ts';
+import { runVadBench } from './vad.bench.ts';
 import { runWsFanoutBench } from './ws-fanout.bench.ts';
 
 const only = process.argv[2];
@@ -12,4 +13,5 @@ if (!only || only === 'sip') await runSipParseBench();
 if (!only || only === 'calls') await runCallSetupBench();
 if (!only || only === 'media') await runMediaBench();
 if (!only || only === 'ws') await runWsFanoutBench();
+if (!only || only === 'vad') await runVadBench();
 process.exit(0);
