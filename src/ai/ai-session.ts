@@ -31,6 +31,7 @@ export class AiSession {
   readonly #d: AiSessionDeps;
   readonly #actor: Actor<typeof aiSessionMachine>;
   #pending: Int16Array | undefined;
+  #pendingText: string | undefined;
   #abort: AbortController | undefined;
   #cancelTimer: (() => void) | undefined;
 
@@ -62,8 +63,6 @@ export class AiSession {
     });
     this.#actor = createActor(machine).start();
   }
-
-  #pendingText: string | undefined;
 
   get state(): string {
     return String(this.#actor.getSnapshot().value);

@@ -93,3 +93,21 @@ export function envelopeCorrelation(
   }
   return best;
 }
+
+/** Joins sample arrays end to end. */
+export function concatSamples(...parts: Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** The whole 20 ms frames (160 samples at 8 kHz) of a signal, as views. */
+export function frames20ms(x: Int16Array): Int16Array[] {
+  const out: Int16Array[] = [];
+  for (let i = 0; i + 160 <= x.length; i += 160) out.push(x.subarray(i, i + 160));
+  return out;
+}

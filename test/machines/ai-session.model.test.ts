@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { type AnyStateNode, createActor } from 'xstate';
+import { createActor } from 'xstate';
 import { getShortestPaths, getSimplePaths } from 'xstate/graph';
 import { type AiSessionEvent, aiSessionMachine } from '../../src/machines/ai-session.machine.ts';
+import { uncovered } from '../helpers/model-coverage.ts';
 
 const EVENTS: AiSessionEvent[] = [
   { type: 'say' },
@@ -51,18 +52,10 @@ describe('AI session machine, model-based (xstate/graph)', () => {
   ];
 
   it('reaches every state and takes every transition', () => {
-    const states = new Set(paths.map((p) => String(p.state.value)));
-    expect([...states].sort()).toEqual(Object.keys(aiSessionMachine.root.states).sort());
-    const all = new Set<string>();
-    for (const n of Object.values(aiSessionMachine.root.states) as AnyStateNode[]) {
-      for (const [ev, list] of n.transitions) if (list.length > 0) all.add(`${n.id} ${ev}`);
-    }
-    const taken = new Set<string>();
-    for (const p of paths) {
-      const events = p.steps.map((s) => s.event as AiSessionEvent);
-      for (const extra of EVENTS) for (const t of replay([...events, extra]).taken) taken.add(t);
-    }
-    expect([...all].filter((t) => !taken.has(t))).toEqual([]);
+    expect(uncovered(aiSessionMachine, paths, EVENTS, (events) => replay(events).taken)).toEqual({
+      states: [],
+      transitions: [],
+    });
   });
 
   it('on every path, extended by every event: the invariants of a conversation hold', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AnyStateNode, createActor } from 'xstate';
+import { createActor } from 'xstate';
 import { getShortestPaths, getSimplePaths } from 'xstate/graph';
 import {
   type RegistrationEvent,
@@ -7,6 +7,7 @@ import {
   registrationMachine,
   retryDelayMs,
 } from '../../src/machines/registration.machine.ts';
+import { uncovered } from '../helpers/model-coverage.ts';
 
 const EVENTS: RegistrationEvent[] = [
   { type: 'reg.start' },
@@ -50,18 +51,10 @@ describe('registration machine, model-based (xstate/graph)', () => {
   ];
 
   it('reaches every state and takes every transition', () => {
-    const states = new Set(paths.map((p) => String(p.state.value)));
-    expect([...states].sort()).toEqual(Object.keys(registrationMachine.root.states).sort());
-    const all = new Set<string>();
-    for (const n of Object.values(registrationMachine.root.states) as AnyStateNode[]) {
-      for (const [ev, list] of n.transitions) if (list.length > 0) all.add(`${n.id} ${ev}`);
-    }
-    const taken = new Set<string>();
-    for (const p of paths) {
-      const events = p.steps.map((s) => s.event as RegistrationEvent);
-      for (const extra of EVENTS) for (const t of replay([...events, extra]).taken) taken.add(t);
-    }
-    expect([...all].filter((t) => !taken.has(t))).toEqual([]);
+    expect(uncovered(registrationMachine, paths, EVENTS, (events) => replay(events).taken)).toEqual({
+      states: [],
+      transitions: [],
+    });
   });
 
   it('every path keeps the invariants: unREGISTER only after a REGISTER; timers cancelled at the end', () => {

@@ -5,7 +5,7 @@ import type { AiConversation, ReplyPart } from '../../../src/ai/providers/port.t
 import { TurnDetector } from '../../../src/ai/turn-detector.ts';
 import { EnergyVad } from '../../../src/ai/vad.ts';
 import { PlayoutQueue } from '../../../src/media/playout-queue.ts';
-import { speechLike } from '../../helpers/audio.ts';
+import { frames20ms as framesOf, speechLike } from '../../helpers/audio.ts';
 
 const flushAsync = () => new Promise((r) => setImmediate(r));
 const silenceFrame = () => new Int16Array(160);
@@ -38,10 +38,6 @@ function setup(conversation: AiConversation = new EchoConversation()) {
     return played;
   };
   return { session, playout, notes, timers, tick };
-}
-
-function* framesOf(x: Int16Array) {
-  for (let i = 0; i + 160 <= x.length; i += 160) yield x.subarray(i, i + 160);
 }
 
 describe('AiSession with the echo provider, the energy VAD and a real playout queue', () => {

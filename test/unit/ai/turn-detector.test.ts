@@ -1,26 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { TurnDetector, type TurnEvent } from '../../../src/ai/turn-detector.js';
 import { createWebRtcVad, EnergyVad } from '../../../src/ai/vad.js';
-import { speechLike } from '../../helpers/audio.js';
+import { concatSamples as concat, frames20ms as frames, speechLike } from '../../helpers/audio.js';
 
 const RATE = 8000;
 const silence = (seconds: number) => new Int16Array(Math.round(RATE * seconds));
-
-function frames(x: Int16Array): Int16Array[] {
-  const out: Int16Array[] = [];
-  for (let i = 0; i + 160 <= x.length; i += 160) out.push(x.subarray(i, i + 160));
-  return out;
-}
-
-function concat(...parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 function run(detector: TurnDetector, vad: { isSpeech(f: Int16Array): boolean }, audio: Int16Array) {
   const events: { at: number; e: TurnEvent }[] = [];

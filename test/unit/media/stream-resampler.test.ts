@@ -2,17 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resample } from '../../../src/media/resample.ts';
 import { StreamResampler } from '../../../src/media/stream-resampler.ts';
-import { speechLike } from '../../helpers/audio.ts';
-
-const concat = (parts: Int16Array[]) => {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
+import { concatSamples, speechLike } from '../../helpers/audio.ts';
 
 const tone = (hz: number, rate: number, seconds: number, amp = 10000) =>
   Int16Array.from({ length: Math.round(rate * seconds) }, (_, i) =>
@@ -42,7 +32,7 @@ describe('StreamResampler (24 kHz TTS pcm -> 8 kHz)', () => {
           o += n;
         }
         parts.push(r.flush());
-        expect(concat(parts)).toEqual(whole);
+        expect(concatSamples(...parts)).toEqual(whole);
       }),
       { numRuns: 60 },
     );
@@ -57,10 +47,10 @@ describe('StreamResampler (24 kHz TTS pcm -> 8 kHz)', () => {
 
   it('passes 1 kHz and removes 5 kHz, which naive decimation folds to 3 kHz', () => {
     const pass = new StreamResampler(24000, 8000);
-    const a = concat([pass.push(tone(1000, 24000, 0.5)), pass.flush()]);
+    const a = concatSamples(pass.push(tone(1000, 24000, 0.5)), pass.flush());
     expect(20 * Math.log10(rms(a, 200, 3800) / rms(tone(1000, 8000, 0.5), 200, 3800))).toBeGreaterThan(-0.5);
     const stop = new StreamResampler(24000, 8000);
-    const b = concat([stop.push(tone(5000, 24000, 0.5)), stop.flush()]);
+    const b = concatSamples(stop.push(tone(5000, 24000, 0.5)), stop.flush());
     expect(20 * Math.log10(rms(b, 200, 3800) / (10000 / Math.SQRT2))).toBeLessThan(-50);
     const naive = tone(5000, 24000, 0.5).filter((_, i) => i % 3 === 0);
     expect(20 * Math.log10(rms(naive) / (10000 / Math.SQRT2))).toBeGreaterThan(-1);
