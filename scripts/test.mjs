@@ -25,7 +25,7 @@ let failed = 0;
 try {
   const json = JSON.parse(readFileSync(report, 'utf8'));
   passed = json.numPassedTests ?? 0;
-  failed = (json.numFailedTests ?? 0) + (json.numFailedTestSuites ?? 0) - countSuitesWithFailedTests(json);
+  failed = (json.numFailedTests ?? 0) + countFilesFailedOutsideTests(json);
 } catch {
   failed = Math.max(failed, 1);
 }
@@ -34,9 +34,13 @@ if (run.status !== 0 && failed === 0) failed = 1;
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(run.status === 0 && failed === 0 ? 0 : 1);
 
-/** A suite that failed only because tests in it failed is already counted by its tests. */
-function countSuitesWithFailedTests(json) {
+/**
+ * A file that failed without a failed test (an import error, a throwing hook) counts once; a file whose
+ * tests failed is already counted by its tests. (vitest's numFailedTestSuites also counts describe blocks,
+ * so it cannot be used here.)
+ */
+function countFilesFailedOutsideTests(json) {
   return (json.testResults ?? []).filter(
-    (s) => s.status === 'failed' && (s.assertionResults ?? []).some((a) => a.status === 'failed'),
+    (s) => s.status === 'failed' && !(s.assertionResults ?? []).some((a) => a.status === 'failed'),
   ).length;
 }

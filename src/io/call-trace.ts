@@ -27,6 +27,7 @@ export const stateName = (v: unknown): string =>
 export class CallTraceWriter {
   readonly #dir: string;
   readonly #open = new Map<string, WriteStream>();
+  readonly #ending = new Set<Promise<void>>();
 
   constructor(dir: string) {
     this.#dir = dir;
@@ -63,14 +64,25 @@ export class CallTraceWriter {
     }
     out.write(`${JSON.stringify(line)}\n`);
     if (line.kind === 'state' && line.done) {
-      out.end();
+      this.#end(out);
       this.#open.delete(callId);
     }
   }
 
+  /** Resolves once every trace, including those of calls that already ended, is on disk. */
   close(): Promise<void> {
-    const all = [...this.#open.values()].map((s) => new Promise<void>((r) => s.end(() => r())));
+    for (const s of this.#open.values()) this.#end(s);
     this.#open.clear();
-    return Promise.all(all).then(() => undefined);
+    return Promise.all(this.#ending).then(() => undefined);
+  }
+
+  #end(out: WriteStream): void {
+    const done: Promise<void> = new Promise<void>((r) => {
+      out.once('error', () => r());
+      out.end(() => r());
+    }).then(() => {
+      this.#ending.delete(done);
+    });
+    this.#ending.add(done);
   }
 }
