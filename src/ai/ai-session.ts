@@ -1,14 +1,15 @@
 import { type Actor, createActor } from 'xstate';
 import { aiSessionMachine } from '../machines/ai-session.machine.ts';
 import type { PlayoutQueue } from '../media/playout-queue.ts';
-import type { AiConversation, ReplyPart } from './providers/port.ts';
+import type { AiConversation, ReplyPart, TimingStage } from './providers/port.ts';
 import type { TurnDetector } from './turn-detector.ts';
 import type { Vad } from './vad.ts';
 
 export type AiSessionNote =
   | { readonly type: 'transcript' | 'reply.text'; readonly text: string }
   | { readonly type: 'flushed'; readonly droppedFrames: number }
-  | { readonly type: 'error'; readonly reason: string };
+  | { readonly type: 'error'; readonly reason: string }
+  | { readonly type: 'timing'; readonly stage: TimingStage; readonly at: number };
 
 export interface AiSessionDeps {
   readonly vad: Vad;
@@ -20,6 +21,8 @@ export interface AiSessionDeps {
   /** Schedules the no-reply timer; returns a cancel function (the injected clock). */
   readonly setTimer: (ms: number, fire: () => void) => () => void;
   readonly noReplyMs: number;
+  /** Clock for the timing notes (ms). */
+  readonly now?: () => number;
   readonly onNote: (note: AiSessionNote) => void;
 }
 
@@ -84,6 +87,7 @@ export class AiSession {
       if (e.type === 'speech.started') this.#actor.send({ type: 'speech.started' });
       else {
         this.#pending = e.audio;
+        this.#d.onNote({ type: 'timing', stage: 'turn.ended', at: this.#now() });
         this.#actor.send({ type: 'turn.ended' });
       }
     }
@@ -92,6 +96,10 @@ export class AiSession {
   end(): void {
     this.#actor.send({ type: 'call.ended' });
     this.#d.conversation.close();
+  }
+
+  #now(): number {
+    return this.#d.now?.() ?? performance.now();
   }
 
   #takePending(): Int16Array {
@@ -114,6 +122,7 @@ export class AiSession {
           this.#d.playout.appendStream(part.samples);
           if (!audio) {
             audio = true;
+            this.#d.onNote({ type: 'timing', stage: 'audio.queued', at: this.#now() });
             this.#actor.send({ type: 'reply.audio' });
           }
         } else {

@@ -6,7 +6,19 @@
 export type ReplyPart =
   | { readonly type: 'transcript'; readonly text: string }
   | { readonly type: 'reply.text'; readonly text: string }
-  | { readonly type: 'audio'; readonly samples: Int16Array };
+  | { readonly type: 'audio'; readonly samples: Int16Array }
+  /** When a stage of the answer finished (clock ms): the turn-latency benchmark splits on these. */
+  | { readonly type: 'timing'; readonly stage: TimingStage; readonly at: number };
+
+export type TimingStage =
+  /** the turn detector closed the caller's turn (AiSession) */
+  | 'turn.ended'
+  | 'stt.done'
+  | 'llm.first'
+  | 'llm.done'
+  | 'tts.first'
+  /** the first reply audio entered the playout queue (AiSession); the next 20 ms tick sends it */
+  | 'audio.queued';
 
 export interface AiConversation {
   respond(turn: Int16Array, signal: AbortSignal): AsyncIterable<ReplyPart>;

@@ -1,0 +1,174 @@
+import OpenAI, { toFile } from 'openai';
+import { StreamResampler } from '../../media/stream-resampler.ts';
+import { wavHeader } from '../../media/wav.ts';
+import type { Logger } from '../../sip/core/logger.ts';
+import { Channel } from '../channel.ts';
+import { SentenceSplitter } from '../sentences.ts';
+import type { AiConversation, ReplyPart } from './port.ts';
+import { withRetry } from './retry.ts';
+
+export interface OpenAiChainOptions {
+  readonly sttModel: string;
+  /** ISO-639-1 language hint for transcription; undefined lets the model detect it. */
+  readonly language: string | undefined;
+  readonly chatModel: string;
+  readonly systemPrompt: string;
+  readonly ttsModel: string;
+  readonly voice: string;
+  readonly speed: number;
+  /** Retries of one request on 429, 5xx, timeouts (never of a stream already delivering). */
+  readonly retries: number;
+  /** Earlier exchanges kept in the chat request (user + assistant pairs). */
+  readonly historyTurns: number;
+}
+
+type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string };
+
+/** The sample rate of the speech endpoint's `pcm` format (s16le mono). */
+const TTS_RATE = 24000;
+
+/**
+ * The chained provider: transcription -> streamed chat completion -> streamed speech, per call. Speech
+ * starts on the first finished sentence while the model is still writing the rest; each sentence's 24 kHz
+ * PCM is low-pass filtered and decimated to 8 kHz as it arrives. The history of the call's earlier turns
+ * rides every chat request; an answer cut short by a barge-in is kept as far as it was spoken.
+ */
+export class OpenAiConversation implements AiConversation {
+  readonly #history: ChatMessage[] = [];
+
+  constructor(
+    private readonly client: OpenAI,
+    private readonly o: OpenAiChainOptions,
+    private readonly log: Logger,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  async *respond(turn: Int16Array, signal: AbortSignal): AsyncIterable<ReplyPart> {
+    const text = await this.#transcribe(turn, signal);
+    yield { type: 'timing', stage: 'stt.done', at: this.now() };
+    if (!text) return; // noise, a cough: nothing to answer
+    yield { type: 'transcript', text };
+    this.#history.push({ role: 'user', content: text });
+    yield* this.#answer(signal);
+  }
+
+  async *say(text: string, signal: AbortSignal): AsyncIterable<ReplyPart> {
+    yield { type: 'reply.text', text };
+    this.#history.push({ role: 'assistant', content: text });
+    yield* this.#speak(text, signal);
+  }
+
+  close(): void {
+    this.#history.length = 0;
+  }
+
+  async #transcribe(turn: Int16Array, signal: AbortSignal): Promise<string> {
+    const pcm = new Uint8Array(turn.buffer, turn.byteOffset, turn.byteLength);
+    const wav = new Uint8Array(44 + pcm.length);
+    wav.set(wavHeader(8000, 1, pcm.length));
+    wav.set(pcm, 44);
+    const result = await this.#retry('transcription', signal, async () =>
+      this.client.audio.transcriptions.create(
+        {
+          file: await toFile(wav, 'turn.wav', { type: 'audio/wav' }),
+          model: this.o.sttModel,
+          ...(this.o.language ? { language: this.o.language } : {}),
+        },
+        { signal },
+      ),
+    );
+    return result.text.trim();
+  }
+
+  async *#answer(signal: AbortSignal): AsyncIterable<ReplyPart> {
+    const keep = this.o.historyTurns * 2 + 1;
+    const messages: ChatMessage[] = [
+      { role: 'system', content: this.o.systemPrompt },
+      ...this.#history.slice(-keep),
+    ];
+    const stream = await this.#retry('chat', signal, () =>
+      this.client.chat.completions.create({ model: this.o.chatModel, messages, stream: true }, { signal }),
+    );
+    // the model writes into a channel of sentences; speech reads them in order, concurrently
+    const channel = new Channel<ReplyPart | { type: 'sentence'; text: string }>();
+    const splitter = new SentenceSplitter();
+    void (async () => {
+      let first = true;
+      for await (const chunk of stream) {
+        const delta = chunk.choices[0]?.delta?.content;
+        if (!delta) continue;
+        if (first) {
+          first = false;
+          channel.push({ type: 'timing', stage: 'llm.first', at: this.now() });
+        }
+        for (const s of splitter.push(delta)) channel.push({ type: 'sentence', text: s });
+      }
+      for (const s of splitter.flush()) channel.push({ type: 'sentence', text: s });
+      channel.push({ type: 'timing', stage: 'llm.done', at: this.now() });
+      channel.end();
+    })().catch((err: unknown) => channel.fail(err));
+
+    const spoken: string[] = [];
+    let complete = false;
+    try {
+      for await (const item of channel) {
+        if (item.type !== 'sentence') {
+          yield item;
+          continue;
+        }
+        spoken.push(item.text);
+        yield* this.#speak(item.text, signal);
+      }
+      complete = true;
+      yield { type: 'reply.text', text: spoken.join(' ') };
+    } finally {
+      // what the caller heard (or began to hear) is what the model said, for the next turn's context
+      if (spoken.length > 0) {
+        this.#history.push({ role: 'assistant', content: spoken.join(' ') + (complete ? '' : ' …') });
+      }
+    }
+  }
+
+  async *#speak(text: string, signal: AbortSignal): AsyncIterable<ReplyPart> {
+    const res = await this.#retry('speech', signal, () =>
+      this.client.audio.speech.create(
+        {
+          model: this.o.ttsModel,
+          voice: this.o.voice,
+          input: text,
+          response_format: 'pcm',
+          speed: this.o.speed,
+        },
+        { signal },
+      ),
+    );
+    if (!res.body) throw new Error('speech: empty response');
+    const resampler = new StreamResampler(TTS_RATE, 8000);
+    let first = true;
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      const samples = resampler.pushBytes(chunk);
+      if (samples.length === 0) continue;
+      if (first) {
+        first = false;
+        yield { type: 'timing', stage: 'tts.first', at: this.now() };
+      }
+      yield { type: 'audio', samples };
+    }
+    const tail = resampler.flush();
+    if (tail.length > 0) yield { type: 'audio', samples: tail };
+  }
+
+  #retry<T>(what: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    return withRetry(fn, {
+      retries: this.o.retries,
+      baseDelayMs: 200,
+      signal,
+      onRetry: (r) => this.log.warn({ request: what, ...r }, 'AI request failed, retrying'),
+    });
+  }
+}
+
+/** The SDK client for a call center: our own retries (logged), so the SDK's are off. */
+export function openAiClient(apiKey: string, baseURL: string | undefined, timeoutMs: number): OpenAI {
+  return new OpenAI({ apiKey, ...(baseURL ? { baseURL } : {}), maxRetries: 0, timeout: timeoutMs });
+}
