@@ -4,7 +4,10 @@ import { startRelay } from './relay.ts';
 
 /** Composition root: config -> logger -> relay; signals end it cleanly. */
 async function main(): Promise<void> {
-  const loaded = loadConfig();
+  // `npm run call-center` (the original's `python call_center.py`): the same relay with the AI on every call
+  const loaded = loadConfig(
+    process.argv.includes('--call-center') ? { overrides: { CALL_CENTER: 'true' } } : {},
+  );
   if (!loaded.ok) {
     process.stderr.write(`${formatProblems(loaded.problems)}\n`);
     process.exit(1);

@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import type { InspectionEvent } from 'xstate';
+import { CallCenter } from './ai/call-center.ts';
+import { conversationFactory } from './ai/providers/index.ts';
 import type { Config } from './config/index.ts';
 import { CallTraceWriter } from './io/call-trace.ts';
 import { systemClock } from './io/clock.ts';
@@ -28,6 +30,8 @@ export interface Relay {
   readonly ports: RtpPortPool;
   readonly media: MediaManager;
   readonly ws: WsServer;
+  /** Present when CALL_CENTER=true. */
+  readonly ai: CallCenter | undefined;
   /** Present when SIP_REGISTER=true. */
   readonly registration: Registration | undefined;
   /** Stops taking calls (503), hangs up every call, then closes the sockets and every timer. */
@@ -160,6 +164,8 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
       );
     }
   });
+  // in the call center, a greeting text is spoken by the AI instead of the WAV (echo cannot speak text)
+  const aiSpeaksGreeting = config.CALL_CENTER && !!config.AI_GREETING_TEXT && config.aiProvider !== 'echo';
   const media = new MediaManager(
     calls,
     (port) => bound.get(port),
@@ -172,9 +178,32 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
       jitterMs: config.JITTER_BUFFER_MS,
       inactivityMs: config.RTP_TIMEOUT_S * 1000,
     },
-    loadGreeting(config.GREETING_PATH || join(config.OUTPUT_DIR, 'transcode', 'greeting.wav'), log),
+    aiSpeaksGreeting
+      ? undefined
+      : loadGreeting(config.GREETING_PATH || join(config.OUTPUT_DIR, 'transcode', 'greeting.wav'), log),
     log,
   );
+  const ai = config.CALL_CENTER
+    ? await CallCenter.start(
+        calls,
+        media,
+        conversationFactory(config),
+        {
+          vad: config.AI_VAD,
+          turn: {
+            endSilenceMs: config.AI_END_SILENCE_MS,
+            minSpeechMs: config.AI_MIN_SPEECH_MS,
+            maxFrames: config.CALL_CENTER_BUFFER_SIZE,
+            prefixMs: 200,
+          },
+          greetingText: aiSpeaksGreeting ? config.AI_GREETING_TEXT : undefined,
+          apologyText: config.AI_ERROR_TEXT,
+          noReplyMs: config.AI_RESPONSE_TIMEOUT_MS,
+        },
+        log,
+      )
+    : undefined;
+  if (ai) log.info({ provider: config.aiProvider }, 'call center: an AI agent answers every call');
   const ws = await WsServer.start(
     {
       host: config.WS_HOST,
@@ -185,6 +214,7 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
     },
     { calls, media, log: log.child({ component: 'ws' }) },
   );
+  if (ai) ws.publish(ai.events$);
   const streams = config.MEDIA_STREAM_URL
     ? new MediaStreams(config.MEDIA_STREAM_URL, calls, media, log.child({ component: 'media-stream' }))
     : undefined;
@@ -198,12 +228,14 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
     registration,
     media,
     ws,
+    ai,
     async close() {
       if (closed) return;
       closed = true;
       core.stopAccepting();
       await calls.shutdown(deps.shutdownGraceMs ?? 3000);
       streams?.close();
+      ai?.close();
       await ws.close();
       await media.close();
       await registration?.stop();

@@ -37,6 +37,7 @@ export class AiSession {
   #pendingText: string | undefined;
   #abort: AbortController | undefined;
   #cancelTimer: (() => void) | undefined;
+  #ended = false;
 
   constructor(deps: AiSessionDeps) {
     this.#d = deps;
@@ -50,7 +51,7 @@ export class AiSession {
         },
         flushPlayout: () => {
           const droppedFrames = this.#d.playout.clear();
-          this.#d.onNote({ type: 'flushed', droppedFrames });
+          if (!this.#ended) this.#d.onNote({ type: 'flushed', droppedFrames });
         },
         speakApology: () => this.#run((s) => this.#d.conversation.say(this.#d.apologyText, s)),
         startNoReplyTimer: () => {
@@ -94,6 +95,7 @@ export class AiSession {
   }
 
   end(): void {
+    this.#ended = true; // the flush that follows is the call's end, not a barge-in
     this.#actor.send({ type: 'call.ended' });
     this.#d.conversation.close();
   }

@@ -1,7 +1,8 @@
 /**
  * End-of-turn detection over 20 ms frames already classified by a VAD. Pure (no timers: time is counted in
  * frames). The caller has finished when speech of at least `minSpeechMs` is followed by `endSilenceMs` of
- * silence; an utterance is cut at `maxFrames` (CALL_CENTER_BUFFER_SIZE, 120 = 2.4 s in the original) so
+ * silence; an utterance is cut at `maxFrames` (CALL_CENTER_BUFFER_SIZE, 500 = 10 s; the original's 120 =
+ * 2.4 s was its whole turn-taking, with no VAD, and splits ordinary questions in two) so
  * one turn never grows without bound.
  */
 export interface TurnOptions {
@@ -15,7 +16,7 @@ export interface TurnOptions {
 export const DEFAULT_TURN: TurnOptions = {
   endSilenceMs: 500,
   minSpeechMs: 200,
-  maxFrames: 120,
+  maxFrames: 500,
   prefixMs: 200,
 };
 

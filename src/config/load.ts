@@ -5,6 +5,8 @@ import { aiProvider, configSchema, crossChecks, type RawConfig } from './schema.
 
 export interface Config extends RawConfig {
   readonly aiProvider: 'openai' | 'openai-realtime' | 'echo';
+  /** AI_SYSTEM_PROMPT_FILE's text when set, else AI_SYSTEM_PROMPT. */
+  readonly aiSystemPrompt: string;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -32,14 +34,27 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
   }
   const config = values as RawConfig;
   for (const [key, message] of crossChecks(config)) if (!bad.has(key)) problems.push(`${key}: ${message}`);
+  let aiSystemPrompt = config.AI_SYSTEM_PROMPT;
+  if (config.AI_SYSTEM_PROMPT_FILE) {
+    try {
+      aiSystemPrompt = readFileSync(config.AI_SYSTEM_PROMPT_FILE, 'utf8').trim();
+      if (!aiSystemPrompt) problems.push(`AI_SYSTEM_PROMPT_FILE: ${config.AI_SYSTEM_PROMPT_FILE} is empty`);
+    } catch (e) {
+      problems.push(
+        `AI_SYSTEM_PROMPT_FILE: cannot read ${config.AI_SYSTEM_PROMPT_FILE} (${(e as Error).message})`,
+      );
+    }
+  }
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, config: { ...config, aiProvider: aiProvider(config) } };
+  return { ok: true, config: { ...config, aiProvider: aiProvider(config), aiSystemPrompt } };
 }
 
 /**
  * The only reader of the process environment: `.env` (if present) under the real environment, which wins.
  */
-export function loadConfig(opts: { envFile?: string; env?: NodeJS.ProcessEnv } = {}): ConfigResult {
+export function loadConfig(
+  opts: { envFile?: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, string> } = {},
+): ConfigResult {
   const envFile = opts.envFile ?? '.env';
   let fromFile: Record<string, string> = {};
   try {
@@ -49,7 +64,7 @@ export function loadConfig(opts: { envFile?: string; env?: NodeJS.ProcessEnv } =
       return { ok: false, problems: [`${envFile}: cannot read (${(e as Error).message})`] };
     }
   }
-  return parseConfig({ ...fromFile, ...(opts.env ?? process.env) });
+  return parseConfig({ ...fromFile, ...(opts.env ?? process.env), ...opts.overrides });
 }
 
 export function formatProblems(problems: readonly string[]): string {

@@ -155,11 +155,39 @@ export const configSchema = z.object({
   CALL_CENTER_BUFFER_SIZE: z.coerce
     .number({ error: 'must be a number of packets' })
     .int()
-    .min(1)
-    .default(120),
+    .min(10)
+    .default(500),
   AI_PROVIDER: z.enum(['openai', 'openai-realtime', 'echo']).optional(),
   OPENAI_API_KEY: z.string().trim().optional(),
   OPENAI_BASE_URL: z.url({ error: 'must be a URL' }).optional(),
+  AI_STT_MODEL: z.string().trim().default('whisper-1'),
+  AI_LANGUAGE: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => v === 'auto' || /^[a-z]{2,3}$/.test(v), 'must be an ISO-639-1 code such as zh, or auto')
+    .default('zh'),
+  AI_CHAT_MODEL: z.string().trim().default('gpt-4o-mini'),
+  AI_SYSTEM_PROMPT: z
+    .string()
+    .trim()
+    .default(
+      "You are a friendly phone agent. Answer in one to three short spoken sentences, in the caller's language. No lists, no markdown.",
+    ),
+  AI_SYSTEM_PROMPT_FILE: z.string().trim().optional(),
+  AI_TTS_MODEL: z.string().trim().default('gpt-4o-mini-tts'),
+  AI_VOICE: z.string().trim().default('alloy'),
+  AI_SPEED: z.coerce.number({ error: 'must be a number' }).min(0.25).max(4).default(1),
+  AI_REALTIME_MODEL: z.string().trim().default('gpt-realtime'),
+  AI_GREETING_TEXT: z.string().trim().optional(),
+  AI_ERROR_TEXT: z.string().trim().default('Sorry, I had a problem there. Could you say that again?'),
+  AI_VAD: z.enum(['webrtc', 'energy'], { error: 'must be webrtc or energy' }).default('webrtc'),
+  AI_END_SILENCE_MS: ms(500, 100),
+  AI_MIN_SPEECH_MS: ms(200, 20),
+  AI_TIMEOUT_MS: ms(15000, 100),
+  AI_RESPONSE_TIMEOUT_MS: ms(10000, 100),
+  AI_RETRIES: z.coerce.number({ error: 'must be a number' }).int().min(0).max(5).default(2),
+  AI_HISTORY_TURNS: z.coerce.number({ error: 'must be a number' }).int().min(0).default(10),
 });
 
 export type RawConfig = z.output<typeof configSchema>;

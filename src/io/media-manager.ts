@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Subject, type Subscription } from 'rxjs';
+import { Observable, Subject, type Subscription } from 'rxjs';
 import type { CallEvent } from '../machines/call-events.ts';
 import type { CallManager } from '../machines/call-manager.ts';
 import type { G711 } from '../media/g711.ts';
@@ -21,6 +21,8 @@ export interface MediaSettings {
   /** No RTP for this long -> the call is hung up (0 = never). */
   readonly inactivityMs: number;
 }
+
+const FRAME = 160;
 
 /** Loads the greeting as 8 kHz mono; a missing or unreadable file is a warning and no greeting. */
 export function loadGreeting(path: string, log: Logger): Int16Array | undefined {
@@ -74,6 +76,41 @@ export class MediaManager {
 
   session(callId: string): MediaSession | undefined {
     return this.#sessions.get(callId);
+  }
+
+  /**
+   * The call's decoded caller audio, one 20 ms frame (160 samples, copied) per scheduler tick, silence
+   * included, from now until the call ends (the AI subscribes). Packets of other lengths (ptime 30) are
+   * re-cut into 20 ms frames. Completes at once for an unknown call.
+   */
+  audio$(callId: string): Observable<Int16Array> {
+    return new Observable<Int16Array>((sub) => {
+      const session = this.#sessions.get(callId);
+      if (!session) {
+        sub.complete();
+        return;
+      }
+      let carry = new Int16Array(0);
+      session.onHeard = (frame) => {
+        if (frame.length === FRAME && carry.length === 0) {
+          sub.next(frame.slice());
+          return;
+        }
+        const all = new Int16Array(carry.length + frame.length);
+        all.set(carry);
+        all.set(frame, carry.length);
+        let o = 0;
+        for (; o + FRAME <= all.length; o += FRAME) sub.next(all.slice(o, o + FRAME));
+        carry = all.slice(o);
+      };
+      const ended = this.calls.events$.subscribe((e) => {
+        if (e.type === 'call.ended' && e.callId === callId) sub.complete();
+      });
+      return () => {
+        ended.unsubscribe();
+        if (session.onHeard) session.onHeard = undefined;
+      };
+    });
   }
 
   /** Stops every stream and resolves once every recording is finalised on disk (shutdown). */

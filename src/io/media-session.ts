@@ -208,6 +208,7 @@ export class MediaSession implements PacedStream {
       }
     }
     if (this.recorder && this.stats.received > 0) this.recorder.write(heard, said);
+    this.onHeard?.(heard);
     if (++this.#ticks % 250 === 0) this.sendReport(); // every 5 s
   }
 
@@ -365,4 +366,10 @@ export class MediaSession implements PacedStream {
   }
 
   readonly #packets: Uint8Array[] = [];
+
+  /**
+   * Gets every tick's decoded caller audio (silence when no packet was due), in the scratch buffer: copy to
+   * keep. Set through MediaManager.audio$.
+   */
+  onHeard: ((frame: Int16Array) => void) | undefined;
 }

@@ -76,18 +76,19 @@ function pearson(a: number[], b: number[]): number {
 }
 
 /**
- * Best correlation of two 20 ms envelopes over lags 0..3 s of the recording (robust to G.711, jitter-buffer
- * delay and leading silence), with the lag in ms.
+ * Best correlation of two 20 ms envelopes over lags 0..maxLagMs (3 s) of the recording (robust to G.711,
+ * jitter-buffer delay and leading silence), with the lag in ms.
  */
 export function envelopeCorrelation(
   recorded: Int16Array,
   reference: Int16Array,
   rate = 8000,
+  maxLagMs = 3000,
 ): { corr: number; lagMs: number } {
   const a = envelope(recorded, rate);
   const b = envelope(reference, rate);
   let best = { corr: 0, lagMs: 0 };
-  for (let lag = 0; lag < Math.min(150, Math.max(1, a.length - 10)); lag++) {
+  for (let lag = 0; lag < Math.min(maxLagMs / 20, Math.max(1, a.length - 10)); lag++) {
     const c = pearson(a.slice(lag), b);
     if (c > best.corr) best = { corr: c, lagMs: lag * 20 };
   }

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Subscription } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { CallEvent } from '../../machines/call-events.ts';
 import type { CallManager } from '../../machines/call-manager.ts';
@@ -179,6 +179,16 @@ export class WsServer {
       else if (text) this.#send(c, text, false);
     }
     if (e.type === 'call.ended') for (const c of this.#clients) c.audio.delete(e.callId);
+  }
+
+  /** More events for JSON clients (the AI call center's transcripts, replies, barge-ins and errors). */
+  publish(events$: Observable<{ readonly type: string; readonly callId: string }>): void {
+    this.#subs.push(
+      events$.subscribe((e) => {
+        const json = JSON.stringify(e);
+        for (const c of this.#clients) if (c.mode === 'json') this.#send(c, json, false);
+      }),
+    );
   }
 
   /** Set by the benchmark: time from an RTP packet's arrival to its frame handed to the socket (ms). */

@@ -67,7 +67,12 @@ describe('AiSession with the echo provider, the energy VAD and a real playout qu
     // 200 ms prefix + the question up to its last syllable + 400 ms of silence
     expect(played.length).toBeGreaterThanOrEqual(60);
     expect(played.length).toBeLessThanOrEqual(82);
-    expect(notes.map((n) => n.type)).toEqual(['transcript', 'reply.text']);
+    expect(notes.map((n) => (n.type === 'timing' ? n.stage : n.type))).toEqual([
+      'turn.ended',
+      'transcript',
+      'reply.text',
+      'audio.queued',
+    ]);
     expect(session.context.turns).toBe(1);
   });
 

@@ -23,7 +23,7 @@ describe('config', () => {
       SIP_LOG_FILE: 'sip_server.log',
       RECORDING_DIR: './recording',
       MAX_RECORDING_AGE_DAYS: 7,
-      CALL_CENTER_BUFFER_SIZE: 120,
+      CALL_CENTER_BUFFER_SIZE: 500,
       CALL_CENTER: false,
       aiProvider: 'echo',
     });
