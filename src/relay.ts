@@ -193,6 +193,7 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
           turn: {
             endSilenceMs: config.AI_END_SILENCE_MS,
             minSpeechMs: config.AI_MIN_SPEECH_MS,
+            bargeInMs: config.AI_BARGE_IN_MS,
             maxFrames: config.CALL_CENTER_BUFFER_SIZE,
             prefixMs: 200,
           },

@@ -85,8 +85,14 @@ export class AiSession {
   /** One 20 ms frame of the caller's decoded audio. */
   onCallerFrame(frame: Int16Array): void {
     for (const e of this.#d.turns.push(frame, this.#d.vad.isSpeech(frame))) {
-      if (e.type === 'speech.started') this.#actor.send({ type: 'speech.started' });
-      else {
+      // Our own playback yields at the first sign of speech (barge-in); an answer still being prepared is
+      // dropped only for real speech, so a click cannot lose it.
+      const state = this.state;
+      if (e.type === 'speech.onset') {
+        if (state === 'speaking' || state === 'recovering') this.#actor.send({ type: 'speech.started' });
+      } else if (e.type === 'speech.started') {
+        if (state === 'thinking') this.#actor.send({ type: 'speech.started' });
+      } else {
         this.#pending = e.audio;
         this.#d.onNote({ type: 'timing', stage: 'turn.ended', at: this.#now() });
         this.#actor.send({ type: 'turn.ended' });

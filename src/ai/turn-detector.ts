@@ -8,6 +8,11 @@
 export interface TurnOptions {
   readonly endSilenceMs: number;
   readonly minSpeechMs: number;
+  /**
+   * Speech that interrupts our own playback (barge-in): shorter than a turn, so the caller is not talked
+   * over, long enough that a click does not cut the reply.
+   */
+  readonly bargeInMs: number;
   readonly maxFrames: number;
   /** Audio kept from before the speech started, so the first syllable is not clipped. */
   readonly prefixMs: number;
@@ -16,12 +21,15 @@ export interface TurnOptions {
 export const DEFAULT_TURN: TurnOptions = {
   endSilenceMs: 500,
   minSpeechMs: 200,
+  bargeInMs: 60,
   maxFrames: 500,
   prefixMs: 200,
 };
 
 export type TurnEvent =
-  /** Enough speech to be sure someone talks: the moment to barge in on our own playback. */
+  /** `bargeInMs` of speech: the caller is starting to talk (barge in on our playback). */
+  | { readonly type: 'speech.onset' }
+  /** `minSpeechMs` of speech: someone surely talks (a turn is coming). */
   | { readonly type: 'speech.started' }
   | {
       readonly type: 'turn.ended';
@@ -40,6 +48,7 @@ export class TurnDetector {
   #silentRun = 0;
   #inTurn = false;
   #announced = false;
+  #onset = false;
 
   constructor(options: Partial<TurnOptions> = {}) {
     this.#o = { ...DEFAULT_TURN, ...options };
@@ -63,6 +72,10 @@ export class TurnDetector {
       this.#silentRun = 0;
     } else {
       this.#silentRun++;
+    }
+    if (!this.#onset && this.#speechFrames * FRAME_MS >= this.#o.bargeInMs) {
+      this.#onset = true;
+      events.push({ type: 'speech.onset' });
     }
     if (!this.#announced && this.#speechFrames * FRAME_MS >= this.#o.minSpeechMs) {
       this.#announced = true;
@@ -96,5 +109,6 @@ export class TurnDetector {
     this.#silentRun = 0;
     this.#inTurn = false;
     this.#announced = false;
+    this.#onset = false;
   }
 }

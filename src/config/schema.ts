@@ -184,6 +184,7 @@ export const configSchema = z.object({
   AI_VAD: z.enum(['webrtc', 'energy'], { error: 'must be webrtc or energy' }).default('webrtc'),
   AI_END_SILENCE_MS: ms(500, 100),
   AI_MIN_SPEECH_MS: ms(200, 20),
+  AI_BARGE_IN_MS: ms(60, 20),
   AI_TIMEOUT_MS: ms(15000, 100),
   AI_RESPONSE_TIMEOUT_MS: ms(10000, 100),
   AI_RETRIES: z.coerce.number({ error: 'must be a number' }).int().min(0).max(5).default(2),

@@ -79,9 +79,9 @@ export class MediaManager {
   }
 
   /**
-   * The call's decoded caller audio, one 20 ms frame (160 samples, copied) per scheduler tick, silence
-   * included, from now until the call ends (the AI subscribes). Packets of other lengths (ptime 30) are
-   * re-cut into 20 ms frames. Completes at once for an unknown call.
+   * The call's decoded caller audio in 20 ms frames (160 samples, copied) as packets arrive, and silent
+   * frames while none come, from now until the call ends (the AI subscribes). Packets of other lengths
+   * (ptime 30) are re-cut into 20 ms frames. Completes at once for an unknown call.
    */
   audio$(callId: string): Observable<Int16Array> {
     return new Observable<Int16Array>((sub) => {

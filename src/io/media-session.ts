@@ -175,6 +175,11 @@ export class MediaSession implements PacedStream {
     }
     this.onAudio?.(pkt.payloadType, pkt.payload);
     this.jitter.push(pkt, this.now());
+    if (this.onHeard && pkt.payload.length <= this.#heard.length) {
+      const codec = codecOfPayloadType(pkt.payloadType)!;
+      this.#heardTick = this.#ticks;
+      this.onHeard(decodeG711(codec, pkt.payload, this.#heard.subarray(0, pkt.payload.length)));
+    }
   }
 
   #lastDtmfTs: number | undefined;
@@ -208,7 +213,8 @@ export class MediaSession implements PacedStream {
       }
     }
     if (this.recorder && this.stats.received > 0) this.recorder.write(heard, said);
-    this.onHeard?.(heard);
+    // the caller's stream paused (DTX, or it stopped): the listener hears silence, so turns still end
+    if (this.onHeard && this.#ticks - this.#heardTick >= 3) this.onHeard(ZERO);
     if (++this.#ticks % 250 === 0) this.sendReport(); // every 5 s
   }
 
@@ -368,8 +374,11 @@ export class MediaSession implements PacedStream {
   readonly #packets: Uint8Array[] = [];
 
   /**
-   * Gets every tick's decoded caller audio (silence when no packet was due), in the scratch buffer: copy to
-   * keep. Set through MediaManager.audio$.
+   * Gets the caller's audio as each packet arrives, decoded, ahead of the jitter buffer (the AI's VAD: a
+   * barge-in must not wait for the buffer's delay), and a silent frame per tick while no packet comes. The
+   * frame is a scratch buffer: copy to keep. Set through MediaManager.audio$.
    */
   onHeard: ((frame: Int16Array) => void) | undefined;
+  readonly #heard = new Int16Array(FRAME_SAMPLES * 4);
+  #heardTick = 0;
 }

@@ -76,7 +76,7 @@ describe('AiSession with the echo provider, the energy VAD and a real playout qu
     expect(session.context.turns).toBe(1);
   });
 
-  it('barge-in: caller speech while we speak flushes the queue within the VAD minimum', async () => {
+  it('barge-in: caller speech while we speak flushes the queue after bargeInMs (60 ms) of it', async () => {
     const { session, playout, notes, tick } = setup();
     for (const f of framesOf(speechLike(8000, 2, 5))) await tick(f);
     for (let i = 0; i < 25 && session.state !== 'speaking'; i++) await tick(silenceFrame());
@@ -84,13 +84,13 @@ describe('AiSession with the echo provider, the energy VAD and a real playout qu
     await tick(silenceFrame());
     expect(playout.queuedFrames).toBeGreaterThan(50);
     const interruption = speechLike(8000, 1, 6);
-    // the moment the VAD has heard 200 ms of speech (10 frames), counted independently
+    // the moment the VAD has heard 60 ms of speech (3 frames), counted independently
     const vad = new EnergyVad();
     let heard = 0;
     let expected = 0;
     for (const f of framesOf(interruption)) {
       expected++;
-      if (vad.isSpeech(f) && ++heard === 10) break;
+      if (vad.isSpeech(f) && ++heard === 3) break;
     }
     let ticks = 0;
     for (const f of framesOf(interruption)) {
@@ -103,6 +103,31 @@ describe('AiSession with the echo provider, the energy VAD and a real playout qu
     expect(playout.queuedFrames).toBe(0);
     expect(notes.find((n) => n.type === 'flushed')).toMatchObject({ droppedFrames: expect.any(Number) });
     expect(session.context.bargeIns).toBe(1);
+  });
+
+  it('a click while the answer is being prepared (past the barge-in threshold, short of a turn) does not drop it', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const slow: AiConversation = {
+      async *respond(turn) {
+        await gate;
+        yield { type: 'audio', samples: turn.subarray(0, 1600) } as const;
+      },
+      async *say() {},
+      close() {},
+    };
+    const { session, tick } = setup(slow);
+    for (const f of framesOf(speechLike(8000, 1, 5))) await tick(f);
+    for (let i = 0; i < 25 && session.state !== 'thinking'; i++) await tick(silenceFrame());
+    expect(session.state).toBe('thinking');
+    // 100 ms of sound: past the barge-in threshold, short of a turn
+    for (const f of framesOf(speechLike(8000, 0.1, 9))) await tick(f);
+    expect(session.state).toBe('thinking');
+    release();
+    for (let i = 0; i < 3; i++) await tick(silenceFrame());
+    expect(session.state).toBe('speaking');
   });
 
   it('a provider failure is reported and recovered from; the session listens again', async () => {
