@@ -38,6 +38,8 @@ export class AiSession {
   #abort: AbortController | undefined;
   #cancelTimer: (() => void) | undefined;
   #ended = false;
+  /** Playout position (frames) where the current reply's audio begins. */
+  #replyStart: number | undefined;
 
   constructor(deps: AiSessionDeps) {
     this.#d = deps;
@@ -50,6 +52,12 @@ export class AiSession {
           this.#abort = undefined;
         },
         flushPlayout: () => {
+          if (!this.#ended && this.#replyStart !== undefined) {
+            // what the caller really heard of the reply, by the playout clock
+            const heardFrames = Math.max(0, this.#d.playout.playedFrames - this.#replyStart);
+            this.#d.conversation.interrupted(heardFrames * 20);
+          }
+          this.#replyStart = undefined;
           const droppedFrames = this.#d.playout.clear();
           if (!this.#ended) this.#d.onNote({ type: 'flushed', droppedFrames });
         },
@@ -127,6 +135,7 @@ export class AiSession {
       for await (const part of start(abort.signal)) {
         if (!current()) return;
         if (part.type === 'audio') {
+          if (!audio) this.#replyStart = this.#d.playout.playedFrames + this.#d.playout.queuedFrames;
           this.#d.playout.appendStream(part.samples);
           if (!audio) {
             audio = true;

@@ -12,6 +12,8 @@ export interface FakeOpenAiOptions {
   transcribe?: (audio: Uint8Array, form: { model: string; language: string | null }) => string;
   /** The assistant's reply, streamed in chunks of a few words. */
   reply?: (messages: { role: string; content: string }[]) => string;
+  /** The speech for a text, s16 mono 24 kHz (default: speech-like syllables, 60 ms per character). */
+  speech?: (input: string) => Int16Array;
   /** Milliseconds of delay before the first byte / between chat chunks. */
   delayMs?: { transcription?: number; chatFirst?: number; chatChunk?: number; speech?: number };
 }
@@ -123,7 +125,8 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
       await sleep(delay.speech);
       // ~60 ms of speech-like audio per character, s16le mono 24 kHz like the real `pcm` format
       const input = String(body.input ?? '');
-      const pcm = speechLike(24000, Math.max(0.2, input.length * 0.06), input.length);
+      const pcm =
+        options.speech?.(input) ?? speechLike(24000, Math.max(0.2, input.length * 0.06), input.length);
       const bytes = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
       res.writeHead(200, { 'content-type': 'audio/pcm' });
       // sent in pieces so a streaming client can start early

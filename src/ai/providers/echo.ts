@@ -19,5 +19,7 @@ export class EchoConversation implements AiConversation {
     yield { type: 'reply.text', text };
   }
 
+  interrupted(): void {}
+
   close(): void {}
 }

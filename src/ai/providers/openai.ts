@@ -24,6 +24,11 @@ export interface OpenAiChainOptions {
 
 type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string };
 
+interface SpokenReply {
+  readonly message: ChatMessage;
+  readonly sentences: Array<{ readonly text: string; ms: number }>;
+}
+
 /** The sample rate of the speech endpoint's `pcm` format (s16le mono). */
 const TTS_RATE = 24000;
 
@@ -54,12 +59,50 @@ export class OpenAiConversation implements AiConversation {
 
   async *say(text: string, signal: AbortSignal): AsyncIterable<ReplyPart> {
     yield { type: 'reply.text', text };
-    this.#history.push({ role: 'assistant', content: text });
-    yield* this.#speak(text, signal);
+    const reply = this.#newReply();
+    yield* this.#speak(text, signal, reply);
+  }
+
+  /**
+   * The caller barged in after hearing `heardMs` of the latest reply: the history keeps the sentences
+   * heard, the one cut short up to the proportional word, then "…", so the model knows what the caller
+   * missed; a reply not heard at all is dropped.
+   */
+  interrupted(heardMs: number): void {
+    const reply = this.#reply;
+    if (!reply) return;
+    this.#reply = undefined;
+    const kept: string[] = [];
+    let at = 0;
+    for (const s of reply.sentences) {
+      if (at + s.ms <= heardMs) kept.push(s.text);
+      else if (at < heardMs && s.ms > 0) {
+        const words = s.text.split(/\s+/);
+        const n = Math.floor((words.length * (heardMs - at)) / s.ms);
+        if (n > 0) kept.push(words.slice(0, n).join(' '));
+      }
+      at += s.ms;
+    }
+    const i = this.#history.indexOf(reply.message);
+    if (kept.length === 0) {
+      if (i >= 0) this.#history.splice(i, 1);
+    } else {
+      reply.message.content = `${kept.join(' ')} …`;
+    }
   }
 
   close(): void {
     this.#history.length = 0;
+  }
+
+  /** The reply being spoken: its history entry and each sentence's audio length, for `interrupted`. */
+  #reply: SpokenReply | undefined;
+
+  #newReply(): SpokenReply {
+    const reply: SpokenReply = { message: { role: 'assistant', content: '' }, sentences: [] };
+    this.#history.push(reply.message);
+    this.#reply = reply;
+    return reply;
   }
 
   async #transcribe(turn: Int16Array, signal: AbortSignal): Promise<string> {
@@ -108,28 +151,30 @@ export class OpenAiConversation implements AiConversation {
       channel.end();
     })().catch((err: unknown) => channel.fail(err));
 
-    const spoken: string[] = [];
+    const reply = this.#newReply();
     let complete = false;
     try {
       for await (const item of channel) {
-        if (item.type !== 'sentence') {
-          yield item;
-          continue;
-        }
-        spoken.push(item.text);
-        yield* this.#speak(item.text, signal);
+        if (item.type !== 'sentence') yield item;
+        else yield* this.#speak(item.text, signal, reply);
       }
       complete = true;
-      yield { type: 'reply.text', text: spoken.join(' ') };
+      yield { type: 'reply.text', text: reply.message.content };
     } finally {
-      // what the caller heard (or began to hear) is what the model said, for the next turn's context
-      if (spoken.length > 0) {
-        this.#history.push({ role: 'assistant', content: spoken.join(' ') + (complete ? '' : ' …') });
+      // stopped before the end (barge-in, failure): the history says the answer was cut
+      if (!complete && this.#reply === reply) {
+        if (reply.sentences.length === 0) this.#history.splice(this.#history.indexOf(reply.message), 1);
+        else reply.message.content += ' …';
+        this.#reply = undefined;
       }
     }
   }
 
-  async *#speak(text: string, signal: AbortSignal): AsyncIterable<ReplyPart> {
+  /** Speaks one sentence (or a fixed text) and records it, with its audio length, in `reply`. */
+  async *#speak(text: string, signal: AbortSignal, reply: SpokenReply): AsyncIterable<ReplyPart> {
+    const sentence = { text, ms: 0 };
+    reply.sentences.push(sentence);
+    reply.message.content = reply.sentences.map((s) => s.text).join(' ');
     const res = await this.#retry('speech', signal, () =>
       this.client.audio.speech.create(
         {
@@ -152,9 +197,11 @@ export class OpenAiConversation implements AiConversation {
         first = false;
         yield { type: 'timing', stage: 'tts.first', at: this.now() };
       }
+      sentence.ms += samples.length / 8;
       yield { type: 'audio', samples };
     }
     const tail = resampler.flush();
+    sentence.ms += tail.length / 8;
     if (tail.length > 0) yield { type: 'audio', samples: tail };
   }
 

@@ -24,5 +24,10 @@ export interface AiConversation {
   respond(turn: Int16Array, signal: AbortSignal): AsyncIterable<ReplyPart>;
   /** Speak a fixed text (greeting, apology). */
   say(text: string, signal: AbortSignal): AsyncIterable<ReplyPart>;
+  /**
+   * The caller barged in after hearing `heardMs` of the latest reply's audio (the playout clock): forget
+   * what they did not hear (chained: trim the history; Realtime: conversation.item.truncate).
+   */
+  interrupted(heardMs: number): void;
   close(): void;
 }

@@ -116,6 +116,7 @@ describe('AiSession with the echo provider, the energy VAD and a real playout qu
         yield { type: 'audio', samples: turn.subarray(0, 1600) } as const;
       },
       async *say() {},
+      interrupted() {},
       close() {},
     };
     const { session, tick } = setup(slow);
@@ -139,6 +140,7 @@ describe('AiSession with the echo provider, the energy VAD and a real playout qu
       async *say(text: string) {
         yield { type: 'reply.text', text } as const;
       },
+      interrupted() {},
       close() {},
     };
     const { session, notes, tick } = setup(failing);
@@ -160,6 +162,7 @@ describe('AiSession with the echo provider, the energy VAD and a real playout qu
       async *say(text: string) {
         yield { type: 'reply.text', text } as const;
       },
+      interrupted() {},
       close() {},
     };
     const { session, playout, timers, tick } = setup(slow);
