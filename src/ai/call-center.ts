@@ -50,7 +50,7 @@ export class CallCenter {
   readonly #sub: Subscription;
 
   private constructor(
-    private readonly calls: CallManager,
+    calls: CallManager,
     private readonly media: MediaManager,
     private readonly conversation: ConversationFactory,
     private readonly settings: CallCenterSettings,
