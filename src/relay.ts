@@ -3,7 +3,7 @@ import { BlockList, isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import type { InspectionEvent } from 'xstate';
 import { CallCenter } from './ai/call-center.ts';
-import { conversationFactory } from './ai/providers/index.ts';
+import { type AgentOptions, agentFactory } from './ai/providers/index.ts';
 import type { Config } from './config/index.ts';
 import { CallTraceWriter } from './io/call-trace.ts';
 import { systemClock } from './io/clock.ts';
@@ -43,6 +43,8 @@ export interface RelayDeps {
   readonly clock?: Clock;
   /** Extra actor inspection (tests); CALL_TRACE_DIR and INSPECT are wired here from config. */
   readonly inspect?: (event: InspectionEvent, callId: string) => void;
+  /** AI provider options (a test's Realtime server certificate). */
+  readonly ai?: AgentOptions;
   /** How long close() lets calls hang up cleanly (BYE answered) before stopping them (default 3 s). */
   readonly shutdownGraceMs?: number;
 }
@@ -184,23 +186,11 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
     log,
   );
   const ai = config.CALL_CENTER
-    ? await CallCenter.start(
+    ? new CallCenter(
         calls,
         media,
-        conversationFactory(config),
-        {
-          vad: config.AI_VAD,
-          turn: {
-            endSilenceMs: config.AI_END_SILENCE_MS,
-            minSpeechMs: config.AI_MIN_SPEECH_MS,
-            bargeInMs: config.AI_BARGE_IN_MS,
-            maxFrames: config.CALL_CENTER_BUFFER_SIZE,
-            prefixMs: 200,
-          },
-          greetingText: aiSpeaksGreeting ? config.AI_GREETING_TEXT : undefined,
-          apologyText: config.AI_ERROR_TEXT,
-          noReplyMs: config.AI_RESPONSE_TIMEOUT_MS,
-        },
+        await agentFactory(config, deps.ai ?? {}),
+        aiSpeaksGreeting ? config.AI_GREETING_TEXT : undefined,
         log,
       )
     : undefined;

@@ -2,10 +2,10 @@ import { Subject, type Subscription } from 'rxjs';
 import type { MediaManager } from '../io/media-manager.ts';
 import type { CallManager } from '../machines/call-manager.ts';
 import type { Logger } from '../sip/core/logger.ts';
-import { AiSession, type AiSessionNote } from './ai-session.ts';
-import type { AiConversation, TimingStage } from './providers/port.ts';
-import { TurnDetector, type TurnOptions } from './turn-detector.ts';
-import { createWebRtcVad, EnergyVad, type Vad } from './vad.ts';
+import type { G711 } from '../media/g711.ts';
+import type { PlayoutQueue } from '../media/playout-queue.ts';
+import type { AiSessionNote } from './ai-session.ts';
+import type { TimingStage } from './providers/port.ts';
 
 /** What the call center tells monitors (JSON protocol) about each call's conversation. */
 export type AiEvent =
@@ -20,21 +20,29 @@ export type AiEvent =
       readonly stages: Partial<Record<TimingStage, number>>;
     };
 
-export interface CallCenterSettings {
-  readonly vad: 'webrtc' | 'energy';
-  readonly turn: TurnOptions;
-  readonly greetingText: string | undefined;
-  readonly apologyText: string;
-  readonly noReplyMs: number;
+/** The AI side of one call: fed the caller's audio, speaking into the call's playout queue. */
+export interface Agent {
+  readonly state: string;
+  onCallerFrame(frame: Int16Array): void;
+  /** Speak a text without waiting for the caller (the greeting). */
+  say(text: string): void;
+  end(): void;
 }
 
-/** Makes the provider side of one call (chained OpenAI, Realtime, or echo). */
-export type ConversationFactory = (callId: string, log: Logger) => AiConversation;
+export interface AgentContext {
+  readonly callId: string;
+  readonly log: Logger;
+  readonly playout: PlayoutQueue;
+  readonly codec: G711;
+  readonly onNote: (note: AiSessionNote) => void;
+}
+
+/** Makes the agent of one call (chained STT/LLM/TTS or echo behind a VAD, or the Realtime API). */
+export type AgentFactory = (ctx: AgentContext) => Promise<Agent>;
 
 interface Running {
-  readonly session: AiSession;
+  readonly agent: Agent;
   readonly audio: Subscription;
-  readonly vad: Vad & { free?(): void };
   timings: Partial<Record<TimingStage, number>>;
 }
 
@@ -49,11 +57,11 @@ export class CallCenter {
   readonly #running = new Map<string, Running>();
   readonly #sub: Subscription;
 
-  private constructor(
+  constructor(
     calls: CallManager,
     private readonly media: MediaManager,
-    private readonly conversation: ConversationFactory,
-    private readonly settings: CallCenterSettings,
+    private readonly makeAgent: AgentFactory,
+    private readonly greetingText: string | undefined,
     private readonly log: Logger,
   ) {
     this.#sub = calls.events$.subscribe((e) => {
@@ -62,24 +70,12 @@ export class CallCenter {
     });
   }
 
-  /** Loads the VAD first, so a broken WASM module stops start-up rather than the first call. */
-  static async start(
-    calls: CallManager,
-    media: MediaManager,
-    conversation: ConversationFactory,
-    settings: CallCenterSettings,
-    log: Logger,
-  ): Promise<CallCenter> {
-    if (settings.vad === 'webrtc') (await createWebRtcVad()).free();
-    return new CallCenter(calls, media, conversation, settings, log);
-  }
-
   get size(): number {
     return this.#running.size;
   }
 
-  session(callId: string): AiSession | undefined {
-    return this.#running.get(callId)?.session;
+  agent(callId: string): Agent | undefined {
+    return this.#running.get(callId)?.agent;
   }
 
   close(): void {
@@ -89,38 +85,35 @@ export class CallCenter {
   }
 
   async #start(callId: string): Promise<void> {
-    const vad: Vad & { free?(): void } =
-      this.settings.vad === 'webrtc' ? await createWebRtcVad() : new EnergyVad();
     const media = this.media.session(callId);
-    if (!media || this.#running.has(callId)) {
-      vad.free?.();
-      return; // ended while the VAD was made
-    }
+    if (!media) return;
     const log = this.log.child({ callId, component: 'ai' });
-    const conversation = this.conversation(callId, log);
     let run: Running | undefined;
-    const session = new AiSession({
-      vad,
-      turns: new TurnDetector(this.settings.turn),
-      conversation,
-      playout: media.queue,
-      apologyText: this.settings.apologyText,
-      noReplyMs: this.settings.noReplyMs,
-      setTimer: (ms, fire) => {
-        const t = setTimeout(fire, ms);
-        return () => clearTimeout(t);
-      },
-      onNote: (n) => this.#note(callId, log, n, run),
-    });
+    let agent: Agent;
+    try {
+      agent = await this.makeAgent({
+        callId,
+        log,
+        playout: media.queue,
+        codec: media.codec,
+        onNote: (n) => this.#note(callId, log, n, run),
+      });
+    } catch (err) {
+      log.error({ err: String(err) }, 'AI agent could not start: the call goes on without it');
+      return;
+    }
+    if (!this.media.session(callId) || this.#running.has(callId)) {
+      agent.end(); // the call ended while the agent was made
+      return;
+    }
     run = {
-      session,
-      vad,
+      agent,
       timings: {},
-      audio: this.media.audio$(callId).subscribe((frame) => session.onCallerFrame(frame)),
+      audio: this.media.audio$(callId).subscribe((frame) => agent.onCallerFrame(frame)),
     };
     this.#running.set(callId, run);
     log.info({}, 'AI agent on the call');
-    if (this.settings.greetingText) session.say(this.settings.greetingText);
+    if (this.greetingText) agent.say(this.greetingText);
   }
 
   #note(callId: string, log: Logger, n: AiSessionNote, run: Running | undefined): void {
@@ -163,7 +156,6 @@ export class CallCenter {
     if (!run) return;
     this.#running.delete(callId);
     run.audio.unsubscribe();
-    run.session.end();
-    run.vad.free?.();
+    run.agent.end();
   }
 }

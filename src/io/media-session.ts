@@ -98,6 +98,11 @@ export class MediaSession implements PacedStream {
     scheduler.add(this);
   }
 
+  /** The call's negotiated codec (what we send). */
+  get codec(): G711 {
+    return this.#opts.codec;
+  }
+
   /** New SDP (re-INVITE): codec, address or direction changed. */
   update(opts: MediaOptions): void {
     this.#opts = opts;

@@ -1,29 +1,115 @@
+import { OpenAIRealtimeWS } from 'openai/realtime/ws';
 import type { Config } from '../../config/index.ts';
-import type { ConversationFactory } from '../call-center.ts';
+import { AiSession } from '../ai-session.ts';
+import type { AgentContext, AgentFactory } from '../call-center.ts';
+import { RealtimeSession } from '../realtime-session.ts';
+import { TurnDetector } from '../turn-detector.ts';
+import { createWebRtcVad, EnergyVad, type Vad } from '../vad.ts';
 import { EchoConversation } from './echo.ts';
 import { OpenAiConversation, openAiClient } from './openai.ts';
+import type { AiConversation } from './port.ts';
 
-/** The provider AI_PROVIDER selects, as a per-call factory (one client shared by every call). */
-export function conversationFactory(config: Config): ConversationFactory {
-  switch (config.aiProvider) {
-    case 'echo':
-      return () => new EchoConversation();
-    case 'openai': {
-      const client = openAiClient(config.OPENAI_API_KEY ?? '', config.OPENAI_BASE_URL, config.AI_TIMEOUT_MS);
-      const options = {
-        sttModel: config.AI_STT_MODEL,
-        language: config.AI_LANGUAGE === 'auto' ? undefined : config.AI_LANGUAGE,
-        chatModel: config.AI_CHAT_MODEL,
-        systemPrompt: config.aiSystemPrompt,
-        ttsModel: config.AI_TTS_MODEL,
-        voice: config.AI_VOICE,
-        speed: config.AI_SPEED,
-        retries: config.AI_RETRIES,
-        historyTurns: config.AI_HISTORY_TURNS,
-      };
-      return (_callId, log) => new OpenAiConversation(client, options, log);
-    }
-    case 'openai-realtime':
-      throw new Error('openai-realtime is not wired yet');
+export interface AgentOptions {
+  /** Extra CA certificate(s) for the Realtime WebSocket (tests; a private OpenAI-compatible server). */
+  readonly realtimeCa?: Buffer | string;
+}
+
+const setTimer = (ms: number, fire: () => void) => {
+  const t = setTimeout(fire, ms);
+  return () => clearTimeout(t);
+};
+
+/**
+ * The agent AI_PROVIDER selects, per call: `echo` and `openai` run our VAD and turn detection into an
+ * AiSession; `openai-realtime` streams the call's G.711 to the Realtime API and lets its server VAD take
+ * turns. One SDK client serves every call. The WebRTC VAD's WASM is loaded here, so a broken module stops
+ * start-up rather than the first call.
+ */
+export async function agentFactory(config: Config, options: AgentOptions = {}): Promise<AgentFactory> {
+  const key = config.OPENAI_API_KEY ?? '';
+  const client = openAiClient(key, config.OPENAI_BASE_URL, config.AI_TIMEOUT_MS);
+  const language = config.AI_LANGUAGE === 'auto' ? undefined : config.AI_LANGUAGE;
+
+  if (config.aiProvider === 'openai-realtime') {
+    const settings = {
+      model: config.AI_REALTIME_MODEL,
+      instructions: config.aiSystemPrompt,
+      voice: config.AI_VOICE,
+      transcriptionModel: config.AI_STT_MODEL,
+      language,
+      silenceMs: config.AI_END_SILENCE_MS,
+      prefixMs: 300,
+      apologyText: config.AI_ERROR_TEXT,
+      noReplyMs: config.AI_RESPONSE_TIMEOUT_MS,
+    };
+    return async (ctx: AgentContext) =>
+      new RealtimeSession({
+        connect: () =>
+          new OpenAIRealtimeWS(
+            {
+              model: settings.model,
+              ...(options.realtimeCa ? { options: { ca: options.realtimeCa } } : {}),
+            },
+            client,
+          ),
+        playout: ctx.playout,
+        codec: ctx.codec,
+        settings,
+        log: ctx.log,
+        setTimer,
+        onNote: ctx.onNote,
+      });
   }
+
+  if (config.AI_VAD === 'webrtc') (await createWebRtcVad()).free();
+  const conversation: (ctx: AgentContext) => AiConversation =
+    config.aiProvider === 'openai'
+      ? (ctx) =>
+          new OpenAiConversation(
+            client,
+            {
+              sttModel: config.AI_STT_MODEL,
+              language,
+              chatModel: config.AI_CHAT_MODEL,
+              systemPrompt: config.aiSystemPrompt,
+              ttsModel: config.AI_TTS_MODEL,
+              voice: config.AI_VOICE,
+              speed: config.AI_SPEED,
+              retries: config.AI_RETRIES,
+              historyTurns: config.AI_HISTORY_TURNS,
+            },
+            ctx.log,
+          )
+      : () => new EchoConversation();
+  return async (ctx: AgentContext) => {
+    const vad: Vad & { free?(): void } =
+      config.AI_VAD === 'webrtc' ? await createWebRtcVad() : new EnergyVad();
+    const session = new AiSession({
+      vad,
+      turns: new TurnDetector({
+        endSilenceMs: config.AI_END_SILENCE_MS,
+        minSpeechMs: config.AI_MIN_SPEECH_MS,
+        bargeInMs: config.AI_BARGE_IN_MS,
+        maxFrames: config.CALL_CENTER_BUFFER_SIZE,
+        prefixMs: 200,
+      }),
+      conversation: conversation(ctx),
+      playout: ctx.playout,
+      apologyText: config.AI_ERROR_TEXT,
+      setTimer,
+      noReplyMs: config.AI_RESPONSE_TIMEOUT_MS,
+      onNote: ctx.onNote,
+    });
+    return {
+      get state() {
+        return session.state;
+      },
+      onCallerFrame: (f) => session.onCallerFrame(f),
+      say: (t) => session.say(t),
+      end: () => {
+        session.end();
+        vad.free?.();
+      },
+    };
+  };
 }
