@@ -13,11 +13,13 @@ export type AiEvent =
   | { readonly type: 'ai.reply'; readonly callId: string; readonly text: string }
   | { readonly type: 'ai.barge_in'; readonly callId: string; readonly droppedMs: number }
   | { readonly type: 'ai.error'; readonly callId: string; readonly reason: string }
-  /** One answered turn's latency split (ms from the end of the caller's turn). */
+  /** One answered turn's stages in ms after the end of the caller's turn (sent with its ai.reply). */
   | {
       readonly type: 'ai.latency';
       readonly callId: string;
       readonly stages: Partial<Record<TimingStage, number>>;
+      /** When the turn ended, epoch ms. */
+      readonly turnEndedAt: number;
     };
 
 /** The AI side of one call: fed the caller's audio, speaking into the call's playout queue. */
@@ -123,6 +125,7 @@ export class CallCenter {
         this.events$.next({ type: 'ai.transcript', callId, text: n.text });
         return;
       case 'reply.text':
+        if (run) this.#latency(callId, log, run);
         log.info({ text: n.text }, 'AI replied');
         this.events$.next({ type: 'ai.reply', callId, text: n.text });
         return;
@@ -138,17 +141,22 @@ export class CallCenter {
         if (!run) return;
         if (n.stage === 'turn.ended') run.timings = { 'turn.ended': n.at };
         else run.timings[n.stage] ??= n.at;
-        const start = run.timings['turn.ended'];
-        if (n.stage === 'audio.queued' && start !== undefined) {
-          const stages = Object.fromEntries(
-            Object.entries(run.timings).map(([k, v]) => [k, Math.round((v - start) * 10) / 10]),
-          );
-          log.info(stages, 'turn latency (ms after the end of the turn)');
-          this.events$.next({ type: 'ai.latency', callId, stages });
-        }
         return;
       }
     }
+  }
+
+  /** A turn's stages, once its answer is complete (ms after the end of the turn). */
+  #latency(callId: string, log: Logger, run: Running): void {
+    const start = run.timings['turn.ended'];
+    if (start === undefined || run.timings['audio.queued'] === undefined) return;
+    const stages = Object.fromEntries(
+      Object.entries(run.timings).map(([k, v]) => [k, Math.round((v - start) * 10) / 10]),
+    );
+    run.timings = {};
+    log.info(stages, 'turn latency (ms after the end of the turn)');
+    const turnEndedAt = Math.round(performance.timeOrigin + start);
+    this.events$.next({ type: 'ai.latency', callId, stages, turnEndedAt });
   }
 
   #stop(callId: string): void {

@@ -31,6 +31,10 @@ export class Phone {
   #toTag = '';
   readonly #callId = `phone-${process.pid}-${Math.random().toString(36).slice(2)}`;
 
+  get callId(): string {
+    return this.#callId;
+  }
+
   private constructor(
     private readonly sip: Socket,
     private readonly rtp: Socket,
