@@ -22,7 +22,7 @@ async function main(): Promise<void> {
       { err: (e as Error).message },
       `cannot start: ${(e as Error).message} (SIP udp ${config.SIP_LOCAL_IP}:${config.SIP_LOCAL_PORT}, WebSocket ${config.WS_HOST}:${config.WS_PORT})`,
     );
-    flush();
+    await flush();
     process.exit(1);
   }
   log.info(
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down');
     await relay.close();
-    flush();
+    await flush();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));

@@ -13,8 +13,11 @@ export interface LogOptions {
 
 export interface AppLogger {
   readonly log: Logger;
-  /** Writes out what is buffered (call before exit). */
-  flush(): void;
+  /**
+   * Writes out what is buffered; call before exit. It waits (up to a second) for the log file to be open:
+   * exiting before that made pino's exit hook throw ("sonic boom is not ready yet") over the real error.
+   */
+  flush(): Promise<void>;
 }
 
 /**
@@ -24,9 +27,16 @@ export interface AppLogger {
 export function createLogger(opts: LogOptions): AppLogger {
   const streams: pino.StreamEntry[] = [];
   let file: (pino.DestinationStream & { flushSync?: () => void }) | undefined;
+  let ready: Promise<void> = Promise.resolve();
   if (opts.file) {
     mkdirSync(dirname(opts.file), { recursive: true });
     file = pino.destination({ dest: opts.file, sync: false, mkdir: true });
+    const f = file as unknown as { once(e: string, fn: () => void): void };
+    ready = new Promise<void>((resolve) => {
+      f.once('ready', resolve);
+      f.once('error', resolve);
+      setTimeout(resolve, 1000).unref();
+    });
     streams.push({ level: opts.level as pino.Level, stream: file });
   }
   if (opts.console !== false) {
@@ -45,7 +55,8 @@ export function createLogger(opts: LogOptions): AppLogger {
   );
   return {
     log,
-    flush() {
+    async flush() {
+      await ready;
       try {
         file?.flushSync?.();
       } catch {

@@ -1,3 +1,4 @@
+import type OpenAI from 'openai';
 import { OpenAIRealtimeWS } from 'openai/realtime/ws';
 import type { Config } from '../../config/index.ts';
 import { AiSession } from '../ai-session.ts';
@@ -26,8 +27,10 @@ const setTimer = (ms: number, fire: () => void) => {
  * start-up rather than the first call.
  */
 export async function agentFactory(config: Config, options: AgentOptions = {}): Promise<AgentFactory> {
-  const key = config.OPENAI_API_KEY ?? '';
-  const client = openAiClient(key, config.OPENAI_BASE_URL, config.AI_TIMEOUT_MS);
+  // made on first use: echo needs none (and the SDK refuses to exist without a key)
+  let shared: OpenAI | undefined;
+  const client = () =>
+    (shared ??= openAiClient(config.OPENAI_API_KEY ?? '', config.OPENAI_BASE_URL, config.AI_TIMEOUT_MS));
   const language = config.AI_LANGUAGE === 'auto' ? undefined : config.AI_LANGUAGE;
 
   if (config.aiProvider === 'openai-realtime') {
@@ -50,7 +53,7 @@ export async function agentFactory(config: Config, options: AgentOptions = {}): 
               model: settings.model,
               ...(options.realtimeCa ? { options: { ca: options.realtimeCa } } : {}),
             },
-            client,
+            client(),
           ),
         playout: ctx.playout,
         codec: ctx.codec,
@@ -66,7 +69,7 @@ export async function agentFactory(config: Config, options: AgentOptions = {}): 
     config.aiProvider === 'openai'
       ? (ctx) =>
           new OpenAiConversation(
-            client,
+            client(),
             {
               sttModel: config.AI_STT_MODEL,
               language,
