@@ -106,7 +106,7 @@ export async function runAiLatencyBench(): Promise<void> {
   const stt = joined.map((j) => j.s['stt.done']!);
   const llm = joined.map((j) => j.s['llm.first']! - j.s['stt.done']!);
   const tts = joined.map((j) => j.s['tts.first']! - j.s['llm.first']!);
-  const overhead = joined.map((j, i) => total[i]! - vadWait[i]! - PROVIDER_MS);
+  const overhead = joined.map((_j, i) => total[i]! - vadWait[i]! - PROVIDER_MS);
   const early = joined.filter(
     (j) => j.ended + j.s['audio.queued']! < j.ended + (j.s['llm.done'] ?? 0),
   ).length;
