@@ -1,6 +1,5 @@
-import { type Actor, createActor } from 'xstate';
-import { aiSessionMachine } from '../machines/ai-session.machine.ts';
 import type { PlayoutQueue } from '../media/playout-queue.ts';
+import { AgentActor } from './agent-actor.ts';
 import type { AiConversation, ReplyPart, TimingStage } from './providers/port.ts';
 import type { TurnDetector } from './turn-detector.ts';
 import type { Vad } from './vad.ts';
@@ -30,64 +29,45 @@ export interface AiSessionDeps {
  * Drives the AI session machine for one call: caller frames -> VAD -> turn detector -> machine events; the
  * machine's actions start and cancel provider responses and flush the playout queue.
  */
-export class AiSession {
+export class AiSession extends AgentActor {
   readonly #d: AiSessionDeps;
-  readonly #actor: Actor<typeof aiSessionMachine>;
   #pending: Int16Array | undefined;
-  #pendingText: string | undefined;
   #abort: AbortController | undefined;
-  #cancelTimer: (() => void) | undefined;
   #ended = false;
   /** Playout position (frames) where the current reply's audio begins. */
   #replyStart: number | undefined;
 
   constructor(deps: AiSessionDeps) {
+    super({ ms: deps.noReplyMs, setTimer: deps.setTimer });
     this.#d = deps;
-    const machine = aiSessionMachine.provide({
-      actions: {
-        startResponse: () => this.#run((s) => this.#d.conversation.respond(this.#takePending(), s)),
-        startSpeech: () => this.#run((s) => this.#d.conversation.say(this.#pendingText ?? '', s)),
-        cancelResponse: () => {
-          this.#abort?.abort();
-          this.#abort = undefined;
-        },
-        flushPlayout: () => {
-          if (!this.#ended && this.#replyStart !== undefined) {
-            // what the caller really heard of the reply, by the playout clock
-            const heardFrames = Math.max(0, this.#d.playout.playedFrames - this.#replyStart);
-            this.#d.conversation.interrupted(heardFrames * 20);
-          }
-          this.#replyStart = undefined;
-          const droppedFrames = this.#d.playout.clear();
-          if (!this.#ended) this.#d.onNote({ type: 'flushed', droppedFrames });
-        },
-        speakApology: () => this.#run((s) => this.#d.conversation.say(this.#d.apologyText, s)),
-        startNoReplyTimer: () => {
-          this.#cancelTimer = this.#d.setTimer(this.#d.noReplyMs, () =>
-            this.#actor.send({ type: 'timer.noReply' }),
-          );
-        },
-        cancelNoReplyTimer: () => {
-          this.#cancelTimer?.();
-          this.#cancelTimer = undefined;
-        },
-      },
-    });
-    this.#actor = createActor(machine).start();
   }
 
-  get state(): string {
-    return String(this.#actor.getSnapshot().value);
+  protected startResponse(): void {
+    this.#run((s) => this.#d.conversation.respond(this.#takePending(), s));
   }
 
-  get context() {
-    return this.#actor.getSnapshot().context;
+  protected startSpeech(text: string): void {
+    this.#run((s) => this.#d.conversation.say(text, s));
   }
 
-  /** Speak a text without waiting for the caller (the greeting). */
-  say(text: string): void {
-    this.#pendingText = text;
-    this.#actor.send({ type: 'say' });
+  protected cancelResponse(): void {
+    this.#abort?.abort();
+    this.#abort = undefined;
+  }
+
+  protected flushPlayout(): void {
+    if (!this.#ended && this.#replyStart !== undefined) {
+      // what the caller really heard of the reply, by the playout clock
+      const heardFrames = Math.max(0, this.#d.playout.playedFrames - this.#replyStart);
+      this.#d.conversation.interrupted(heardFrames * 20);
+    }
+    this.#replyStart = undefined;
+    const droppedFrames = this.#d.playout.clear();
+    if (!this.#ended) this.#d.onNote({ type: 'flushed', droppedFrames });
+  }
+
+  protected speakApology(): void {
+    this.#run((s) => this.#d.conversation.say(this.#d.apologyText, s));
   }
 
   /** One 20 ms frame of the caller's decoded audio. */
@@ -97,20 +77,20 @@ export class AiSession {
       // dropped only for real speech, so a click cannot lose it.
       const state = this.state;
       if (e.type === 'speech.onset') {
-        if (state === 'speaking' || state === 'recovering') this.#actor.send({ type: 'speech.started' });
+        if (state === 'speaking' || state === 'recovering') this.send({ type: 'speech.started' });
       } else if (e.type === 'speech.started') {
-        if (state === 'thinking') this.#actor.send({ type: 'speech.started' });
+        if (state === 'thinking') this.send({ type: 'speech.started' });
       } else {
         this.#pending = e.audio;
         this.#d.onNote({ type: 'timing', stage: 'turn.ended', at: this.#now() });
-        this.#actor.send({ type: 'turn.ended' });
+        this.send({ type: 'turn.ended' });
       }
     }
   }
 
   end(): void {
     this.#ended = true; // the flush that follows is the call's end, not a barge-in
-    this.#actor.send({ type: 'call.ended' });
+    this.send({ type: 'call.ended' });
     this.#d.conversation.close();
   }
 
@@ -140,22 +120,22 @@ export class AiSession {
           if (!audio) {
             audio = true;
             this.#d.onNote({ type: 'timing', stage: 'audio.queued', at: this.#now() });
-            this.#actor.send({ type: 'reply.audio' });
+            this.send({ type: 'reply.audio' });
           }
         } else {
           this.#d.onNote(part);
         }
       }
       if (!current()) return;
-      if (!audio) this.#actor.send({ type: 'reply.audio' });
+      if (!audio) this.send({ type: 'reply.audio' });
       this.#d.playout.mark((reason) => {
-        if (reason === 'played' && current()) this.#actor.send({ type: 'reply.done' });
+        if (reason === 'played' && current()) this.send({ type: 'reply.done' });
       });
     })().catch((err: unknown) => {
       if (!current()) return;
       const reason = err instanceof Error ? err.message : String(err);
       this.#d.onNote({ type: 'error', reason });
-      this.#actor.send({ type: 'provider.failed', reason });
+      this.send({ type: 'provider.failed', reason });
     });
   }
 }

@@ -1,9 +1,8 @@
 import type { OpenAIRealtimeWS } from 'openai/realtime/ws';
-import { type Actor, createActor } from 'xstate';
-import { aiSessionMachine } from '../machines/ai-session.machine.ts';
 import { decodeG711, encodeG711, type G711 } from '../media/g711.ts';
 import type { PlayoutQueue } from '../media/playout-queue.ts';
 import type { Logger } from '../sip/core/logger.ts';
+import { AgentActor } from './agent-actor.ts';
 import type { AiSessionNote } from './ai-session.ts';
 
 export interface RealtimeSettings {
@@ -46,9 +45,8 @@ const BACKOFF = [100, 250, 500, 1000, 2000, 5000];
  * heard). A dropped socket is reopened with backoff; the session is configured again and the conversation
  * so far replayed as text items, so the agent continues where it was.
  */
-export class RealtimeSession {
+export class RealtimeSession extends AgentActor {
   readonly #d: RealtimeDeps;
-  readonly #actor: Actor<typeof aiSessionMachine>;
   #rt: OpenAIRealtimeWS | undefined;
   #open = false;
   #ended = false;
@@ -60,67 +58,47 @@ export class RealtimeSession {
   #responseActive = false;
   /** The assistant audio item being played and where in the playout queue it begins. */
   #item: { id: string; start: number } | undefined;
-  #cancelTimer: (() => void) | undefined;
   #ignoreResponse: string | undefined;
   #response: string | undefined;
 
   constructor(deps: RealtimeDeps) {
+    super({ ms: deps.settings.noReplyMs, setTimer: deps.setTimer });
     this.#d = deps;
-    const machine = aiSessionMachine.provide({
-      actions: {
-        // the server's VAD commits the turn and creates the response itself (create_response)
-        startResponse: () => {},
-        startSpeech: () => this.#speak(this.#pendingText ?? ''),
-        cancelResponse: () => {
-          if (this.#responseActive) this.#send({ type: 'response.cancel' });
-          this.#ignoreResponse = this.#response;
-          this.#responseActive = false;
-        },
-        flushPlayout: () => {
-          if (!this.#ended && this.#item) {
-            // RFC-less but essential: tell the model what the caller really heard (the playout clock)
-            const heardMs = Math.max(0, this.#d.playout.playedFrames - this.#item.start) * 20;
-            this.#send({
-              type: 'conversation.item.truncate',
-              item_id: this.#item.id,
-              content_index: 0,
-              audio_end_ms: heardMs,
-            });
-          }
-          this.#item = undefined;
-          const droppedFrames = this.#d.playout.clear();
-          if (!this.#ended) this.#d.onNote({ type: 'flushed', droppedFrames });
-        },
-        speakApology: () => this.#speak(this.#d.settings.apologyText),
-        startNoReplyTimer: () => {
-          this.#cancelTimer = this.#d.setTimer(this.#d.settings.noReplyMs, () =>
-            this.#actor.send({ type: 'timer.noReply' }),
-          );
-        },
-        cancelNoReplyTimer: () => {
-          this.#cancelTimer?.();
-          this.#cancelTimer = undefined;
-        },
-      },
-    });
-    this.#actor = createActor(machine).start();
     this.#connect();
   }
 
-  #pendingText: string | undefined;
-
-  get state(): string {
-    return String(this.#actor.getSnapshot().value);
+  protected startResponse(): void {
+    // nothing to do: the server's VAD commits the turn and creates the response itself (create_response)
   }
 
-  get context() {
-    return this.#actor.getSnapshot().context;
+  protected startSpeech(text: string): void {
+    this.#speak(text);
   }
 
-  /** Speak a text without waiting for the caller (the greeting). */
-  say(text: string): void {
-    this.#pendingText = text;
-    this.#actor.send({ type: 'say' });
+  protected cancelResponse(): void {
+    if (this.#responseActive) this.#send({ type: 'response.cancel' });
+    this.#ignoreResponse = this.#response;
+    this.#responseActive = false;
+  }
+
+  protected flushPlayout(): void {
+    if (!this.#ended && this.#item) {
+      // tell the model what the caller really heard (the playout clock)
+      const heardMs = Math.max(0, this.#d.playout.playedFrames - this.#item.start) * 20;
+      this.#send({
+        type: 'conversation.item.truncate',
+        item_id: this.#item.id,
+        content_index: 0,
+        audio_end_ms: heardMs,
+      });
+    }
+    this.#item = undefined;
+    const droppedFrames = this.#d.playout.clear();
+    if (!this.#ended) this.#d.onNote({ type: 'flushed', droppedFrames });
+  }
+
+  protected speakApology(): void {
+    this.#speak(this.#d.settings.apologyText);
   }
 
   /** One 20 ms frame of the caller's audio, sent up in the call's own G.711 law. */
@@ -132,7 +110,7 @@ export class RealtimeSession {
 
   end(): void {
     this.#ended = true;
-    this.#actor.send({ type: 'call.ended' });
+    this.send({ type: 'call.ended' });
     this.#rt?.close({ code: 1000, reason: 'call ended' });
     this.#rt = undefined;
   }
@@ -199,7 +177,7 @@ export class RealtimeSession {
       if (this.#responseActive || this.state === 'thinking') {
         this.#d.onNote({ type: 'error', reason });
         this.#responseActive = false;
-        this.#actor.send({ type: 'provider.failed', reason });
+        this.send({ type: 'provider.failed', reason });
       }
     });
     rt.on('event', (e) => this.#onEvent(e as unknown as ServerEvent));
@@ -230,7 +208,7 @@ export class RealtimeSession {
       if (this.#responseActive || this.state === 'thinking' || this.state === 'speaking') {
         this.#responseActive = false;
         this.#d.onNote({ type: 'error', reason: `realtime socket closed (${code})` });
-        this.#actor.send({ type: 'provider.failed', reason: `realtime socket closed (${code})` });
+        this.send({ type: 'provider.failed', reason: `realtime socket closed (${code})` });
       }
       this.#retry();
     });
@@ -245,11 +223,11 @@ export class RealtimeSession {
   #onEvent(e: ServerEvent): void {
     switch (e.type) {
       case 'input_audio_buffer.speech_started':
-        this.#actor.send({ type: 'speech.started' });
+        this.send({ type: 'speech.started' });
         return;
       case 'input_audio_buffer.speech_stopped':
         this.#d.onNote({ type: 'timing', stage: 'turn.ended', at: this.#now() });
-        this.#actor.send({ type: 'turn.ended' });
+        this.send({ type: 'turn.ended' });
         return;
       case 'conversation.item.input_audio_transcription.completed': {
         const text = String(e.transcript ?? '').trim();
@@ -275,7 +253,7 @@ export class RealtimeSession {
         this.#d.playout.appendStream(decodeG711(this.#d.codec, bytes));
         if (first) {
           this.#d.onNote({ type: 'timing', stage: 'audio.queued', at: this.#now() });
-          this.#actor.send({ type: 'reply.audio' });
+          this.send({ type: 'reply.audio' });
         }
         return;
       }
@@ -293,15 +271,15 @@ export class RealtimeSession {
         if (response?.status === 'failed') {
           const reason = `response failed: ${JSON.stringify(response.status_details ?? {})}`;
           this.#d.onNote({ type: 'error', reason });
-          this.#actor.send({ type: 'provider.failed', reason });
+          this.send({ type: 'provider.failed', reason });
           return;
         }
         if (response?.status === 'cancelled') return;
         // no audio at all (text only): nothing to wait for
-        if (!this.#item) this.#actor.send({ type: 'reply.audio' });
+        if (!this.#item) this.send({ type: 'reply.audio' });
         const item = this.#item;
         this.#d.playout.mark((reason) => {
-          if (reason === 'played' && this.#item === item) this.#actor.send({ type: 'reply.done' });
+          if (reason === 'played' && this.#item === item) this.send({ type: 'reply.done' });
         });
         return;
       }
