@@ -4,17 +4,17 @@
 // STT, LLM first token, first sentence + TTS first audio, and our own overhead = total - VAD wait - the
 // provider's fixed delays on the critical path. Peer, same run, same server: the original's pipeline
 // (whole-file STT, non-streamed chat, whole TTS download, then send) plus its mean 2.4 s buffer wait.
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import type { AiEvent } from '../src/ai/call-center.ts';
 import { wavHeader } from '../src/media/wav.ts';
 import { speechLike } from '../test/helpers/audio.ts';
-import { Phone, peakOf } from '../test/helpers/phone.ts';
 import { startTestRelay } from '../test/helpers/relay.ts';
+import type { PhoneTurn } from './ai-phones.ts';
 
 const CALLS = Number(process.env.BENCH_AI_CALLS ?? 4);
-const TURNS = Number(process.env.BENCH_AI_TURNS ?? 8);
+const TURNS = Number(process.env.BENCH_AI_TURNS ?? 15);
 const D = { transcription: 150, chatFirst: 200, chatChunk: 40, speech: 120 };
 const END_SILENCE = 500;
 // 3 words per chunk: the first sentence ("Sure, we open at nine.") is complete with the second chunk
@@ -56,43 +56,23 @@ export async function runAiLatencyBench(): Promise<void> {
   relay.ai!.events$.subscribe((e) => {
     if (e.type === 'ai.latency') latency.set(e.callId, [...(latency.get(e.callId) ?? []), e]);
   });
-  const rows: Array<{ callId: string; lastVoiced: number; firstReply: number }> = [];
-  const turnOf = async (phone: Phone, seed: number) => {
-    const before = phone.sent.length;
-    await phone.say(speechLike(8000, 1.2, seed));
-    const lastVoiced = phone.sent
-      .slice(before)
-      .filter((f) => f.queued && f.peak > 500)
-      .at(-1)!.at;
-    const reply = () => phone.heard.find((p) => p.at > lastVoiced && peakOf(p.samples) > 500);
-    await phone.until(() => reply() !== undefined, 10_000);
-    rows.push({ callId: phone.callId, lastVoiced, firstReply: reply()!.at });
-    // let the answer play out before the next question: no barge-in
-    await phone.until(() => {
-      const recent = phone.heard.slice(-25);
-      return recent.length === 25 && recent.every((p) => peakOf(p.samples) < 500);
-    }, 15_000);
-  };
-  // warm-up (JIT, HTTP connections), not counted
-  const warm = await Phone.call(relay.sip.port);
-  await turnOf(warm, 999);
-  await warm.hangup();
-  rows.length = 0;
-  await Promise.all(
-    Array.from({ length: CALLS }, async (_, c) => {
-      await new Promise((r) => setTimeout(r, c * 300)); // the calls' turns do not line up
-      const phone = await Phone.call(relay.sip.port);
-      for (let t = 0; t < TURNS; t++) await turnOf(phone, 100 * c + t);
-      await phone.hangup();
-    }),
-  );
+  // the callers in their own process (bench/ai-phones.ts); times come back as epoch ms
+  const phones = fork(join(import.meta.dirname, 'ai-phones.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  phones.send({ sipPort: relay.sip.port, calls: CALLS, turns: TURNS });
+  const rows = await new Promise<PhoneTurn[]>((resolve, reject) => {
+    phones.once('message', (m) => resolve(m as PhoneTurn[]));
+    phones.once('exit', (code) => reject(new Error(`the phones' process exited with ${code}`)));
+  });
   // the relay's stage timings, matched to the phones' figures turn by turn (the same clock)
   const seen = new Map<string, number>();
   const joined = rows.flatMap((r) => {
     const i = seen.get(r.callId) ?? 0;
     seen.set(r.callId, i + 1);
     const e = latency.get(r.callId)?.[i];
-    return e ? [{ ...r, s: e.stages, ended: e.turnEndedAt - performance.timeOrigin }] : [];
+    return e ? [{ ...r, s: e.stages, ended: e.turnEndedAt }] : [];
   });
   const total = joined.map((j) => j.firstReply - j.lastVoiced);
   if (process.env.BENCH_AI_DEBUG)
@@ -158,7 +138,7 @@ export async function runAiLatencyBench(): Promise<void> {
   const frameWait = joined.map((j) => j.firstReply - j.ended - j.s['audio.queued']!);
   console.log(
     line(
-      '  without the RTP frame wait',
+      '  without queued -> caller',
       overhead.map((o, i) => o - frameWait[i]!),
     ),
   );
@@ -180,7 +160,7 @@ export async function runAiLatencyBench(): Promise<void> {
       tts.map((x) => x - (FIRST_SENTENCE_CHUNKS - 1) * D.chatChunk - D.speech),
     ),
   );
-  console.log(line('  of which: RTP frame wait (0-20)', frameWait));
+  console.log(line('  of which: queued -> caller', frameWait));
   console.log(line('total (last voiced -> first reply)', total));
   console.log(`  first reply audio queued before the LLM finished: ${early}/${joined.length} turns`);
   console.log(

@@ -155,7 +155,7 @@ export class CallCenter {
     );
     run.timings = {};
     log.info(stages, 'turn latency (ms after the end of the turn)');
-    const turnEndedAt = Math.round(performance.timeOrigin + start);
+    const turnEndedAt = Math.round((performance.timeOrigin + start) * 10) / 10;
     this.events$.next({ type: 'ai.latency', callId, stages, turnEndedAt });
   }
 

@@ -95,6 +95,7 @@ export class MediaSession implements PacedStream {
     this.#onRtcp = (data, rinfo) => this.#receiveRtcp(data, rinfo);
     rtcpSocket?.on('message', this.#onRtcp);
     this.stats.lastPacketAt = this.now();
+    this.queue.onStart = () => this.#startEarly();
     scheduler.add(this);
   }
 
@@ -198,7 +199,8 @@ export class MediaSession implements PacedStream {
   }
 
   /** One 20 ms tick of the shared scheduler. */
-  tick(): void {
+  tick(deadline: number): void {
+    this.#lastDeadline = deadline;
     // in: one frame out of the jitter buffer into the recording (decoded with ITS payload type)
     const out = this.jitter.pop();
     let heard: Int16Array = ZERO;
@@ -207,20 +209,51 @@ export class MediaSession implements PacedStream {
       heard = decodeG711(codec, out.packet.payload, this.#decoded.subarray(0, out.packet.payload.length));
     }
     // out: an RFC 4733 event in progress, else the next queued frame, else silence
-    let said: Int16Array = ZERO;
+    let sent: Int16Array | undefined;
     if (this.#sending && this.#remote && (this.#dtmfEvent || this.#dtmfOut.length > 0)) {
       this.#sendDtmfFrame();
     } else if (this.#sending && this.#remote) {
-      const frame = this.queue.next();
-      if (frame || this.#opts.sendSilence) {
-        said = frame ?? ZERO;
-        this.#send(frame);
+      sent = this.queue.next();
+      if (sent || this.#opts.sendSilence) this.#send(sent);
+      else {
+        // RFC 3550 5.1: the timestamp keeps counting sampling instants through a silence not sent, so the
+        // next talkspurt (marker bit set) plays at its real time
+        this.#ts = (this.#ts + FRAME_SAMPLES) >>> 0;
+        this.#talking = false;
       }
+    }
+    // a talkspurt started early keeps the recording one frame behind what was sent until the spurt ends
+    let said = sent ?? ZERO;
+    if (this.#ahead) {
+      said = this.#ahead;
+      this.#ahead = sent;
     }
     if (this.recorder && this.stats.received > 0) this.recorder.write(heard, said);
     // the caller's stream paused (DTX, or it stopped): the listener hears silence, so turns still end
     if (this.onHeard && this.#ticks - this.#heardTick >= 3) this.onHeard(ZERO);
     if (++this.#ticks % 250 === 0) this.sendReport(); // every 5 s
+  }
+
+  #lastDeadline: number | undefined;
+  /** The frame sent ahead of its tick (startEarly), recorded at that tick. */
+  #ahead: Int16Array | undefined;
+
+  /**
+   * Audio queued while the stream was idle starts at once, not at the next 20 ms tick (up to 20 ms later):
+   * its first packet carries the marker bit, which lets the receiver set its playout point for the new
+   * talkspurt on that packet's arrival (RFC 3550 5.1, RFC 3551 4.1); sequence numbers and timestamps stay
+   * contiguous, and the following frames keep the stream's own deadlines.
+   */
+  #startEarly(): void {
+    if (this.#closed || !this.#sending || !this.#remote || this.#talking || this.#ahead) return;
+    if (this.#dtmfEvent || this.#dtmfOut.length > 0 || this.#lastDeadline === undefined) return;
+    const untilTick = this.#lastDeadline + 20 - performance.now();
+    // the tick is due anyway (or the scheduler runs late and is about to send it)
+    if (untilTick < 2 || untilTick > 20) return;
+    const frame = this.queue.next();
+    if (!frame) return;
+    this.#send(frame);
+    this.#ahead = frame;
   }
 
   /** Queues a digit to send as RFC 4733 telephone-events (100 ms tone, then 3 end packets). */

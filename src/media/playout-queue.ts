@@ -14,13 +14,18 @@ export class PlayoutQueue {
   /** Marks fire when the frames queued before them have been played, or when a clear drops them. */
   #marks: Array<{ at: number; fire: (reason: 'played' | 'cleared') => void }> = [];
 
+  /** Called when audio is queued into an empty queue (a talkspurt may start before the next tick). */
+  onStart: (() => void) | undefined;
+
   /** Queues 8 kHz 16-bit mono samples. */
   enqueue(samples: Int16Array): void {
+    const wasEmpty = this.#frames.length === 0;
     for (let i = 0; i < samples.length; i += FRAME_SAMPLES) {
       const frame = new Int16Array(FRAME_SAMPLES);
       frame.set(samples.subarray(i, Math.min(i + FRAME_SAMPLES, samples.length)));
       this.#frames.push(frame);
     }
+    if (wasEmpty && this.#frames.length > 0) this.onStart?.();
   }
 
   /**
@@ -32,8 +37,8 @@ export class PlayoutQueue {
     all.set(this.#tail);
     all.set(samples, this.#tail.length);
     const whole = all.length - (all.length % FRAME_SAMPLES);
+    this.#tail = all.slice(whole); // before enqueue: onStart may send (and fire marks) at once
     if (whole > 0) this.enqueue(all.subarray(0, whole));
-    this.#tail = all.slice(whole);
   }
 
   /** `fire` runs once everything queued so far has been played (or dropped by clear). */

@@ -14,7 +14,11 @@ export interface FakeOpenAiOptions {
   reply?: (messages: { role: string; content: string }[]) => string;
   /** The speech for a text, s16 mono 24 kHz (default: speech-like syllables, 60 ms per character). */
   speech?: (input: string) => Int16Array;
-  /** Milliseconds of delay before the first byte / between chat chunks. */
+  /**
+   * Fixed delays, in ms from the request's arrival, so the server's own work (multipart parsing, making the
+   * speech) is inside them: before the response (the first chat chunk, the first speech bytes), and
+   * between chat chunks (chunk i goes at chatFirst + i x chatChunk).
+   */
   delayMs?: { transcription?: number; chatFirst?: number; chatChunk?: number; speech?: number };
 }
 
@@ -32,7 +36,11 @@ export interface FakeOpenAi {
   close(): Promise<void>;
 }
 
-const sleep = (ms: number | undefined) => (ms ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
+/** Sleeps until `ms` after `t0` (performance.now()); at once if that is past. */
+const until = (t0: number, ms: number | undefined) => {
+  const wait = t0 + (ms ?? 0) - performance.now();
+  return wait > 0 ? new Promise((r) => setTimeout(r, wait)) : Promise.resolve();
+};
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -56,6 +64,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const t0 = performance.now();
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const raw = await readBody(req);
     const failure = failures.find((f) => f.left > 0 && (f.path === undefined || f.path === path));
@@ -80,14 +89,15 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
         language: (form.get('language') as string | null) ?? null,
       };
       requests.push({ path, body: { ...fields, bytes: audio.length }, at: Date.now() });
-      await sleep(delay.transcription);
-      return json(res, 200, { text: transcribe(audio, fields) });
+      const text = transcribe(audio, fields);
+      await until(t0, delay.transcription);
+      return json(res, 200, { text });
     }
     const body = raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
     requests.push({ path, body, at: Date.now() });
     if (req.method === 'POST' && path === '/v1/chat/completions') {
       const text = reply(body.messages as { role: string; content: string }[]);
-      await sleep(delay.chatFirst);
+      await until(t0, delay.chatFirst);
       if (!body.stream) {
         return json(res, 200, {
           id: 'chatcmpl-test',
@@ -99,7 +109,8 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
       }
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       const words = text.split(/(?<= )/);
-      for (let i = 0; i < words.length; i += 3) {
+      for (let i = 0, n = 0; i < words.length; i += 3, n++) {
+        await until(t0, (delay.chatFirst ?? 0) + n * (delay.chatChunk ?? 0));
         const chunk = {
           id: 'chatcmpl-test',
           object: 'chat.completion.chunk',
@@ -108,8 +119,8 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
           choices: [{ index: 0, delta: { content: words.slice(i, i + 3).join('') }, finish_reason: null }],
         };
         res.write(`data: ${JSON.stringify(chunk)}\n\n`);
-        await sleep(delay.chatChunk);
       }
+      await until(t0, (delay.chatFirst ?? 0) + Math.ceil(words.length / 3) * (delay.chatChunk ?? 0));
       const done = {
         id: 'chatcmpl-test',
         object: 'chat.completion.chunk',
@@ -122,12 +133,12 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     if (req.method === 'POST' && path === '/v1/audio/speech') {
       if (body.response_format !== 'pcm')
         return json(res, 400, { error: { message: 'only pcm in this fake' } });
-      await sleep(delay.speech);
       // ~60 ms of speech-like audio per character, s16le mono 24 kHz like the real `pcm` format
       const input = String(body.input ?? '');
       const pcm =
         options.speech?.(input) ?? speechLike(24000, Math.max(0.2, input.length * 0.06), input.length);
       const bytes = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+      await until(t0, delay.speech);
       res.writeHead(200, { 'content-type': 'audio/pcm' });
       // sent in pieces so a streaming client can start early
       for (let o = 0; o < bytes.length; o += 9600) res.write(bytes.subarray(o, o + 9600));

@@ -1,6 +1,10 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MediaSession } from '../../src/io/media-session.ts';
+import { WavRecorder } from '../../src/io/recording.ts';
 import { RtpScheduler } from '../../src/io/rtp-scheduler.ts';
 import { encodeG711 } from '../../src/media/g711.ts';
 import { buildRtp, parseRtp, type RtpPacket } from '../../src/rtp/packet.ts';
@@ -20,13 +24,19 @@ afterEach(() => {
   for (const s of sockets.splice(0)) s.close();
 });
 
-async function setup(opts: { dtmf?: number; symmetric?: boolean } = {}) {
+async function setup(
+  opts: { dtmf?: number; symmetric?: boolean; sendSilence?: boolean; recorder?: WavRecorder } = {},
+) {
   const [rtp, rtcp, peer, peerRtcp, stranger] = await Promise.all([bind(), bind(), bind(), bind(), bind()]);
   sockets.push(rtp, rtcp, peer, peerRtcp, stranger);
   const got: RtpPacket[] = [];
+  const arrivals: number[] = [];
   peer.on('message', (d) => {
     const p = parseRtp(d);
-    if (p.ok) got.push(p.value);
+    if (p.ok) {
+      got.push(p.value);
+      arrivals.push(performance.now());
+    }
   });
   const dtmf: string[] = [];
   const session = new MediaSession(
@@ -37,12 +47,12 @@ async function setup(opts: { dtmf?: number; symmetric?: boolean } = {}) {
       codec: 'PCMU',
       remote: { address: '127.0.0.1', port: port(peer) },
       dtmfPayloadType: opts.dtmf,
-      sendSilence: true,
+      sendSilence: opts.sendSilence ?? true,
       symmetric: opts.symmetric ?? true,
       jitterMs: 40,
     },
     new RtpScheduler(),
-    undefined,
+    opts.recorder,
     silentLogger,
     (d) => dtmf.push(d),
   );
@@ -63,7 +73,18 @@ async function setup(opts: { dtmf?: number; symmetric?: boolean } = {}) {
         () => r(),
       ),
     );
-  return { session, peer, peerRtcp, stranger, got, dtmf, sendFrom, rtpPort: port(rtp), rtcpPort: port(rtcp) };
+  return {
+    session,
+    peer,
+    peerRtcp,
+    stranger,
+    got,
+    arrivals,
+    dtmf,
+    sendFrom,
+    rtpPort: port(rtp),
+    rtcpPort: port(rtcp),
+  };
 }
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -129,5 +150,81 @@ describe('media session on real sockets', () => {
       type: 'RR',
       blocks: [{ ssrc: 77, cumulativeLost: 1, highestSeq: 14 }],
     });
+  });
+
+  /** Waits until `ms` after the next packet the peer gets: a point between two of the stream's ticks. */
+  const midTick = async (s: Awaited<ReturnType<typeof setup>>, ms: number) => {
+    const n = s.got.length;
+    while (s.got.length === n) await wait(1);
+    await new Promise((r) => setTimeout(r, ms));
+    return s.arrivals[n]!;
+  };
+  const tone = (frames: number) =>
+    Int16Array.from({ length: frames * 160 }, (_, i) => Math.round(8000 * Math.sin(i / 5)) || 1);
+
+  it('starts a talkspurt queued between ticks at once: marker bit, contiguous numbers, then its own ticks', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'early-'));
+    try {
+      const recorder = new WavRecorder(dir, 'early', { stereo: true });
+      const s = await setup({ recorder });
+      s.session.startSending();
+      await s.sendFrom(s.peer, 1); // the recording starts with the caller's first packet
+      await wait(100);
+      const tickAt = await midTick(s, 9);
+      const before = s.got.length;
+      const queuedAt = performance.now();
+      s.session.queue.enqueue(tone(5));
+      await wait(200);
+      const audio = s.got.slice(before).filter((p) => p.payload.some((b) => b !== 0xff));
+      const i = s.got.indexOf(audio[0]!);
+      expect(audio).toHaveLength(5);
+      // the first audio packet left at once, not at the next tick ~11 ms later
+      expect(s.arrivals[i]! - queuedAt).toBeLessThan(4);
+      expect(audio[0]!.marker).toBe(true);
+      expect(audio.slice(1).every((p) => !p.marker)).toBe(true);
+      const prev = s.got[i - 1]!;
+      expect(audio[0]!.sequence).toBe((prev.sequence + 1) & 0xffff);
+      expect(audio[0]!.timestamp).toBe((prev.timestamp + 160) >>> 0);
+      // the rest keep the stream's own 20 ms deadlines
+      for (let k = 1; k < 5; k++) {
+        const off = (s.arrivals[i + k]! - tickAt) % 20;
+        expect(Math.min(off, 20 - off)).toBeLessThan(4);
+      }
+      // what was sent is recorded once each, in order, on the relay's channel
+      await s.session.close();
+      const wav = readFileSync(recorder.path);
+      const pcm = new Int16Array(wav.buffer, wav.byteOffset + 44, (wav.length - 44) / 2);
+      const right = pcm.filter((_, k) => k % 2 === 1);
+      const voiced = right.filter((v) => v !== 0);
+      const sentSamples = tone(5);
+      expect(voiced.length).toBeGreaterThan(0);
+      // mu-law round trip: each recorded sample is the decoded sent one (not 0), 800 of them, in order
+      expect(right.reduce((n, v) => n + (v !== 0 ? 1 : 0), 0)).toBe(sentSamples.length);
+      const start = right.findIndex((v) => v !== 0);
+      for (let k = 0; k < sentSamples.length; k += 37)
+        expect(Math.abs(right[start + k]! - sentSamples[k]!)).toBeLessThan(Math.abs(sentSamples[k]!) / 8 + 8);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps counting timestamps through silence it does not send, and marks the next talkspurt', async () => {
+    const s = await setup({ sendSilence: false });
+    s.session.startSending();
+    s.session.queue.enqueue(tone(2));
+    await wait(100);
+    expect(s.got).toHaveLength(2);
+    await wait(100); // about five ticks without a packet
+    s.session.queue.enqueue(tone(2));
+    await wait(60);
+    expect(s.got).toHaveLength(4);
+    const [a, , c] = s.got;
+    expect(c!.marker).toBe(true);
+    expect(c!.sequence).toBe((a!.sequence + 2) & 0xffff);
+    // the timestamp advanced with the time that passed, in whole frames (not just +160)
+    const frames = ((c!.timestamp - a!.timestamp) >>> 0) / 160;
+    expect(Number.isInteger(frames)).toBe(true);
+    const elapsed = (s.arrivals[2]! - s.arrivals[0]!) / 20;
+    expect(Math.abs(frames - elapsed)).toBeLessThan(1.5);
   });
 });
