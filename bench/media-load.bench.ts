@@ -13,11 +13,6 @@ const root = join(import.meta.dirname, '..');
 const counts = (process.env.BENCH_CALLS ?? '100,500').split(',').map(Number);
 const seconds = Number(process.env.BENCH_MEDIA_SECONDS ?? 20);
 
-function percentile(values: Float64Array, p: number): number {
-  const sorted = Array.from(values).sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
 export async function runMediaBench(): Promise<void> {
   const samples = Int16Array.from({ length: 160 * 50 }, (_, i) => Math.round(12000 * Math.sin(i / 7)));
   const mod = (await import('alawmulaw')) as unknown as Record<string, unknown>;
@@ -57,9 +52,17 @@ export async function runMediaBench(): Promise<void> {
     });
     if (!cfg.ok) throw new Error(cfg.problems.join('; '));
     const relay = await startRelay(cfg.config, { log: silentLogger });
+    const genArgs = [
+      '--import',
+      'tsx',
+      'bench/rtp-generator.ts',
+      String(relay.sip.port),
+      String(n),
+      String(seconds),
+    ];
     const gen = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'bench/rtp-generator.ts', String(relay.sip.port), String(n), String(seconds)],
+      process.env.GEN_NICE ? 'nice' : process.execPath,
+      process.env.GEN_NICE ? ['-n', process.env.GEN_NICE, process.execPath, ...genArgs] : genArgs,
       {
         cwd: root,
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -71,7 +74,19 @@ export async function runMediaBench(): Promise<void> {
     // measure the steady state: from when every call has media until just before the generator stops
     for (let i = 0; i < 600 && relay.media.size < n; i++) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 1000));
-    relay.media.scheduler.latenessCount = 0;
+    relay.media.scheduler.lateness.reset();
+    // the floor: an idle process's 1 ms timer on the same machine at the same moment (bench/timer-floor.ts)
+    const floorProc = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'bench/timer-floor.ts', String(seconds - 4)],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let floorOut = '';
+    floorProc.stdout.on('data', (d) => (floorOut += d));
+    const floorDone = new Promise((r) => floorProc.on('exit', r));
     const loop = monitorEventLoopDelay({ resolution: 1 });
     loop.enable();
     const cpu0 = process.cpuUsage();
@@ -81,13 +96,12 @@ export async function runMediaBench(): Promise<void> {
     loop.disable();
     const loopP99 = loop.percentile(99) / 1e6;
     const wall = performance.now() - t0;
-    const lateness = relay.media.scheduler.lateness.subarray(
-      0,
-      Math.min(relay.media.scheduler.latenessCount, 65536),
-    );
+    const lateness = relay.media.scheduler.lateness;
     let lostIn = 0;
     for (const c of relay.calls.list()) lostIn += relay.media.session(c.callId)?.report().lost ?? 0;
     await exited;
+    await floorDone;
+    const floor = JSON.parse(floorOut.trim() || '{}') as { p99?: number; over2?: number };
     const g = JSON.parse(out.trim().split('\n').at(-1)!) as {
       answered: number;
       fromRelayExpected: number;
@@ -96,8 +110,10 @@ export async function runMediaBench(): Promise<void> {
     const perCall = ((cpu.user + cpu.system) / 1000 / wall / n) * 100;
     console.log(
       `  ${String(n).padStart(5)}${perCall.toFixed(3).padStart(30)}${String(lostIn).padStart(9)}${String(g.fromRelayExpected - g.fromRelayReceived).padStart(10)}` +
-        `${percentile(lateness, 50).toFixed(2).padStart(17)}${percentile(lateness, 99).toFixed(2).padStart(8)}` +
-        `   (event-loop delay p99 ${loopP99.toFixed(1)} ms)` +
+        `${lateness.percentile(50).toFixed(2).padStart(17)}${lateness.percentile(99).toFixed(2).padStart(8)}` +
+        `   (${lateness.count} frames, ${(lateness.over(2) * 100).toFixed(2)} % later than 2 ms)` +
+        `   (event-loop delay p99 ${loopP99.toFixed(1)} ms; an idle process's 1 ms timer beside it: p99 ` +
+        `${floor.p99?.toFixed(2)} ms, ${((floor.over2 ?? 0) * 100).toFixed(2)} % later than 2 ms)` +
         (g.answered < n ? `   (only ${g.answered} of ${n} calls answered)` : ''),
     );
     await relay.close();

@@ -9,7 +9,7 @@ import {
 } from '../media/g711.ts';
 import { JitterBuffer } from '../media/jitter-buffer.ts';
 import { FRAME_SAMPLES, PlayoutQueue } from '../media/playout-queue.ts';
-import { buildRtp, parseRtp } from '../rtp/packet.ts';
+import { buildRtp, buildRtpHeader, parseRtp } from '../rtp/packet.ts';
 import { buildReport, ntpMiddle, ntpTime, parseReports, roundTripMs } from '../rtp/rtcp.ts';
 import type { Logger } from '../sip/core/logger.ts';
 import type { WavRecorder } from './recording.ts';
@@ -290,7 +290,7 @@ export class MediaSession implements PacedStream {
       payload,
     });
     this.#seq = (this.#seq + 1) & 0xffff;
-    this.socket.send(packet, this.#remote!.port, this.#remote!.address, () => {});
+    this.#transmit(packet);
     this.stats.sent++;
     d.sent++;
     if (last && ++d.ends >= 3) {
@@ -386,30 +386,33 @@ export class MediaSession implements PacedStream {
 
   #send(frame: Int16Array | undefined): void {
     const codec = this.#opts.codec;
-    const payload = frame
-      ? encodeG711(codec, frame)
-      : new Uint8Array(FRAME_SAMPLES).fill(SILENCE_BYTE[codec]);
     // RFC 3551 4.1: the marker bit flags the first packet of a talk spurt
     const marker = frame !== undefined && !this.#talking;
     this.#talking = frame !== undefined;
-    const packet = buildRtp({
-      marker,
-      payloadType: PAYLOAD_TYPE[codec],
-      sequence: this.#seq,
-      timestamp: this.#ts,
-      ssrc: this.#ssrc,
-      payload,
-    });
+    // a packet buffer the socket has finished with, the payload encoded straight into it: no garbage per frame
+    const packet = this.#packets.pop() ?? new Uint8Array(12 + FRAME_SAMPLES);
+    const payload = packet.subarray(12);
+    if (frame) encodeG711(codec, frame, payload);
+    else payload.fill(SILENCE_BYTE[codec]);
+    buildRtpHeader(packet, marker, PAYLOAD_TYPE[codec], this.#seq, this.#ts, this.#ssrc);
     this.#seq = (this.#seq + 1) & 0xffff;
     this.#ts = (this.#ts + FRAME_SAMPLES) >>> 0;
-    const r = this.#remote!;
-    this.socket.send(packet, r.port, r.address, () => {
-      if (this.#packets.length < 8) this.#packets.push(packet);
-    });
+    this.#inFlight.push(packet);
+    this.#transmit(packet, this.#recycle);
     this.stats.sent++;
   }
 
+  /** Packet buffers the socket has finished with, and those it has not (sends complete in order). */
   readonly #packets: Uint8Array[] = [];
+  readonly #inFlight: Uint8Array[] = [];
+  readonly #recycle = () => {
+    const packet = this.#inFlight.shift();
+    if (packet && this.#packets.length < 8) this.#packets.push(packet);
+  };
+
+  #transmit(packet: Uint8Array, done?: () => void): void {
+    this.socket.send(packet, this.#remote!.port, this.#remote!.address, done);
+  }
 
   /**
    * Gets the caller's audio as each packet arrives, decoded, ahead of the jitter buffer (the AI's VAD: a

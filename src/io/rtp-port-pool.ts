@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { type LookupOneOptions, lookup } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 
 /** One call's media sockets: RTP on an even port, RTCP on the next odd one (RFC 3550 11). */
 export interface RtpPorts {
@@ -9,9 +10,24 @@ export interface RtpPorts {
   readonly rtcp: Socket;
 }
 
+/**
+ * dgram resolves the address of every send, and dns.lookup answers even an IP literal on the next tick:
+ * one deferred callback per RTP packet. Literals (what SDP carries) are answered at once, so the packet
+ * goes to the kernel inside send(); host names still go to dns.lookup.
+ */
+function literalLookup(
+  host: string,
+  options: LookupOneOptions | number,
+  cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const literal = isIP(host);
+  if (literal) cb(null, host, literal);
+  else lookup(host, typeof options === 'number' ? { family: options } : options, cb);
+}
+
 function bindUdp(host: string, port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+    const s = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', lookup: literalLookup });
     s.once('error', reject);
     s.bind(port, host, () => {
       s.off('error', reject);

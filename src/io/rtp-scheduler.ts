@@ -19,9 +19,8 @@ export class RtpScheduler {
   #timer: NodeJS.Timeout | undefined;
   #cycle = 0; // index of the next deadline, counted in 1 ms slots since the epoch
   #count = 0;
-  /** Lateness (ms) of every frame sent, for the benchmark; bounded ring. */
-  readonly lateness = new Float64Array(1 << 16);
-  latenessCount = 0;
+  /** How late each frame was handed to its stream (ms after its deadline), for the benchmark. */
+  readonly lateness = new LatenessHistogram();
 
   get size(): number {
     return this.#count;
@@ -70,12 +69,53 @@ export class RtpScheduler {
     while (this.#epoch + this.#cycle <= now + 0.25 && sent < 2000) {
       const deadline = this.#epoch + this.#cycle;
       for (const s of this.#slots[this.#cycle % SLOTS]!) {
-        s.tick(deadline, now);
-        this.lateness[this.latenessCount++ & 0xffff] = now - deadline;
+        const at = performance.now();
+        s.tick(deadline, at);
+        this.lateness.record(at - deadline);
       }
       this.#cycle++;
       sent++;
     }
     if (this.#count > 0) this.#arm();
+  }
+}
+
+/** Counts of lateness in 0.05 ms bins up to 250 ms (the last bin holds everything later): every frame. */
+export class LatenessHistogram {
+  static readonly BIN_MS = 0.05;
+  readonly #bins = new Uint32Array(5000);
+  #count = 0;
+
+  get count(): number {
+    return this.#count;
+  }
+
+  record(ms: number): void {
+    const i = Math.min(this.#bins.length - 1, Math.max(0, Math.floor(ms / LatenessHistogram.BIN_MS)));
+    this.#bins[i]!++;
+    this.#count++;
+  }
+
+  reset(): void {
+    this.#bins.fill(0);
+    this.#count = 0;
+  }
+
+  /** The upper edge of the bin holding the p-th percentile, in ms (0 when empty). */
+  percentile(p: number): number {
+    const rank = Math.ceil((p / 100) * this.#count);
+    let seen = 0;
+    for (let i = 0; i < this.#bins.length; i++) {
+      seen += this.#bins[i]!;
+      if (seen >= rank && seen > 0) return (i + 1) * LatenessHistogram.BIN_MS;
+    }
+    return 0;
+  }
+
+  /** The share (0..1) of frames later than `ms`. */
+  over(ms: number): number {
+    let n = 0;
+    for (let i = Math.ceil(ms / LatenessHistogram.BIN_MS); i < this.#bins.length; i++) n += this.#bins[i]!;
+    return this.#count === 0 ? 0 : n / this.#count;
   }
 }

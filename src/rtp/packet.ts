@@ -57,14 +57,32 @@ export function parseRtp(data: Uint8Array): Result<RtpPacket, string> {
 /** Builds an RTP packet (no CSRC, no extension, no padding) into `out` when given, else a new buffer. */
 export function buildRtp(p: RtpPacket, out?: Uint8Array): Uint8Array {
   const buf = out ?? new Uint8Array(12 + p.payload.length);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  buf[0] = 0x80;
-  buf[1] = (p.marker ? 0x80 : 0) | (p.payloadType & 0x7f);
-  view.setUint16(2, p.sequence & 0xffff);
-  view.setUint32(4, p.timestamp >>> 0);
-  view.setUint32(8, p.ssrc >>> 0);
+  buildRtpHeader(buf, p.marker, p.payloadType, p.sequence & 0xffff, p.timestamp >>> 0, p.ssrc >>> 0);
   buf.set(p.payload, 12);
   return buf.subarray(0, 12 + p.payload.length);
+}
+
+/** Writes the 12-byte header of an RTP packet (no CSRC, no extension) into `buf`, whose payload is in place. */
+export function buildRtpHeader(
+  buf: Uint8Array,
+  marker: boolean,
+  payloadType: number,
+  sequence: number,
+  timestamp: number,
+  ssrc: number,
+): void {
+  buf[0] = 0x80;
+  buf[1] = (marker ? 0x80 : 0) | (payloadType & 0x7f);
+  buf[2] = (sequence >> 8) & 0xff;
+  buf[3] = sequence & 0xff;
+  buf[4] = timestamp >>> 24;
+  buf[5] = (timestamp >>> 16) & 0xff;
+  buf[6] = (timestamp >>> 8) & 0xff;
+  buf[7] = timestamp & 0xff;
+  buf[8] = ssrc >>> 24;
+  buf[9] = (ssrc >>> 16) & 0xff;
+  buf[10] = (ssrc >>> 8) & 0xff;
+  buf[11] = ssrc & 0xff;
 }
 
 /** RTCP packets share the port pair's odd port; a receiver tells them apart by PT 200-204 (RFC 5761 4). */

@@ -69,4 +69,50 @@ describe('jitter buffer', () => {
       { numRuns: 500 },
     );
   });
+
+  it('keeps its own copy of each payload: the socket buffer may be reused or freed at once', () => {
+    const jb = new JitterBuffer({ depthMs: 40 });
+    const wire = new Uint8Array(160);
+    for (const seq of [1, 2, 3]) {
+      wire.fill(seq);
+      jb.push({ sequence: seq, timestamp: seq * 160, payloadType: 0, payload: wire }, seq * 20);
+    }
+    wire.fill(0);
+    const bytes = drain(jb, 3).map((o) =>
+      o.kind === 'packet' ? [o.packet.payload[0], o.packet.payload.length] : o,
+    );
+    expect(bytes).toEqual([
+      [1, 160],
+      [2, 160],
+      [3, 160],
+    ]);
+  });
+
+  it('gives packets that would share a ring slot, or are longer than one, their own copies', () => {
+    const jb = new JitterBuffer({ depthMs: 60 });
+    const push = (seq: number, len = 160) =>
+      jb.push(
+        {
+          sequence: seq,
+          timestamp: seq * 160,
+          payloadType: 0,
+          payload: new Uint8Array(len).fill(seq & 0xff),
+        },
+        0,
+      );
+    // before playback a packet 64 sequence numbers earlier can still arrive: both are held
+    push(100);
+    push(36);
+    push(37, 320);
+    const out = drain(jb, 3);
+    expect(out[0]).toMatchObject({ kind: 'packet', packet: { sequence: 36 } });
+    expect(out[0]!.kind === 'packet' && out[0]!.packet.payload[0]).toBe(36);
+    expect(out[1]!.kind === 'packet' && [out[1]!.packet.payload.length, out[1]!.packet.payload[319]]).toEqual(
+      [320, 37],
+    );
+    while (jb.size > 0) {
+      const o = jb.pop();
+      if (o.kind === 'packet' && o.packet.sequence === 100) expect(o.packet.payload[0]).toBe(100);
+    }
+  });
 });
