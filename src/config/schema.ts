@@ -35,6 +35,18 @@ const bool = (def: boolean) =>
     .transform((v) => ['true', '1', 'yes', 'on'].includes(v))
     .default(def);
 
+/** A comma-separated list; blanks around and between the commas are dropped. */
+const list = () =>
+  z
+    .string()
+    .trim()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    );
+
 /** The original used Python level names; pino's are accepted too. */
 const LEVELS: Record<string, string> = {
   trace: 'trace',
@@ -69,15 +81,7 @@ export const configSchema = z.object({
   RING_DELAY_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(0).default(0),
   RING_TIMEOUT_MS: ms(60_000),
   MAX_CALLS: z.coerce.number({ error: 'must be a number of calls' }).int().min(1).default(100),
-  SIP_ALLOWED_SOURCES: z
-    .string()
-    .trim()
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s.length > 0),
-    )
+  SIP_ALLOWED_SOURCES: list()
     .refine(
       (list) => list.every(isCidr),
       'must be a comma-separated list of IP addresses or CIDRs (10.0.0.0/8)',
@@ -111,16 +115,7 @@ export const configSchema = z.object({
   MEDIA_STREAM_URL: z.url({ error: 'must be a ws:// or wss:// URL' }).optional(),
   WS_TOKEN: z.string().trim().min(8, 'must be at least 8 characters').optional(),
   WS_ALLOW_INSECURE: bool(false),
-  WS_ORIGINS: z
-    .string()
-    .trim()
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s.length > 0),
-    )
-    .optional(),
+  WS_ORIGINS: list().optional(),
   // --- RTP ---
   RTP_PORT_START: port(31000),
   RTP_PORT_END: port(31010),

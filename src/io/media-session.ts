@@ -247,6 +247,7 @@ export class MediaSession implements PacedStream {
   #startEarly(): void {
     if (this.#closed || !this.#sending || !this.#remote || this.#talking || this.#ahead) return;
     if (this.#dtmfEvent || this.#dtmfOut.length > 0 || this.#lastDeadline === undefined) return;
+    // the scheduler's deadlines are on performance.now(), not on the injected clock
     const untilTick = this.#lastDeadline + 20 - performance.now();
     // the tick is due anyway (or the scheduler runs late and is about to send it)
     if (untilTick < 2 || untilTick > 20) return;

@@ -8,23 +8,12 @@ import { speechLike } from '../helpers/audio.ts';
 import { hasBinary } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 import { talkingCallers } from '../helpers/sipp.ts';
+import { wsClient } from '../helpers/ws-client.ts';
 
 type Msg = Record<string, unknown> & { type: string };
 
 async function jsonClient(port: number) {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/v1`);
-  const got: Msg[] = [];
-  ws.on('message', (d) => got.push(JSON.parse(String(d)) as Msg));
-  await new Promise((r) => ws.on('open', r));
-  const until = async (pred: (m: Msg) => boolean, ms = 8000) => {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      const m = got.find(pred);
-      if (m) return m;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return undefined;
-  };
+  const { ws, got, until } = await wsClient(`ws://127.0.0.1:${port}/v1`, (t) => JSON.parse(t) as Msg);
   const request = async (cmd: Record<string, unknown>) => {
     ws.send(JSON.stringify(cmd));
     return until((m) => (m.type === 'ack' || m.type === 'error') && m.id === cmd.id);

@@ -9,22 +9,11 @@ import { speechLike } from '../helpers/audio.ts';
 import { freeUdpPort, hasBinary } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 import { sipp, talkingCallers } from '../helpers/sipp.ts';
+import { wsClient } from '../helpers/ws-client.ts';
 
 /** A legacy client: collects every text event. */
 async function client(port: number) {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
-  const got: string[] = [];
-  ws.on('message', (d) => got.push(String(d)));
-  await new Promise((r) => ws.on('open', r));
-  const until = async (pred: (m: string) => boolean, ms = 8000) => {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      const m = got.find(pred);
-      if (m) return m;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return undefined;
-  };
+  const { ws, got, until } = await wsClient(`ws://127.0.0.1:${port}/`, (t) => t);
   return { ws, got, until, control: () => got.filter((m) => !m.startsWith('RTP:')) };
 }
 
