@@ -75,6 +75,7 @@ export async function runMediaBench(): Promise<void> {
     for (let i = 0; i < 600 && relay.media.size < n; i++) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 1000));
     relay.media.scheduler.lateness.reset();
+    relay.media.scheduler.clockLateness.reset();
     // the floor: an idle process's 1 ms timer on the same machine at the same moment (bench/timer-floor.ts)
     const floorProc = spawn(
       process.execPath,
@@ -97,6 +98,7 @@ export async function runMediaBench(): Promise<void> {
     const loopP99 = loop.percentile(99) / 1e6;
     const wall = performance.now() - t0;
     const lateness = relay.media.scheduler.lateness;
+    const clock = relay.media.scheduler.clockLateness;
     let lostIn = 0;
     for (const c of relay.calls.list()) lostIn += relay.media.session(c.callId)?.report().lost ?? 0;
     await exited;
@@ -106,14 +108,18 @@ export async function runMediaBench(): Promise<void> {
       answered: number;
       fromRelayExpected: number;
       fromRelayReceived: number;
+      cpu: number;
     };
     const perCall = ((cpu.user + cpu.system) / 1000 / wall / n) * 100;
     console.log(
       `  ${String(n).padStart(5)}${perCall.toFixed(3).padStart(30)}${String(lostIn).padStart(9)}${String(g.fromRelayExpected - g.fromRelayReceived).padStart(10)}` +
         `${lateness.percentile(50).toFixed(2).padStart(17)}${lateness.percentile(99).toFixed(2).padStart(8)}` +
         `   (${lateness.count} frames, ${(lateness.over(2) * 100).toFixed(2)} % later than 2 ms)` +
-        `   (event-loop delay p99 ${loopP99.toFixed(1)} ms; an idle process's 1 ms timer beside it: p99 ` +
+        `   (event-loop delay p99 ${loopP99.toFixed(1)} ms; the relay's clock thread: p99 ` +
+        `${clock.percentile(99).toFixed(2)} ms, ${(clock.over(2) * 100).toFixed(2)} % later than 2 ms; ` +
+        `an idle process sleeping to 1 ms deadlines beside it: p99 ` +
         `${floor.p99?.toFixed(2)} ms, ${((floor.over2 ?? 0) * 100).toFixed(2)} % later than 2 ms)` +
+        `   (generator: ${(g.cpu * 100).toFixed(0)} % of a core)` +
         (g.answered < n ? `   (only ${g.answered} of ${n} calls answered)` : ''),
     );
     await relay.close();

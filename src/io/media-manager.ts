@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Observable, Subject, type Subscription } from 'rxjs';
+import { Observable, Subject, Subscription } from 'rxjs';
 import type { CallEvent } from '../machines/call-events.ts';
 import type { CallManager } from '../machines/call-manager.ts';
 import type { G711 } from '../media/g711.ts';
@@ -50,8 +50,23 @@ export function loadGreeting(path: string, log: Logger): Int16Array | undefined 
  */
 export class MediaManager {
   readonly scheduler = new RtpScheduler();
-  /** Every received audio packet of every call (WebSocket clients subscribe). */
+  /**
+   * Every received audio packet of the calls some consumer asked for through `wantAudio` (WebSocket clients
+   * subscribe). Calls nobody listens to cost no event per packet (50 a second per call).
+   */
   readonly packets$ = new Subject<{ callId: string; payloadType: number; payload: Uint8Array }>();
+  readonly #audioWanted = new Set<(callId: string) => boolean>();
+
+  /** Puts a call's audio on packets$ while `wants(callId)` says so; unsubscribe to stop asking. */
+  wantAudio(wants: (callId: string) => boolean): Subscription {
+    this.#audioWanted.add(wants);
+    return new Subscription(() => this.#audioWanted.delete(wants));
+  }
+
+  #wanted(callId: string): boolean {
+    for (const w of this.#audioWanted) if (w(callId)) return true;
+    return false;
+  }
   readonly #sessions = new Map<string, MediaSession>();
   readonly #sub: Subscription;
   readonly #watchdog: NodeJS.Timeout | undefined;
@@ -120,6 +135,7 @@ export class MediaManager {
     for (const s of this.#sessions.values()) this.#track(s.close());
     this.#sessions.clear();
     await Promise.all(this.#closing);
+    await this.scheduler.close();
   }
 
   readonly #closing = new Set<Promise<void>>();
@@ -169,7 +185,8 @@ export class MediaManager {
           (digit) => this.calls.call(e.callId)?.send({ type: 'media.dtmf', digit }),
           undefined,
           (payloadType, payload) => {
-            if (this.packets$.observed) this.packets$.next({ callId: e.callId, payloadType, payload });
+            if (this.packets$.observed && this.#wanted(e.callId))
+              this.packets$.next({ callId: e.callId, payloadType, payload });
           },
         );
         this.#sessions.set(e.callId, session);

@@ -1,3 +1,5 @@
+import { hrMs, Metronome } from './metronome.ts';
+
 /** Something that sends one 20 ms frame per tick (a call's outgoing RTP stream). */
 export interface PacedStream {
   tick(deadline: number, now: number): void;
@@ -11,8 +13,15 @@ const SLOTS = PERIOD;
  * timer per stream: measured here, one setInterval(20) per stream drifts 80-190 ms and loses 1-2.5 % of
  * packets in 10 s. Streams are spread over twenty 1 ms slots, so the loop wakes at most 1,000 times a
  * second whatever the number of calls, and a late wake catches up by sending the frames it owes.
+ *
+ * The wake-ups come from a Metronome (a clock thread with microsecond deadlines): setTimeout rounds to
+ * whole milliseconds, which made the median frame 0.95 ms late at 500 calls (0.30 ms with the metronome).
+ * setTimeout stands in until the clock thread has started, and for good if it fails.
  */
 export class RtpScheduler {
+  readonly #metronome: Metronome | undefined;
+  /** The clock thread is running: no setTimeout is armed. */
+  #precise = false;
   readonly #slots: Array<Set<PacedStream>> = Array.from({ length: SLOTS }, () => new Set());
   readonly #slotOf = new Map<PacedStream, number>();
   readonly #epoch = performance.now();
@@ -21,6 +30,29 @@ export class RtpScheduler {
   #count = 0;
   /** How late each frame was handed to its stream (ms after its deadline), for the benchmark. */
   readonly lateness = new LatenessHistogram();
+  /**
+   * How late the clock thread itself woke for each deadline. It does nothing but sleep, so this is what the
+   * OS gives any thread at that moment: the floor under `lateness`.
+   */
+  readonly clockLateness = new LatenessHistogram();
+
+  constructor(opts: { precise?: boolean; onClockFailed?: (e: Error) => void } = {}) {
+    if (opts.precise === false) return;
+    this.#metronome = new Metronome(hrMs() - performance.now() + this.#epoch, SLOTS, {
+      ready: () => {
+        this.#precise = true;
+      },
+      beat: (late) => {
+        this.clockLateness.record(late);
+        if (this.#count > 0) this.#send(performance.now());
+      },
+      failed: (e) => {
+        this.#precise = false;
+        opts.onClockFailed?.(e);
+        if (this.#count > 0 && !this.#timer) this.#arm();
+      },
+    });
+  }
 
   get size(): number {
     return this.#count;
@@ -34,9 +66,10 @@ export class RtpScheduler {
     this.#slots[best]!.add(stream);
     this.#slotOf.set(stream, best);
     this.#count++;
+    this.#metronome?.set(best, true);
     if (this.#count === 1) {
       this.#cycle = Math.ceil(performance.now() - this.#epoch);
-      this.#arm();
+      if (!this.#precise) this.#arm();
     }
   }
 
@@ -46,10 +79,30 @@ export class RtpScheduler {
     this.#slots[slot]!.delete(stream);
     this.#slotOf.delete(stream);
     this.#count--;
+    if (this.#slots[slot]!.size === 0) this.#metronome?.set(slot, false);
     if (this.#count === 0 && this.#timer) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
+  }
+
+  /**
+   * Sends what is due now, if anything. The receive path calls this for every packet: when the event loop
+   * is busy with a backlog of incoming packets (after a garbage collection, say), the frames due meanwhile
+   * go out between two packets instead of after the whole backlog. Measured at 500 calls: frames later
+   * than 2 ms fell from 5.7-6.2 % to 2.6-2.9 %.
+   */
+  poll(): void {
+    if (this.#count === 0) return;
+    const now = performance.now();
+    if (this.#epoch + this.#cycle <= now) this.#send(now);
+  }
+
+  /** Stops the clock thread (shutdown). */
+  async close(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#metronome?.stop();
   }
 
   #arm(): void {
@@ -63,7 +116,11 @@ export class RtpScheduler {
 
   #fire(): void {
     this.#timer = undefined;
-    const now = performance.now();
+    this.#send(performance.now());
+    if (this.#count > 0 && !this.#precise) this.#arm();
+  }
+
+  #send(now: number): void {
     // send every slot whose deadline has passed (a blocked event loop owes several)
     let sent = 0;
     while (this.#epoch + this.#cycle <= now + 0.25 && sent < 2000) {
@@ -76,7 +133,6 @@ export class RtpScheduler {
       this.#cycle++;
       sent++;
     }
-    if (this.#count > 0) this.#arm();
   }
 }
 

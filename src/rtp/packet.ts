@@ -28,12 +28,12 @@ export function parseRtp(data: Uint8Array): Result<RtpPacket, string> {
   const padding = (b0 & 0x20) !== 0;
   const extension = (b0 & 0x10) !== 0;
   const cc = b0 & 0x0f;
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  // bytes read by hand, not through a DataView: one object less per packet, 50,000 packets a second
   let offset = 12 + cc * 4;
   if (extension) {
     // RFC 3550 5.3.1: 16-bit profile field, 16-bit length in 32-bit words, then the extension
     if (data.length < offset + 4) return err('truncated header extension');
-    offset += 4 + view.getUint16(offset + 2) * 4;
+    offset += 4 + ((data[offset + 2]! << 8) | data[offset + 3]!) * 4;
   }
   let end = data.length;
   if (padding) {
@@ -47,9 +47,9 @@ export function parseRtp(data: Uint8Array): Result<RtpPacket, string> {
   return ok({
     marker: (b1 & 0x80) !== 0,
     payloadType: b1 & 0x7f,
-    sequence: view.getUint16(2),
-    timestamp: view.getUint32(4),
-    ssrc: view.getUint32(8),
+    sequence: (data[2]! << 8) | data[3]!,
+    timestamp: ((data[4]! << 24) | (data[5]! << 16) | (data[6]! << 8) | data[7]!) >>> 0,
+    ssrc: ((data[8]! << 24) | (data[9]! << 16) | (data[10]! << 8) | data[11]!) >>> 0,
     payload: data.subarray(offset, end),
   });
 }

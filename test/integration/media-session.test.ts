@@ -19,8 +19,10 @@ const bind = async (): Promise<Socket> => {
 const port = (s: Socket) => s.address().port;
 const sockets: Socket[] = [];
 const sessions: MediaSession[] = [];
-afterEach(() => {
+const schedulers: RtpScheduler[] = [];
+afterEach(async () => {
   for (const s of sessions.splice(0)) s.close();
+  await Promise.all(schedulers.splice(0).map((s) => s.close()));
   for (const s of sockets.splice(0)) s.close();
 });
 
@@ -39,6 +41,8 @@ async function setup(
     }
   });
   const dtmf: string[] = [];
+  const scheduler = new RtpScheduler();
+  schedulers.push(scheduler);
   const session = new MediaSession(
     'c1',
     rtp,
@@ -51,7 +55,7 @@ async function setup(
       symmetric: opts.symmetric ?? true,
       jitterMs: 40,
     },
-    new RtpScheduler(),
+    scheduler,
     opts.recorder,
     silentLogger,
     (d) => dtmf.push(d),

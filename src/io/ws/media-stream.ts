@@ -150,6 +150,7 @@ export class MediaStreams {
     this.#subs.push(
       media.packets$.subscribe((p) => this.#streams.get(p.callId)?.audio(p.payloadType, p.payload)),
     );
+    this.#subs.push(media.wantAudio((callId) => this.#streams.has(callId)));
   }
 
   get size(): number {

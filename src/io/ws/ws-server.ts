@@ -52,6 +52,7 @@ export class WsServer {
     wss.on('connection', (ws, req) => this.#connect(ws, new URL(req.url ?? '/', 'ws://relay').pathname));
     this.#subs.push(calls.events$.subscribe((e) => this.#onCallEvent(e)));
     this.#subs.push(media.packets$.subscribe((p) => this.#onAudio(p)));
+    this.#subs.push(media.wantAudio((callId) => this.#wantsAudio(callId)));
     // ping/pong keepalive: a client that missed a whole interval is gone
     this.#ping = setInterval(() => {
       for (const c of this.#clients) {
@@ -193,6 +194,13 @@ export class WsServer {
 
   /** Set by the benchmark: time from an RTP packet's arrival to its frame handed to the socket (ms). */
   sendLatency: ((ms: number) => void) | undefined;
+
+  /** Legacy clients get every call's audio; JSON clients the calls they asked for. */
+  #wantsAudio(callId: string): boolean {
+    for (const c of this.#clients)
+      if (c.mode === 'legacy' || c.audio.has('*') || c.audio.has(callId)) return true;
+    return false;
+  }
 
   #onAudio(p: { callId: string; payloadType: number; payload: Uint8Array }): void {
     const t0 = this.sendLatency ? performance.now() : 0;
