@@ -184,11 +184,9 @@ export class MediaManager {
           // a key press goes to the call actor, which reports it while the call is up
           (digit) => this.calls.call(e.callId)?.send({ type: 'media.dtmf', digit }),
           undefined,
-          (payloadType, payload) => {
-            if (this.packets$.observed && this.#wanted(e.callId))
-              this.packets$.next({ callId: e.callId, payloadType, payload });
-          },
+          (payloadType, payload) => this.packets$.next({ callId: e.callId, payloadType, payload }),
         );
+        session.wantsAudio = () => this.packets$.observed && this.#wanted(e.callId);
         this.#sessions.set(e.callId, session);
         return;
       }

@@ -9,7 +9,7 @@ import {
 } from '../media/g711.ts';
 import { JitterBuffer } from '../media/jitter-buffer.ts';
 import { FRAME_SAMPLES, PlayoutQueue } from '../media/playout-queue.ts';
-import { buildRtp, buildRtpHeader, parseRtp } from '../rtp/packet.ts';
+import { buildRtp, buildRtpHeader, readRtpHeader, rtpHeader } from '../rtp/packet.ts';
 import { buildReport, ntpMiddle, ntpTime, parseReports, roundTripMs } from '../rtp/rtcp.ts';
 import type { Logger } from '../sip/core/logger.ts';
 import type { WavRecorder } from './recording.ts';
@@ -129,12 +129,11 @@ export class MediaSession implements PacedStream {
 
   #receive(data: Buffer, rinfo: { address: string; port: number }): void {
     this.scheduler.poll();
-    const p = parseRtp(data);
-    if (!p.ok) {
+    const pkt = this.#header;
+    if (readRtpHeader(data, pkt) !== undefined) {
       this.stats.ignored++;
       return;
     }
-    const pkt = p.value;
     // RFC 3550 8.2 / symmetric RTP: before latching, anyone may start the stream; after, only that source
     if (this.#latched && (rinfo.address !== this.#remote?.address || rinfo.port !== this.#remote.port)) {
       this.stats.ignored++;
@@ -175,19 +174,21 @@ export class MediaSession implements PacedStream {
     this.stats.received++;
     this.stats.lastPacketAt = this.now();
     if (pkt.payloadType === this.#opts.dtmfPayloadType) {
-      this.#dtmf(pkt.timestamp, pkt.payload);
+      this.#dtmf(pkt.timestamp, data.subarray(pkt.start, pkt.end));
       return;
     }
-    if (codecOfPayloadType(pkt.payloadType) === undefined) {
+    const codec = codecOfPayloadType(pkt.payloadType);
+    if (codec === undefined) {
       this.stats.ignored++;
       return;
     }
-    this.onAudio?.(pkt.payloadType, pkt.payload);
-    this.jitter.push(pkt, this.now());
-    if (this.onHeard && pkt.payload.length <= this.#heard.length) {
-      const codec = codecOfPayloadType(pkt.payloadType)!;
+    // views of the payload only for whoever asked for it: nothing is allocated per packet otherwise
+    if (this.onAudio && this.wantsAudio()) this.onAudio(pkt.payloadType, data.subarray(pkt.start, pkt.end));
+    this.jitter.pushFrom(pkt.sequence, pkt.timestamp, pkt.payloadType, data, pkt.start, pkt.end, this.now());
+    const n = pkt.end - pkt.start;
+    if (this.onHeard && n <= this.#heard.length) {
       this.#heardTick = this.#ticks;
-      this.onHeard(decodeG711(codec, pkt.payload, this.#heard.subarray(0, pkt.payload.length)));
+      this.onHeard(decodeG711(codec, data.subarray(pkt.start, pkt.end), this.#heard.subarray(0, n)));
     }
   }
 
@@ -430,6 +431,10 @@ export class MediaSession implements PacedStream {
    */
   onHeard: ((frame: Int16Array) => void) | undefined;
   readonly #heard = new Int16Array(FRAME_SAMPLES * 4);
+  /** Whether `onAudio` wants this call's packets now (asked per packet, before any view is made). */
+  wantsAudio: () => boolean = () => true;
+  /** The received packet's header, read in place (one object per session, not per packet). */
+  readonly #header = rtpHeader();
   #heardTick = 0;
 }
 

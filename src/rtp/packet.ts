@@ -20,37 +20,68 @@ export interface RtpPacket {
   readonly payload: Uint8Array;
 }
 
-/** Parses an RTP packet; never throws. Version must be 2; CSRC, extension and padding are stripped. */
-export function parseRtp(data: Uint8Array): Result<RtpPacket, string> {
-  if (data.length < 12) return err('shorter than an RTP header');
+/** An RTP header read in place: the payload is bytes [start, end) of the datagram. Reused per packet. */
+export interface RtpHeader {
+  marker: boolean;
+  payloadType: number;
+  sequence: number;
+  timestamp: number;
+  ssrc: number;
+  start: number;
+  end: number;
+}
+
+export function rtpHeader(): RtpHeader {
+  return { marker: false, payloadType: 0, sequence: 0, timestamp: 0, ssrc: 0, start: 0, end: 0 };
+}
+
+/**
+ * Reads an RTP header into `h` (the receive path's allocation-free parse); never throws. Version must be
+ * 2; CSRC, extension and padding are skipped. Returns why the packet is not RTP, or undefined.
+ */
+export function readRtpHeader(data: Uint8Array, h: RtpHeader): string | undefined {
+  if (data.length < 12) return 'shorter than an RTP header';
   const b0 = data[0]!;
-  if (b0 >> 6 !== 2) return err('RTP version is not 2');
-  const padding = (b0 & 0x20) !== 0;
-  const extension = (b0 & 0x10) !== 0;
+  if (b0 >> 6 !== 2) return 'RTP version is not 2';
   const cc = b0 & 0x0f;
-  // bytes read by hand, not through a DataView: one object less per packet, 50,000 packets a second
+  // bytes read by hand, not through a DataView: no object per packet, 50,000 packets a second
   let offset = 12 + cc * 4;
-  if (extension) {
+  if ((b0 & 0x10) !== 0) {
     // RFC 3550 5.3.1: 16-bit profile field, 16-bit length in 32-bit words, then the extension
-    if (data.length < offset + 4) return err('truncated header extension');
+    if (data.length < offset + 4) return 'truncated header extension';
     offset += 4 + ((data[offset + 2]! << 8) | data[offset + 3]!) * 4;
   }
   let end = data.length;
-  if (padding) {
-    if (end === 0) return err('padding flag without padding');
+  if ((b0 & 0x20) !== 0) {
+    // RFC 3550 5.1: the last octet counts the padding octets, itself included
     const pad = data[end - 1]!;
-    if (pad === 0 || pad > end - offset) return err('bad padding length');
+    if (pad === 0 || pad > end - offset) return 'bad padding length';
     end -= pad;
   }
-  if (offset > end) return err('header longer than packet');
+  if (offset > end) return 'header longer than packet';
   const b1 = data[1]!;
+  h.marker = (b1 & 0x80) !== 0;
+  h.payloadType = b1 & 0x7f;
+  h.sequence = (data[2]! << 8) | data[3]!;
+  h.timestamp = ((data[4]! << 24) | (data[5]! << 16) | (data[6]! << 8) | data[7]!) >>> 0;
+  h.ssrc = ((data[8]! << 24) | (data[9]! << 16) | (data[10]! << 8) | data[11]!) >>> 0;
+  h.start = offset;
+  h.end = end;
+  return undefined;
+}
+
+/** Parses an RTP packet; never throws. Version must be 2; CSRC, extension and padding are stripped. */
+export function parseRtp(data: Uint8Array): Result<RtpPacket, string> {
+  const h = rtpHeader();
+  const problem = readRtpHeader(data, h);
+  if (problem !== undefined) return err(problem);
   return ok({
-    marker: (b1 & 0x80) !== 0,
-    payloadType: b1 & 0x7f,
-    sequence: (data[2]! << 8) | data[3]!,
-    timestamp: ((data[4]! << 24) | (data[5]! << 16) | (data[6]! << 8) | data[7]!) >>> 0,
-    ssrc: ((data[8]! << 24) | (data[9]! << 16) | (data[10]! << 8) | data[11]!) >>> 0,
-    payload: data.subarray(offset, end),
+    marker: h.marker,
+    payloadType: h.payloadType,
+    sequence: h.sequence,
+    timestamp: h.timestamp,
+    ssrc: h.ssrc,
+    payload: data.subarray(h.start, h.end),
   });
 }
 

@@ -9,7 +9,10 @@ const pkt = (sequence: number) => ({
   payload: new Uint8Array([sequence & 0xff]),
 });
 const seqs = (out: JitterOutput[]) => out.map((o) => (o.kind === 'packet' ? o.packet.sequence : o.kind));
-const drain = (jb: JitterBuffer, n: number) => Array.from({ length: n }, () => jb.pop());
+// a popped packet is valid until the next pop or push: keep a copy of each
+const copy = (o: JitterOutput): JitterOutput =>
+  o.kind === 'packet' ? { kind: 'packet', packet: { ...o.packet, payload: o.packet.payload.slice() } } : o;
+const drain = (jb: JitterBuffer, n: number) => Array.from({ length: n }, () => copy(jb.pop()));
 
 describe('jitter buffer', () => {
   it('waits for its depth (60 ms = 3 frames), then plays in order', () => {
@@ -68,6 +71,23 @@ describe('jitter buffer', () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  it('takes the payload straight from a byte range of the datagram (pushFrom), copying it', () => {
+    const jb = new JitterBuffer({ depthMs: 40 });
+    const datagram = new Uint8Array(12 + 160 + 4);
+    for (const seq of [7, 8]) {
+      datagram.fill(0xee);
+      datagram.fill(seq, 12, 172);
+      jb.pushFrom(seq, seq * 160, 8, datagram, 12, 172, seq * 20);
+    }
+    datagram.fill(0);
+    const out = drain(jb, 2).map((o) => (o.kind === 'packet' ? o.packet : undefined));
+    expect(out.map((p) => [p?.sequence, p?.timestamp, p?.payloadType, p?.payload.length])).toEqual([
+      [7, 1120, 8, 160],
+      [8, 1280, 8, 160],
+    ]);
+    expect(out.map((p) => p?.payload.every((b) => b === p.sequence))).toEqual([true, true]);
   });
 
   it('keeps its own copy of each payload: the socket buffer may be reused or freed at once', () => {
