@@ -12,6 +12,10 @@ import { opsPerSecond } from './measure.ts';
 const root = join(import.meta.dirname, '..');
 const counts = (process.env.BENCH_CALLS ?? '100,500').split(',').map(Number);
 const seconds = Number(process.env.BENCH_MEDIA_SECONDS ?? 20);
+// BENCH_NICE: the relay's PROCESS_NICE; the generator and the floor process are put back to nice 0
+const nice = process.env.BENCH_NICE ? Number(process.env.BENCH_NICE) : undefined;
+const atNormalPriority = (args: string[]): [string, string[]] =>
+  nice ? ['nice', ['-n', String(-nice), process.execPath, ...args]] : [process.execPath, args];
 
 export async function runMediaBench(): Promise<void> {
   const samples = Int16Array.from({ length: 160 * 50 }, (_, i) => Math.round(12000 * Math.sin(i / 7)));
@@ -49,6 +53,7 @@ export async function runMediaBench(): Promise<void> {
       RECORDING_DIR: rec,
       RECORDING: process.env.BENCH_RECORDING ?? 'true',
       RTP_TIMEOUT_S: '0',
+      ...(nice !== undefined ? { PROCESS_NICE: String(nice) } : {}),
     });
     if (!cfg.ok) throw new Error(cfg.problems.join('; '));
     const relay = await startRelay(cfg.config, { log: silentLogger });
@@ -60,14 +65,10 @@ export async function runMediaBench(): Promise<void> {
       String(n),
       String(seconds),
     ];
-    const gen = spawn(
-      process.env.GEN_NICE ? 'nice' : process.execPath,
-      process.env.GEN_NICE ? ['-n', process.env.GEN_NICE, process.execPath, ...genArgs] : genArgs,
-      {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    const gen = spawn(...atNormalPriority(genArgs), {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     gen.stdout.on('data', (d) => (out += d));
     const exited = new Promise((r) => gen.on('exit', r));
@@ -78,12 +79,8 @@ export async function runMediaBench(): Promise<void> {
     relay.media.scheduler.clockLateness.reset();
     // the floor: an idle process's 1 ms timer on the same machine at the same moment (bench/timer-floor.ts)
     const floorProc = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'bench/timer-floor.ts', String(seconds - 4)],
-      {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
+      ...atNormalPriority(['--import', 'tsx', 'bench/timer-floor.ts', String(seconds - 4)]),
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let floorOut = '';
     floorProc.stdout.on('data', (d) => (floorOut += d));

@@ -144,6 +144,12 @@ export const configSchema = z.object({
     .max(1000)
     .default(60),
   RTP_TIMEOUT_S: z.coerce.number({ error: 'must be a number of seconds' }).int().min(0).default(60),
+  PROCESS_NICE: z.coerce
+    .number({ error: 'must be a nice value' })
+    .int('must be an integer')
+    .min(-20, 'must be -20 to 19')
+    .max(19, 'must be -20 to 19')
+    .optional(),
   MAX_RECORDING_AGE_DAYS: z.coerce.number({ error: 'must be a number of days' }).min(0).default(7),
   // --- AI call center ---
   CALL_CENTER: bool(false),

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +25,7 @@ describe.skipIf(!hasBinary('sipp'))('sipp against the relay started with npm sta
         WS_PORT: '0',
         SIP_LOG_FILE: join(work, 'relay.log'),
         LOG_LEVEL: 'debug',
+        PROCESS_NICE: '5', // raising nice needs no privilege
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -76,6 +77,29 @@ describe.skipIf(!hasBinary('sipp'))('sipp against the relay started with npm sta
     expect(sippStat(work, 'FailedCall(C)')).toBe('0');
     expect(sippStat(work, 'Retransmissions(C)')).toBe('0');
   });
+
+  it.skipIf(process.platform !== 'linux')(
+    'PROCESS_NICE applies to the main thread and to the threads started after it (the RTP clock thread)',
+    () => {
+      // npm runs `exec node ...`: the relay is npm's child; /proc/<pid>/task/<tid>/stat field 19 is nice
+      const children = readFileSync(`/proc/${relay.pid}/task/${relay.pid}/children`, 'utf8')
+        .trim()
+        .split(/\s+/);
+      const pid = children.find((c) => readFileSync(`/proc/${c}/comm`, 'utf8').trim() === 'node');
+      expect(pid).toBeDefined();
+      const nice = (tid: string) => {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      };
+      const threads = readdirSync(`/proc/${pid}/task`);
+      expect(nice(pid!)).toBe(5);
+      const named = threads.map((t) => [readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim(), nice(t)]);
+      // the clock thread is a worker thread (its name starts with "node" in /proc, like V8's own threads):
+      // besides the main thread, at least one thread started by the relay carries the value
+      expect(named.filter(([, n]) => n === 5).length, JSON.stringify(named)).toBeGreaterThanOrEqual(2);
+      expect(output).toContain('process priority set');
+    },
+  );
 
   it('SIGTERM stops the relay with exit code 0, and the JSON log file has the session', async () => {
     relay.kill('SIGTERM');
