@@ -59,6 +59,7 @@ describe('config', () => {
       CALL_CENTER: 'maybe',
       OPENAI_BASE_URL: 'not a url',
       SIP_T1_MS: '5000',
+      PROCESS_NICE: '-21',
     });
     expect(r.ok).toBe(false);
     if (r.ok) return;
@@ -71,6 +72,7 @@ describe('config', () => {
         'LOG_LEVEL',
         'CALL_CENTER',
         'OPENAI_BASE_URL',
+        'PROCESS_NICE',
         'RTP_PORT_START',
         'SIP_T2_MS',
       ]),
