@@ -6,6 +6,12 @@ const schedulers: RtpScheduler[] = [];
 afterEach(async () => {
   await Promise.all(schedulers.splice(0).map((s) => s.close()));
 });
+/** A scheduler closed after the test (each holds a clock thread). */
+const scheduler = (opts?: { precise?: boolean }) => {
+  const s = new RtpScheduler(opts);
+  schedulers.push(s);
+  return s;
+};
 
 /** A stream that notes each deadline it was ticked for, and when. */
 function stream(): PacedStream & { deadlines: number[]; at: number[] } {
@@ -31,8 +37,7 @@ function expectPaced(s: { deadlines: number[]; at: number[] }, minTicks: number)
 
 describe('RTP scheduler', () => {
   it('ticks every stream once per 20 ms deadline from its clock thread', async () => {
-    const sch = new RtpScheduler();
-    schedulers.push(sch);
+    const sch = scheduler();
     const streams = [stream(), stream(), stream()];
     for (const s of streams) sch.add(s);
     await wait(400);
@@ -44,8 +49,7 @@ describe('RTP scheduler', () => {
   });
 
   it('paces on setTimeout alone when asked to (no clock thread)', async () => {
-    const sch = new RtpScheduler({ precise: false });
-    schedulers.push(sch);
+    const sch = scheduler({ precise: false });
     const s = stream();
     sch.add(s);
     await wait(300);
@@ -54,8 +58,7 @@ describe('RTP scheduler', () => {
   });
 
   it('stops ticking a removed stream, and ticks nothing once every stream is gone', async () => {
-    const sch = new RtpScheduler();
-    schedulers.push(sch);
+    const sch = scheduler();
     const a = stream();
     const b = stream();
     sch.add(a);
@@ -74,8 +77,7 @@ describe('RTP scheduler', () => {
   });
 
   it('poll() sends the frames that fell due while the event loop was busy, without waiting for a timer', async () => {
-    const sch = new RtpScheduler({ precise: false });
-    schedulers.push(sch);
+    const sch = scheduler({ precise: false });
     const s = stream();
     sch.add(s);
     await wait(50);
