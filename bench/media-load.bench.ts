@@ -14,6 +14,8 @@ const counts = (process.env.BENCH_CALLS ?? '100,500').split(',').map(Number);
 const seconds = Number(process.env.BENCH_MEDIA_SECONDS ?? 20);
 // BENCH_NICE: the relay's PROCESS_NICE; the generator and the floor process are put back to nice 0
 const nice = process.env.BENCH_NICE ? Number(process.env.BENCH_NICE) : undefined;
+// BENCH_REALTIME: the relay's REALTIME_PRIORITY (its main and clock threads only; children stay normal)
+const realtime = process.env.BENCH_REALTIME || undefined;
 const atNormalPriority = (args: string[]): [string, string[]] =>
   nice ? ['nice', ['-n', String(-nice), process.execPath, ...args]] : [process.execPath, args];
 
@@ -54,6 +56,7 @@ export async function runMediaBench(): Promise<void> {
       RECORDING: process.env.BENCH_RECORDING ?? 'true',
       RTP_TIMEOUT_S: '0',
       ...(nice !== undefined ? { PROCESS_NICE: String(nice) } : {}),
+      ...(realtime !== undefined ? { REALTIME_PRIORITY: realtime } : {}),
     });
     if (!cfg.ok) throw new Error(cfg.problems.join('; '));
     const relay = await startRelay(cfg.config, { log: silentLogger });

@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
-import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { InspectionEvent } from 'xstate';
 import { CallCenter } from './ai/call-center.ts';
@@ -10,6 +9,7 @@ import { CallTraceWriter } from './io/call-trace.ts';
 import { systemClock } from './io/clock.ts';
 import { loadGreeting, MediaManager } from './io/media-manager.ts';
 import { localBroadcasts } from './io/net-info.ts';
+import { setThreadPriority, type ThreadPriority } from './io/priority.ts';
 import { removeOldRecordings } from './io/recording.ts';
 import { RtpPortPool, type RtpPorts } from './io/rtp-port-pool.ts';
 import { SipUdpAdapter } from './io/sip-udp.adapter.ts';
@@ -69,8 +69,9 @@ function sourceFilter(list: readonly string[] | undefined): ((address: string) =
 export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay> {
   const { log } = deps;
   const clock = deps.clock ?? systemClock;
-  // before any thread is started: on Linux the nice value is per thread, and new threads inherit it
-  if (config.PROCESS_NICE !== undefined) setNice(config.PROCESS_NICE, log);
+  // before any thread is started: on Linux priority is per thread, and new threads inherit nice
+  const priority = { nice: config.PROCESS_NICE, realtime: config.REALTIME_PRIORITY };
+  setMainThreadPriority(priority, log);
   const udp = await SipUdpAdapter.bind(config.SIP_LOCAL_IP, config.SIP_LOCAL_PORT, (e) =>
     log.warn({ err: e.message }, 'SIP socket error'),
   );
@@ -182,6 +183,7 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
       symmetric: config.RTP_SYMMETRIC,
       jitterMs: config.JITTER_BUFFER_MS,
       inactivityMs: config.RTP_TIMEOUT_S * 1000,
+      priority,
     },
     aiSpeaksGreeting
       ? undefined
@@ -280,18 +282,26 @@ async function actorObservers(config: Config, deps: RelayDeps, log: Logger) {
 }
 
 /**
- * PROCESS_NICE: the scheduling priority of the relay's main thread and of the threads it starts afterwards
- * (the RTP clock thread), as media servers offer (Asterisk -p, FreeSWITCH -hp): on a busy machine the
- * pacing thread is woken sooner. Without the privilege the relay goes on at normal priority.
+ * PROCESS_NICE and REALTIME_PRIORITY for the main thread (the event loop: SIP, RTP, WebSocket), as media
+ * servers offer (Asterisk -p, FreeSWITCH -hp/-rp): on a busy machine the pacing thread is woken sooner.
+ * The RTP clock thread gets the same when it starts (MediaManager). Without the privilege (below 0 or
+ * real-time: root or CAP_SYS_NICE) a warning, and the relay goes on at normal priority.
  */
-function setNice(nice: number, log: Logger): void {
-  try {
-    setPriority(0, nice);
-    log.info({ nice }, 'process priority set');
-  } catch (e) {
+function setMainThreadPriority(p: ThreadPriority, log: Logger): void {
+  if (p.nice === undefined && p.realtime === undefined) return;
+  // on Linux the main thread's id is the process id
+  const failed = setThreadPriority(process.pid, p);
+  if (failed.nice)
     log.warn(
-      { nice, err: e instanceof Error ? e.message : String(e) },
+      { nice: p.nice, err: failed.nice },
       'could not set the process priority (below 0 needs root or CAP_SYS_NICE): running at normal priority',
     );
-  }
+  else if (p.nice !== undefined) log.info({ nice: p.nice }, 'process priority set');
+  if (failed.realtime)
+    log.warn(
+      { priority: p.realtime, err: failed.realtime },
+      'could not set real-time priority (needs root or CAP_SYS_NICE): running at normal scheduling',
+    );
+  else if (p.realtime !== undefined)
+    log.info({ priority: p.realtime }, 'main thread runs real-time (SCHED_RR)');
 }

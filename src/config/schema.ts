@@ -150,6 +150,12 @@ export const configSchema = z.object({
     .min(-20, 'must be -20 to 19')
     .max(19, 'must be -20 to 19')
     .optional(),
+  REALTIME_PRIORITY: z.coerce
+    .number({ error: 'must be a real-time priority' })
+    .int('must be an integer')
+    .min(1, 'must be 1 to 99')
+    .max(99, 'must be 1 to 99')
+    .optional(),
   MAX_RECORDING_AGE_DAYS: z.coerce.number({ error: 'must be a number of days' }).min(0).default(7),
   // --- AI call center ---
   CALL_CENTER: bool(false),

@@ -7,6 +7,7 @@ import { resample } from '../media/resample.ts';
 import { readWav } from '../media/wav.ts';
 import type { Logger } from '../sip/core/logger.ts';
 import { MediaSession } from './media-session.ts';
+import type { ThreadPriority } from './priority.ts';
 import { WavRecorder } from './recording.ts';
 import type { RtpPorts } from './rtp-port-pool.ts';
 import { RtpScheduler } from './rtp-scheduler.ts';
@@ -20,6 +21,8 @@ export interface MediaSettings {
   readonly jitterMs: number;
   /** No RTP for this long -> the call is hung up (0 = never). */
   readonly inactivityMs: number;
+  /** The RTP clock thread's scheduling (PROCESS_NICE, REALTIME_PRIORITY); unset = inherited. */
+  readonly priority?: ThreadPriority;
 }
 
 const FRAME = 160;
@@ -49,7 +52,7 @@ export function loadGreeting(path: string, log: Logger): Int16Array | undefined 
  * paces all calls; a call whose RTP stops for `inactivityMs` is hung up.
  */
 export class MediaManager {
-  readonly scheduler = new RtpScheduler();
+  readonly scheduler: RtpScheduler;
   /**
    * Every received audio packet of the calls some consumer asked for through `wantAudio` (WebSocket clients
    * subscribe). Calls nobody listens to cost no event per packet (50 a second per call).
@@ -78,6 +81,17 @@ export class MediaManager {
     private readonly greeting: Int16Array | undefined,
     private readonly log: Logger,
   ) {
+    this.scheduler = new RtpScheduler({
+      ...(settings.priority ? { priority: settings.priority } : {}),
+      onClockPriority: (failed) => {
+        if (failed.nice || failed.realtime)
+          log.warn({ err: failed }, 'could not set the RTP clock thread priority');
+        else if (settings.priority?.realtime !== undefined)
+          log.info({ priority: settings.priority.realtime }, 'RTP clock thread runs real-time (SCHED_RR)');
+      },
+      onClockFailed: (e) =>
+        log.warn({ err: e.message }, 'RTP clock thread failed: pacing falls back to setTimeout (1 ms steps)'),
+    });
     this.#sub = calls.events$.subscribe((e) => this.#on(e));
     if (settings.inactivityMs > 0) {
       this.#watchdog = setInterval(() => this.#checkInactivity(), Math.min(1000, settings.inactivityMs / 2));

@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads';
 
 export interface MetronomeEvents {
-  /** The clock thread runs: beats follow. */
-  ready(): void;
+  /** The clock thread runs: beats follow. `tid` is its kernel thread id (Linux), for its priority. */
+  ready(tid: number | undefined): void;
   /** A deadline passed; `lateMs` is how late the clock thread itself woke for it. */
   beat(lateMs: number): void;
   /** The clock thread could not start or died: no more beats. */
@@ -28,7 +28,9 @@ export class Metronome {
     this.#ctl = new Int32Array(new SharedArrayBuffer(4 * (2 + slots)));
     // plain JavaScript, so the thread needs no TypeScript loader
     this.#worker = new Worker(THREAD, { eval: true, workerData: { ctl: this.#ctl, epochHr, slots } });
-    this.#worker.on('message', (m: number | 'ready') => (m === 'ready' ? on.ready() : on.beat(m)));
+    this.#worker.on('message', (m: number | { ready: number | null }) =>
+      typeof m === 'number' ? on.beat(m) : on.ready(m.ready ?? undefined),
+    );
     this.#worker.on('error', (e) => on.failed(e));
     this.#worker.on('exit', (code) => {
       if (!this.#stopped) on.failed(new Error(`clock thread exited (${code})`));
@@ -66,7 +68,9 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { ctl, epochHr, slots } = workerData;
 const now = () => { const [s, ns] = process.hrtime(); return s * 1e3 + ns / 1e6; };
 const anyBusy = () => { for (let i = 0; i < slots; i++) if (Atomics.load(ctl, 2 + i)) return true; return false; };
-parentPort.postMessage('ready');
+let tid = null;
+try { tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()) || null; } catch {}
+parentPort.postMessage({ ready: tid });
 let k = Math.ceil(now() - epochHr);
 while (Atomics.load(ctl, 0) === 0) {
   const seen = Atomics.load(ctl, 1);

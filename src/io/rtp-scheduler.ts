@@ -1,4 +1,16 @@
 import { hrMs, Metronome } from './metronome.ts';
+import { type PriorityFailures, setThreadPriority, type ThreadPriority } from './priority.ts';
+
+export interface SchedulerOptions {
+  /** false: setTimeout only, no clock thread (tests of the fallback). */
+  precise?: boolean;
+  /** The clock thread's nice value and/or real-time priority (priority.ts), set when it starts. */
+  priority?: ThreadPriority;
+  /** What could not be set of `priority` (empty: all of it). */
+  onClockPriority?: (failed: PriorityFailures) => void;
+  /** The clock thread could not start or died: setTimeout paces from then on. */
+  onClockFailed?: (e: Error) => void;
+}
 
 /** Something that sends one 20 ms frame per tick (a call's outgoing RTP stream). */
 export interface PacedStream {
@@ -36,11 +48,22 @@ export class RtpScheduler {
    */
   readonly clockLateness = new LatenessHistogram();
 
-  constructor(opts: { precise?: boolean; onClockFailed?: (e: Error) => void } = {}) {
+  constructor(opts: SchedulerOptions = {}) {
     if (opts.precise === false) return;
     this.#metronome = new Metronome(hrMs() - performance.now() + this.#epoch, SLOTS, {
-      ready: () => {
+      ready: (tid) => {
         this.#precise = true;
+        const p = opts.priority;
+        if (p?.nice === undefined && p?.realtime === undefined) return;
+        const none = 'no thread id (not Linux)';
+        opts.onClockPriority?.(
+          tid === undefined
+            ? {
+                ...(p.nice !== undefined && { nice: none }),
+                ...(p.realtime !== undefined && { realtime: none }),
+              }
+            : setThreadPriority(tid, p),
+        );
       },
       beat: (late) => {
         this.clockLateness.record(late);

@@ -8,6 +8,14 @@ import { freeUdpPort, hasBinary, run, sippStat } from '../helpers/peers.ts';
 const root = resolve(import.meta.dirname, '../..');
 const scenario = join(root, 'test/peers/sipp/options.xml');
 
+/** npm runs `exec node ...`: the relay is npm's child. */
+function relayPid(npmPid: number): string {
+  const children = readFileSync(`/proc/${npmPid}/task/${npmPid}/children`, 'utf8').trim().split(/\s+/);
+  const pid = children.find((c) => readFileSync(`/proc/${c}/comm`, 'utf8').trim() === 'node');
+  if (!pid) throw new Error(`no node child of npm (${children.join(' ')})`);
+  return pid;
+}
+
 describe.skipIf(!hasBinary('sipp'))('sipp against the relay started with npm start', () => {
   let relay: ChildProcess;
   let port: number;
@@ -26,6 +34,7 @@ describe.skipIf(!hasBinary('sipp'))('sipp against the relay started with npm sta
         SIP_LOG_FILE: join(work, 'relay.log'),
         LOG_LEVEL: 'debug',
         PROCESS_NICE: '5', // raising nice needs no privilege
+        REALTIME_PRIORITY: '3',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -79,14 +88,10 @@ describe.skipIf(!hasBinary('sipp'))('sipp against the relay started with npm sta
   });
 
   it.skipIf(process.platform !== 'linux')(
-    'PROCESS_NICE applies to the main thread and to the threads started after it (the RTP clock thread)',
+    'PROCESS_NICE applies to the main thread and to the RTP clock thread',
     () => {
-      // npm runs `exec node ...`: the relay is npm's child; /proc/<pid>/task/<tid>/stat field 19 is nice
-      const children = readFileSync(`/proc/${relay.pid}/task/${relay.pid}/children`, 'utf8')
-        .trim()
-        .split(/\s+/);
-      const pid = children.find((c) => readFileSync(`/proc/${c}/comm`, 'utf8').trim() === 'node');
-      expect(pid).toBeDefined();
+      // /proc/<pid>/task/<tid>/stat field 19 is nice
+      const pid = relayPid(relay.pid!);
       const nice = (tid: string) => {
         const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
         return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
@@ -95,9 +100,39 @@ describe.skipIf(!hasBinary('sipp'))('sipp against the relay started with npm sta
       expect(nice(pid!)).toBe(5);
       const named = threads.map((t) => [readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim(), nice(t)]);
       // the clock thread is a worker thread (its name starts with "node" in /proc, like V8's own threads):
-      // besides the main thread, at least one thread started by the relay carries the value
+      // besides the main thread, at least one thread started by the relay carries the value (exactly one
+      // when REALTIME_PRIORITY took: later threads are then reset to nice 0)
       expect(named.filter(([, n]) => n === 5).length, JSON.stringify(named)).toBeGreaterThanOrEqual(2);
       expect(output).toContain('process priority set');
+    },
+  );
+
+  it.skipIf(process.platform !== 'linux')(
+    'REALTIME_PRIORITY puts exactly the main thread and the RTP clock thread in SCHED_RR (or warns without privilege)',
+    async () => {
+      const pid = relayPid(relay.pid!);
+      // the clock thread sets its priority when it has started: wait for the log line
+      const said = /RTP clock thread runs real-time|could not give the RTP clock thread/;
+      for (let i = 0; i < 100 && !said.test(output); i++) await new Promise((r) => setTimeout(r, 50));
+      // /proc/<pid>/task/<tid>/stat fields 40 and 41: rt_priority and policy (2 = SCHED_RR)
+      const sched = (tid: string) => {
+        const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+        return { tid, priority: Number(fields[37]), policy: Number(fields[38]) };
+      };
+      const all = readdirSync(`/proc/${pid}/task`).map(sched);
+      if (process.getuid?.() !== 0) {
+        expect(output).toContain('could not set real-time priority');
+        expect(all.every((t) => t.policy === 0)).toBe(true);
+        return;
+      }
+      const rr = all.filter((t) => t.policy === 2);
+      expect(output).toContain('main thread runs real-time');
+      expect(output).toContain('RTP clock thread runs real-time');
+      // threads started afterwards (V8's, libuv's, the worker's own) stay normal: reset-on-fork
+      expect(rr.length, JSON.stringify(all)).toBe(2);
+      expect(rr.map((t) => t.tid)).toContain(pid);
+      expect(rr.every((t) => t.priority === 3)).toBe(true);
     },
   );
 

@@ -60,6 +60,7 @@ describe('config', () => {
       OPENAI_BASE_URL: 'not a url',
       SIP_T1_MS: '5000',
       PROCESS_NICE: '-21',
+      REALTIME_PRIORITY: '0',
     });
     expect(r.ok).toBe(false);
     if (r.ok) return;
@@ -73,6 +74,7 @@ describe('config', () => {
         'CALL_CENTER',
         'OPENAI_BASE_URL',
         'PROCESS_NICE',
+        'REALTIME_PRIORITY',
         'RTP_PORT_START',
         'SIP_T2_MS',
       ]),
