@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -14,8 +14,11 @@ const counts = (process.env.BENCH_CALLS ?? '100,500').split(',').map(Number);
 const seconds = Number(process.env.BENCH_MEDIA_SECONDS ?? 20);
 // BENCH_NICE: the relay's PROCESS_NICE; the generator and the floor process are put back to nice 0
 const nice = process.env.BENCH_NICE ? Number(process.env.BENCH_NICE) : undefined;
-// BENCH_REALTIME: the relay's REALTIME_PRIORITY (its main and clock threads only; children stay normal)
-const realtime = process.env.BENCH_REALTIME || undefined;
+// BENCH_SCHED: each count runs once per mode: normal, and/or realtime (the relay's REALTIME_PRIORITY=10,
+// its main and clock threads only; the generator and the floor process stay in the normal class)
+const modes = (process.env.BENCH_SCHED ?? 'normal,realtime').split(',').map((m) => m.trim());
+for (const m of modes)
+  if (m !== 'normal' && m !== 'realtime') throw new Error(`BENCH_SCHED: unknown mode ${m}`);
 const atNormalPriority = (args: string[]): [string, string[]] =>
   nice ? ['nice', ['-n', String(-nice), process.execPath, ...args]] : [process.execPath, args];
 
@@ -41,88 +44,106 @@ export async function runMediaBench(): Promise<void> {
   console.log(
     `\nConcurrent calls with RTP both ways and recording on (${seconds} s each; generator in a second process)`,
   );
-  console.log('  calls  relay CPU/call (% of a core)  lost in  lost out  lateness p50 ms  p99 ms');
-  for (const n of counts) {
-    const rec = mkdtempSync(join(tmpdir(), 'bench-rec-'));
-    const cfg = parseConfig({
-      SIP_LOCAL_PORT: '0',
-      WS_PORT: '0',
-      SIP_LOG_FILE: '',
-      LOG_LEVEL: 'silent',
-      RTP_PORT_START: '50000',
-      RTP_PORT_END: '52999',
-      MAX_CALLS: '2000',
-      RECORDING_DIR: rec,
-      RECORDING: process.env.BENCH_RECORDING ?? 'true',
-      RTP_TIMEOUT_S: '0',
-      ...(nice !== undefined ? { PROCESS_NICE: String(nice) } : {}),
-      ...(realtime !== undefined ? { REALTIME_PRIORITY: realtime } : {}),
-    });
-    if (!cfg.ok) throw new Error(cfg.problems.join('; '));
-    const relay = await startRelay(cfg.config, { log: silentLogger });
-    const genArgs = [
-      '--import',
-      'tsx',
-      'bench/rtp-generator.ts',
-      String(relay.sip.port),
-      String(n),
-      String(seconds),
-    ];
-    const gen = spawn(...atNormalPriority(genArgs), {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    gen.stdout.on('data', (d) => (out += d));
-    const exited = new Promise((r) => gen.on('exit', r));
-    // measure the steady state: from when every call has media until just before the generator stops
-    for (let i = 0; i < 600 && relay.media.size < n; i++) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 1000));
-    relay.media.scheduler.lateness.reset();
-    relay.media.scheduler.clockLateness.reset();
-    // the floor: an idle process's 1 ms timer on the same machine at the same moment (bench/timer-floor.ts)
-    const floorProc = spawn(
-      ...atNormalPriority(['--import', 'tsx', 'bench/timer-floor.ts', String(seconds - 4)]),
-      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let floorOut = '';
-    floorProc.stdout.on('data', (d) => (floorOut += d));
-    const floorDone = new Promise((r) => floorProc.on('exit', r));
-    const loop = monitorEventLoopDelay({ resolution: 1 });
-    loop.enable();
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, (seconds - 4) * 1000));
-    const cpu = process.cpuUsage(cpu0);
-    loop.disable();
-    const loopP99 = loop.percentile(99) / 1e6;
-    const wall = performance.now() - t0;
-    const lateness = relay.media.scheduler.lateness;
-    const clock = relay.media.scheduler.clockLateness;
-    let lostIn = 0;
-    for (const c of relay.calls.list()) lostIn += relay.media.session(c.callId)?.report().lost ?? 0;
-    await exited;
-    await floorDone;
-    const floor = JSON.parse(floorOut.trim() || '{}') as { p99?: number; over2?: number };
-    const g = JSON.parse(out.trim().split('\n').at(-1)!) as {
-      answered: number;
-      fromRelayExpected: number;
-      fromRelayReceived: number;
-      cpu: number;
-    };
-    const perCall = ((cpu.user + cpu.system) / 1000 / wall / n) * 100;
-    console.log(
-      `  ${String(n).padStart(5)}${perCall.toFixed(3).padStart(30)}${String(lostIn).padStart(9)}${String(g.fromRelayExpected - g.fromRelayReceived).padStart(10)}` +
-        `${lateness.percentile(50).toFixed(2).padStart(17)}${lateness.percentile(99).toFixed(2).padStart(8)}` +
-        `   (${lateness.count} frames, ${(lateness.over(2) * 100).toFixed(2)} % later than 2 ms)` +
-        `   (event-loop delay p99 ${loopP99.toFixed(1)} ms; the relay's clock thread: p99 ` +
-        `${clock.percentile(99).toFixed(2)} ms, ${(clock.over(2) * 100).toFixed(2)} % later than 2 ms; ` +
-        `an idle process sleeping to 1 ms deadlines beside it: p99 ` +
-        `${floor.p99?.toFixed(2)} ms, ${((floor.over2 ?? 0) * 100).toFixed(2)} % later than 2 ms)` +
-        `   (generator: ${(g.cpu * 100).toFixed(0)} % of a core)` +
-        (g.answered < n ? `   (only ${g.answered} of ${n} calls answered)` : ''),
-    );
-    await relay.close();
-    rmSync(rec, { recursive: true, force: true });
+  console.log(
+    '  calls  scheduling  relay CPU/call (% of a core)  lost in  lost out  lateness p50 ms  p99 ms',
+  );
+  for (const n of counts)
+    for (const mode of modes) {
+      const rec = mkdtempSync(join(tmpdir(), 'bench-rec-'));
+      const cfg = parseConfig({
+        SIP_LOCAL_PORT: '0',
+        WS_PORT: '0',
+        SIP_LOG_FILE: '',
+        LOG_LEVEL: 'silent',
+        RTP_PORT_START: '50000',
+        RTP_PORT_END: '52999',
+        MAX_CALLS: '2000',
+        RECORDING_DIR: rec,
+        RECORDING: process.env.BENCH_RECORDING ?? 'true',
+        RTP_TIMEOUT_S: '0',
+        ...(nice !== undefined ? { PROCESS_NICE: String(nice) } : {}),
+        ...(mode === 'realtime' ? { REALTIME_PRIORITY: '10' } : {}),
+      });
+      if (!cfg.ok) throw new Error(cfg.problems.join('; '));
+      const relay = await startRelay(cfg.config, { log: silentLogger });
+      const policy = schedPolicy();
+      const genArgs = [
+        '--import',
+        'tsx',
+        'bench/rtp-generator.ts',
+        String(relay.sip.port),
+        String(n),
+        String(seconds),
+      ];
+      const gen = spawn(...atNormalPriority(genArgs), {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      gen.stdout.on('data', (d) => (out += d));
+      const exited = new Promise((r) => gen.on('exit', r));
+      // measure the steady state: from when every call has media until just before the generator stops
+      for (let i = 0; i < 600 && relay.media.size < n; i++) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 1000));
+      relay.media.scheduler.lateness.reset();
+      relay.media.scheduler.clockLateness.reset();
+      // the floor: an idle process's 1 ms timer on the same machine at the same moment (bench/timer-floor.ts)
+      const floorProc = spawn(
+        ...atNormalPriority(['--import', 'tsx', 'bench/timer-floor.ts', String(seconds - 4)]),
+        { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let floorOut = '';
+      floorProc.stdout.on('data', (d) => (floorOut += d));
+      const floorDone = new Promise((r) => floorProc.on('exit', r));
+      const loop = monitorEventLoopDelay({ resolution: 1 });
+      loop.enable();
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      await new Promise((r) => setTimeout(r, (seconds - 4) * 1000));
+      const cpu = process.cpuUsage(cpu0);
+      loop.disable();
+      const loopP99 = loop.percentile(99) / 1e6;
+      const wall = performance.now() - t0;
+      const lateness = relay.media.scheduler.lateness;
+      const clock = relay.media.scheduler.clockLateness;
+      let lostIn = 0;
+      for (const c of relay.calls.list()) lostIn += relay.media.session(c.callId)?.report().lost ?? 0;
+      await exited;
+      await floorDone;
+      const floor = JSON.parse(floorOut.trim() || '{}') as { p99?: number; over2?: number };
+      const g = JSON.parse(out.trim().split('\n').at(-1)!) as {
+        answered: number;
+        fromRelayExpected: number;
+        fromRelayReceived: number;
+        cpu: number;
+      };
+      const perCall = ((cpu.user + cpu.system) / 1000 / wall / n) * 100;
+      console.log(
+        `  ${String(n).padStart(5)}${(mode === 'realtime' && policy !== 2 ? 'normal*' : mode).padStart(12)}${perCall.toFixed(3).padStart(30)}${String(lostIn).padStart(9)}${String(g.fromRelayExpected - g.fromRelayReceived).padStart(10)}` +
+          `${lateness.percentile(50).toFixed(2).padStart(17)}${lateness.percentile(99).toFixed(2).padStart(8)}` +
+          `   (${lateness.count} frames, ${(lateness.over(2) * 100).toFixed(2)} % later than 2 ms)` +
+          `   (event-loop delay p99 ${loopP99.toFixed(1)} ms; the relay's clock thread: p99 ` +
+          `${clock.percentile(99).toFixed(2)} ms, ${(clock.over(2) * 100).toFixed(2)} % later than 2 ms; ` +
+          `an idle process sleeping to 1 ms deadlines beside it: p99 ` +
+          `${floor.p99?.toFixed(2)} ms, ${((floor.over2 ?? 0) * 100).toFixed(2)} % later than 2 ms)` +
+          `   (generator: ${(g.cpu * 100).toFixed(0)} % of a core)` +
+          (g.answered < n ? `   (only ${g.answered} of ${n} calls answered)` : '') +
+          (mode === 'realtime' && policy !== 2
+            ? '   (* real-time not permitted: needs root or CAP_SYS_NICE)'
+            : ''),
+      );
+      await relay.close();
+      if (schedPolicy() === 2) throw new Error('relay.close() left the main thread real-time');
+      rmSync(rec, { recursive: true, force: true });
+    }
+}
+
+/** The main thread's scheduling policy (/proc stat field 41: 0 normal, 2 SCHED_RR), or -1 off Linux. */
+function schedPolicy(): number {
+  try {
+    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    return Number(f.slice(f.lastIndexOf(')') + 2).split(' ')[38]);
+  } catch {
+    return -1;
   }
 }

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
+import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import type { InspectionEvent } from 'xstate';
 import { CallCenter } from './ai/call-center.ts';
@@ -71,7 +72,7 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
   const clock = deps.clock ?? systemClock;
   // before any thread is started: on Linux priority is per thread, and new threads inherit nice
   const priority = { nice: config.PROCESS_NICE, realtime: config.REALTIME_PRIORITY };
-  setMainThreadPriority(priority, log);
+  const restorePriority = setMainThreadPriority(priority, log);
   const udp = await SipUdpAdapter.bind(config.SIP_LOCAL_IP, config.SIP_LOCAL_PORT, (e) =>
     log.warn({ err: e.message }, 'SIP socket error'),
   );
@@ -239,6 +240,7 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
       core.close();
       await udp.close();
       await observers.close();
+      restorePriority();
     },
   };
 }
@@ -287,8 +289,9 @@ async function actorObservers(config: Config, deps: RelayDeps, log: Logger) {
  * The RTP clock thread gets the same when it starts (MediaManager). Without the privilege (below 0 or
  * real-time: root or CAP_SYS_NICE) a warning, and the relay goes on at normal priority.
  */
-function setMainThreadPriority(p: ThreadPriority, log: Logger): void {
-  if (p.nice === undefined && p.realtime === undefined) return;
+function setMainThreadPriority(p: ThreadPriority, log: Logger): () => void {
+  if (p.nice === undefined && p.realtime === undefined) return () => {};
+  const niceBefore = getPriority(0);
   // on Linux the main thread's id is the process id
   const failed = setThreadPriority(process.pid, p);
   if (failed.nice)
@@ -304,4 +307,11 @@ function setMainThreadPriority(p: ThreadPriority, log: Logger): void {
     );
   else if (p.realtime !== undefined)
     log.info({ priority: p.realtime }, 'main thread runs real-time (SCHED_RR)');
+  // close() gives the thread back as it was (the relay may run inside a longer-lived process)
+  return () => {
+    setThreadPriority(process.pid, {
+      ...(p.nice !== undefined && !failed.nice && { nice: niceBefore }),
+      ...(p.realtime !== undefined && !failed.realtime && { realtime: 0 }),
+    });
+  };
 }

@@ -1,7 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { setPriority } from 'node:os';
 
-/** How one thread is scheduled: nice value (-20..19) and/or a real-time priority (SCHED_RR, 1..99). */
+/**
+ * How one thread is scheduled: nice value (-20..19) and/or a real-time priority (SCHED_RR, 1..99; 0 puts
+ * the thread back in the normal class).
+ */
 export interface ThreadPriority {
   readonly nice?: number | undefined;
   readonly realtime?: number | undefined;
@@ -17,7 +20,7 @@ export interface PriorityFailures {
  * Sets one thread's scheduling (Linux: a thread id; the main thread's is the process id). Returns what
  * failed (empty: all set).
  *
- * nice: os.setPriority, which on Linux moves one thread (PROCESS_NICE, like FreeSWITCH `-hp`).
+ * nice: os.setPriority, which on Linux moves one thread (PROCESS_NICE).
  *
  * realtime: SCHED_RR, as media servers offer it (Asterisk `-p` runs SCHED_RR; FreeSWITCH `-rp`): a thread
  * in a real-time class runs as soon as it wakes, ahead of every normal thread on the machine. Measured at
@@ -46,7 +49,8 @@ export function setThreadPriority(tid: number, p: ThreadPriority): PriorityFailu
 function setRealtime(tid: number, priority: number): string | undefined {
   if (process.platform !== 'linux') return 'set with chrt, on Linux only';
   try {
-    execFileSync('chrt', ['--rr', '--reset-on-fork', '--pid', String(priority), String(tid)], {
+    const policy = priority === 0 ? ['--other'] : ['--rr', '--reset-on-fork'];
+    execFileSync('chrt', [...policy, '--pid', String(priority), String(tid)], {
       stdio: ['ignore', 'ignore', 'pipe'],
       timeout: 5000,
     });

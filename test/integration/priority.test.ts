@@ -9,7 +9,7 @@ const isRoot = process.getuid?.() === 0;
  * Runs setThreadPriority on a fresh node process's main thread, then starts a worker thread and a child
  * process and reports every thread's scheduling from /proc (fields 19, 40, 41: nice, rt_priority, policy).
  */
-function probe(setting: string, uid?: number) {
+function probe(call: string, uid?: number) {
   const code = `
     import { spawnSync } from 'node:child_process';
     import { readFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ function probe(setting: string, uid?: number) {
       const x = f.slice(f.lastIndexOf(')') + 2).split(' ');
       return { nice: Number(x[16]), priority: Number(x[37]), policy: Number(x[38]) };
     };
-    const failed = setThreadPriority(process.pid, ${setting});
+    const failed = ${call.startsWith('(') ? call : `setThreadPriority(process.pid, ${call})`};
     const main = sched('/proc/self/task/' + process.pid + '/stat');
     const w = new Worker("require('node:worker_threads').parentPort.postMessage(require('node:fs').readFileSync('/proc/thread-self/stat', 'utf8'))", { eval: true, execArgv: [] });
     const worker = await new Promise((r) => w.once('message', r));
@@ -52,6 +52,17 @@ describe.skipIf(process.platform !== 'linux')('thread priority (PROCESS_NICE, RE
       expect(r.main).toMatchObject({ policy: 2, priority: 4 });
       expect(r.worker).toMatchObject({ policy: 0, priority: 0 });
       expect(r.child).toMatchObject({ policy: 0, priority: 0 });
+    },
+  );
+
+  it.skipIf(!isRoot)(
+    'real-time 0 puts the thread back in the normal class (what the relay does on close)',
+    () => {
+      const r = probe(
+        '(setThreadPriority(process.pid, { realtime: 4 }), setThreadPriority(process.pid, { realtime: 0 }))',
+      );
+      expect(r.failed).toEqual({});
+      expect(r.main).toMatchObject({ policy: 0, priority: 0 });
     },
   );
 
