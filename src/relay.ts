@@ -10,7 +10,7 @@ import { CallTraceWriter } from './io/call-trace.ts';
 import { systemClock } from './io/clock.ts';
 import { loadGreeting, MediaManager } from './io/media-manager.ts';
 import { localBroadcasts } from './io/net-info.ts';
-import { setThreadPriority, type ThreadPriority } from './io/priority.ts';
+import { currentThreadId, setThreadPriority, type ThreadPriority } from './io/priority.ts';
 import { removeOldRecordings } from './io/recording.ts';
 import { RtpPortPool, type RtpPorts } from './io/rtp-port-pool.ts';
 import { SipUdpAdapter } from './io/sip-udp.adapter.ts';
@@ -292,8 +292,8 @@ async function actorObservers(config: Config, deps: RelayDeps, log: Logger) {
 function setMainThreadPriority(p: ThreadPriority, log: Logger): () => void {
   if (p.nice === undefined && p.realtime === undefined) return () => {};
   const niceBefore = getPriority(0);
-  // on Linux the main thread's id is the process id
-  const failed = setThreadPriority(process.pid, p);
+  const tid = currentThreadId();
+  const failed = setThreadPriority(tid, p);
   if (failed.nice)
     log.warn(
       { nice: p.nice, err: failed.nice },
@@ -309,7 +309,7 @@ function setMainThreadPriority(p: ThreadPriority, log: Logger): () => void {
     log.info({ priority: p.realtime }, 'main thread runs real-time (SCHED_RR)');
   // close() gives the thread back as it was (the relay may run inside a longer-lived process)
   return () => {
-    setThreadPriority(process.pid, {
+    setThreadPriority(tid, {
       ...(p.nice !== undefined && !failed.nice && { nice: niceBefore }),
       ...(p.realtime !== undefined && !failed.realtime && { realtime: 0 }),
     });

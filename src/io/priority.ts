@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
 /**
@@ -60,4 +61,16 @@ function setRealtime(tid: number, priority: number): string | undefined {
     if (err.code === 'ENOENT') return 'chrt not found (Debian package util-linux)';
     return err.stderr?.toString().trim() || err.message;
   }
+}
+
+/**
+ * The calling thread's kernel id (Linux: /proc/thread-self), so the relay started inside a worker thread
+ * sets that thread, not the process's main thread; elsewhere the process id.
+ */
+export function currentThreadId(): number {
+  try {
+    const id = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(id) && id > 0) return id;
+  } catch {}
+  return process.pid;
 }

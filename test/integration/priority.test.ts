@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startTestRelay } from '../helpers/relay.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const isRoot = process.getuid?.() === 0;
@@ -63,6 +65,24 @@ describe.skipIf(process.platform !== 'linux')('thread priority (PROCESS_NICE, RE
       );
       expect(r.failed).toEqual({});
       expect(r.main).toMatchObject({ policy: 0, priority: 0 });
+    },
+  );
+
+  it.skipIf(!isRoot)(
+    'the relay runs its thread real-time while open and gives it back on close()',
+    async () => {
+      const self = () => {
+        const f = readFileSync('/proc/thread-self/stat', 'utf8');
+        const x = f.slice(f.lastIndexOf(')') + 2).split(' ');
+        return { priority: Number(x[37]), policy: Number(x[38]) };
+      };
+      const relay = await startTestRelay({ REALTIME_PRIORITY: '2' });
+      try {
+        expect(self()).toEqual({ priority: 2, policy: 2 });
+      } finally {
+        await relay.close();
+      }
+      expect(self()).toEqual({ priority: 0, policy: 0 });
     },
   );
 
