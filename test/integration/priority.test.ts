@@ -17,18 +17,16 @@ function probe(call: string, uid?: number) {
     import { readFileSync } from 'node:fs';
     import { Worker } from 'node:worker_threads';
     import { setThreadPriority } from './src/io/priority.ts';
-    const sched = (path) => {
-      const f = readFileSync(path, 'utf8');
+    const parse = (f) => {
       const x = f.slice(f.lastIndexOf(')') + 2).split(' ');
       return { nice: Number(x[16]), priority: Number(x[37]), policy: Number(x[38]) };
     };
     const failed = ${call.startsWith('(') ? call : `setThreadPriority(process.pid, ${call})`};
-    const main = sched('/proc/self/task/' + process.pid + '/stat');
+    const main = parse(readFileSync('/proc/self/task/' + process.pid + '/stat', 'utf8'));
     const w = new Worker("require('node:worker_threads').parentPort.postMessage(require('node:fs').readFileSync('/proc/thread-self/stat', 'utf8'))", { eval: true, execArgv: [] });
     const worker = await new Promise((r) => w.once('message', r));
     await w.terminate();
     const child = spawnSync('cat', ['/proc/self/stat'], { encoding: 'utf8' }).stdout;
-    const parse = (f) => { const x = f.slice(f.lastIndexOf(')') + 2).split(' '); return { nice: Number(x[16]), priority: Number(x[37]), policy: Number(x[38]) }; };
     console.log(JSON.stringify({ failed, main, worker: parse(worker), child: parse(child) }));
   `;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
