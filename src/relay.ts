@@ -287,7 +287,8 @@ async function actorObservers(config: Config, deps: RelayDeps, log: Logger) {
  * PROCESS_NICE and REALTIME_PRIORITY for the main thread (the event loop: SIP, RTP, WebSocket), as media
  * servers offer (Asterisk -p, FreeSWITCH -hp/-rp): on a busy machine the pacing thread is woken sooner.
  * The RTP clock thread gets the same when it starts (MediaManager). Without the privilege (below 0 or
- * real-time: root or CAP_SYS_NICE) a warning, and the relay goes on at normal priority.
+ * real-time: root, CAP_SYS_NICE, or for real-time an RLIMIT_RTPRIO at least that high) a warning, and the
+ * relay goes on at normal priority.
  */
 function setMainThreadPriority(p: ThreadPriority, log: Logger): () => void {
   if (p.nice === undefined && p.realtime === undefined) return () => {};
@@ -303,7 +304,7 @@ function setMainThreadPriority(p: ThreadPriority, log: Logger): () => void {
   if (failed.realtime)
     log.warn(
       { priority: p.realtime, err: failed.realtime },
-      'could not set real-time priority (needs root or CAP_SYS_NICE): running at normal scheduling',
+      'could not set real-time priority (needs root, CAP_SYS_NICE or ulimit -r): running at normal scheduling',
     );
   else if (p.realtime !== undefined)
     log.info({ priority: p.realtime }, 'main thread runs real-time (SCHED_RR)');

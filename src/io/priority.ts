@@ -11,7 +11,10 @@ export interface ThreadPriority {
   readonly realtime?: number | undefined;
 }
 
-/** Why a setting could not be made (no privilege: root or CAP_SYS_NICE; not Linux; no chrt). */
+/**
+ * Why a setting could not be made: no privilege (root or CAP_SYS_NICE; for real-time also an RLIMIT_RTPRIO
+ * at least that high, sched(7)), not Linux, no chrt.
+ */
 export interface PriorityFailures {
   nice?: string;
   realtime?: string;
