@@ -20,6 +20,8 @@ export interface FakeOpenAiOptions {
    * between chat chunks (chunk i goes at chatFirst + i x chatChunk).
    */
   delayMs?: { transcription?: number; chatFirst?: number; chatChunk?: number; speech?: number };
+  /** The server's keep-alive idle timeout (ms); Node's 5 s when unset. */
+  idleTimeoutMs?: number;
 }
 
 export interface RecordedRequest {
@@ -31,6 +33,8 @@ export interface RecordedRequest {
 export interface FakeOpenAi {
   readonly baseURL: string;
   readonly requests: RecordedRequest[];
+  /** TCP connections clients opened so far. */
+  readonly connections: number;
   /** The next `count` requests to `path` (or to any path) fail with this status. */
   failNext(status: number, count?: number, path?: string): void;
   close(): Promise<void>;
@@ -62,6 +66,10 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
   const server: Server = createServer((req, res) => {
     void handle(req, res).catch((err: unknown) => json(res, 500, { error: { message: String(err) } }));
   });
+  // how long an idle client connection is kept (Node's default is 5 s; load balancers keep 60 s or more)
+  if (options.idleTimeoutMs !== undefined) server.keepAliveTimeout = options.idleTimeoutMs;
+  let connections = 0;
+  server.on('connection', () => connections++);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const t0 = performance.now();
@@ -153,6 +161,9 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests,
+    get connections() {
+      return connections;
+    },
     failNext(status, count = 1, path) {
       failures.push({ status, left: count, path });
     },

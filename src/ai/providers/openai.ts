@@ -1,4 +1,5 @@
 import OpenAI, { toFile } from 'openai';
+import { Agent } from 'undici';
 import { StreamResampler } from '../../media/stream-resampler.ts';
 import { wavHeader } from '../../media/wav.ts';
 import type { Logger } from '../../sip/core/logger.ts';
@@ -215,7 +216,29 @@ export class OpenAiConversation implements AiConversation {
   }
 }
 
-/** The SDK client for a call center: our own retries (logged), so the SDK's are off. */
+/**
+ * How long an idle connection to the provider is kept for the next request. Node's fetch keeps one 4 s
+ * when the server sends no Keep-Alive hint, so a caller who talks for longer than that made every turn open
+ * a new connection (TCP and TLS handshakes before the transcription could start). 20 s covers most pauses
+ * between turns and stays below the idle timeouts of the providers' front ends (30 s and up), so a request
+ * is not sent on a connection the server is closing (`KEEP_ALIVE_MAX_MS` caps a longer hint likewise).
+ */
+export const KEEP_ALIVE_MS = 20_000;
+const KEEP_ALIVE_MAX_MS = 25_000;
+
+/**
+ * The SDK client for a call center: our own retries (logged), so the SDK's are off; Node's fetch with a
+ * connection pool that keeps idle connections between turns. The pool is an undici 6 Agent, the major
+ * version Node 20 and 22 bundle behind their fetch (undici's own fetch cannot upload Node's FormData,
+ * which the transcription request sends).
+ */
 export function openAiClient(apiKey: string, baseURL: string | undefined, timeoutMs: number): OpenAI {
-  return new OpenAI({ apiKey, ...(baseURL ? { baseURL } : {}), maxRetries: 0, timeout: timeoutMs });
+  const dispatcher = new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, keepAliveMaxTimeout: KEEP_ALIVE_MAX_MS });
+  return new OpenAI({
+    apiKey,
+    ...(baseURL ? { baseURL } : {}),
+    maxRetries: 0,
+    timeout: timeoutMs,
+    fetchOptions: { dispatcher },
+  });
 }

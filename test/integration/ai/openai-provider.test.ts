@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { OpenAiConversation, openAiClient } from '../../../src/ai/providers/openai.ts';
+import { KEEP_ALIVE_MS, OpenAiConversation, openAiClient } from '../../../src/ai/providers/openai.ts';
 import type { ReplyPart } from '../../../src/ai/providers/port.ts';
 import type { Logger } from '../../../src/sip/core/logger.ts';
 import { speechLike } from '../../helpers/audio.ts';
@@ -108,6 +108,21 @@ describe('openai chained provider (STT -> streamed chat -> streamed TTS) against
       { role: 'assistant', content: 'answer 1.' },
       { role: 'user', content: 'question 2' },
     ]);
+  });
+
+  it('keeps its connections to the provider through a pause between turns longer than 4 s', async () => {
+    // a server that sends no Keep-Alive hint (as many front ends do): Node's fetch alone drops an idle
+    // connection after 4 s, so every turn after a longer pause paid a new TCP (and TLS) handshake
+    const { fake, conv } = await setup({ idleTimeoutMs: 0 });
+    await collect(conv.respond(turn, new AbortController().signal));
+    const opened = fake.connections;
+    const requests = fake.requests.length; // STT, chat, TTS per sentence
+    expect(opened).toBeGreaterThan(0);
+    expect(KEEP_ALIVE_MS).toBeGreaterThan(5500);
+    await new Promise((r) => setTimeout(r, 5500));
+    await collect(conv.respond(turn, new AbortController().signal));
+    expect(fake.requests.length).toBe(2 * requests);
+    expect(fake.connections).toBe(opened);
   });
 
   it('speaks the first sentence while the model is still writing the rest', async () => {
