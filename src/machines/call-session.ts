@@ -12,7 +12,7 @@ import {
 import type { Logger } from '../sip/core/logger.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
 import { type Dialog, inDialogRequest, nextHop } from '../sip/dialog/dialog.ts';
-import { header } from '../sip/message/headers.ts';
+import { header, headerLines } from '../sip/message/headers.ts';
 import { newBranch } from '../sip/message/ids.ts';
 import type { ParsedRequest } from '../sip/message/parse.ts';
 import type { SipResponse } from '../sip/message/types.ts';
@@ -333,6 +333,7 @@ export abstract class CallSession {
     return this.env.core.respond(tx, 200, {
       ...(this.dialog ? { toTag: this.dialog.localTag } : {}),
       headers: [
+        ...recordRoutes(tx),
         ['Contact', this.contact()],
         ['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO'],
         ['Content-Type', 'application/sdp'],
@@ -368,4 +369,14 @@ export abstract class CallSession {
       direction: n.direction,
     });
   }
+}
+
+/**
+ * RFC 3261 12.1.1: "When a UAS responds to a request with a response that establishes a dialog (such as a
+ * 2xx to INVITE), the UAS MUST copy all Record-Route header field values from the request into the
+ * response ... and MUST maintain the order of those values." Without them the caller sends its ACK and BYE
+ * straight to our Contact, past the proxy (a PBX in front of us) that asked to stay in the dialog.
+ */
+export function recordRoutes(tx: ServerTransaction): Array<[string, string]> {
+  return headerLines(tx.request.msg, 'record-route').map((h) => ['Record-Route', h.value]);
 }

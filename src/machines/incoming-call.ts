@@ -7,7 +7,13 @@ import type { ParsedRequest } from '../sip/message/parse.ts';
 import type { ServerTransaction } from '../sip/transaction/layer.ts';
 import type { CallContext, EmittedType } from './call.machine.ts';
 import type { CallEvent } from './call-events.ts';
-import { CallSession, type MachineActions, type MediaPorts, type SessionEnv } from './call-session.ts';
+import {
+  CallSession,
+  type MachineActions,
+  type MediaPorts,
+  recordRoutes,
+  type SessionEnv,
+} from './call-session.ts';
 
 /**
  * An incoming call (UAS): INVITE -> 100 (by the transaction) -> 180 -> 200 with the SDP answer, retransmitted
@@ -61,7 +67,10 @@ export class IncomingCall extends CallSession {
     const toTag = () => this.dialog!.localTag;
     return {
       sendRinging: () =>
-        core.respond(this.#tx, 180, { toTag: toTag(), headers: [['Contact', this.contact()]] }),
+        core.respond(this.#tx, 180, {
+          toTag: toTag(),
+          headers: [...recordRoutes(this.#tx), ['Contact', this.contact()]],
+        }),
       startRingTimer: () => {
         if (s.autoAnswer) this.after('ring', s.ringDelayMs, { type: 'client.answer' });
         else this.after('ring', s.ringTimeoutMs, { type: 'timer.noAnswer' });

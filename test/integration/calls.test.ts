@@ -193,6 +193,33 @@ describe('incoming calls: the branches a PBX will hit', () => {
     expect(relay.calls.call(p.callId)?.media).toMatchObject({ codec: 'PCMA', remote: { port: 7000 } });
   });
 
+  it('behind proxies: 180 and 200 carry the Record-Route values in order, and our BYE follows that route', async () => {
+    const { relay, phone } = await setup();
+    const p = phone();
+    // the first proxy is this test's own socket; the second is only ever a header value
+    const rr = [`<sip:127.0.0.1:${peer!.port};lr;ftag=abc>`, '<sip:edge.example.invalid;lr;r2=on>'];
+    const ok = await p.invite(
+      OFFER(),
+      rr.map((r) => `Record-Route: ${r}`),
+    );
+    expect(ok?.status).toBe(200);
+    const ringing = peer!.raw.map((b) => b.toString()).find((t) => t.startsWith('SIP/2.0 180'));
+    for (const response of [ringing!, ok!.text])
+      expect(response.match(/^Record-Route: .*$/gm)).toEqual(rr.map((r) => `Record-Route: ${r}`));
+    await p.send({ method: 'ACK', toTag: toTagOf(ok!.text)!, cseq: 1 }, false);
+    await new Promise((r) => setTimeout(r, 50));
+    const before = peer!.raw.length;
+    expect(relay.calls.hangup(p.callId)).toBe(true);
+    await new Promise((r) => setTimeout(r, 50));
+    const bye = peer!.raw
+      .slice(before)
+      .map((b) => b.toString())
+      .find((t) => t.startsWith('BYE '));
+    // RFC 3261 12.2.1.1: loose routing keeps the remote target as Request-URI and the route set as Route
+    expect(bye).toMatch(new RegExp(`^BYE sip:alice@127.0.0.1:${peer!.port} SIP/2.0`));
+    expect(bye!.match(/^Route: .*$/gm)).toEqual(rr.map((r) => `Route: ${r}`));
+  });
+
   it('hang-up by a client: the relay sends BYE (to the phone) and the call ends local-hangup', async () => {
     const { relay, phone } = await setup();
     const p = phone();

@@ -1,0 +1,219 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallEvent } from '../../src/machines/call-events.ts';
+import type { Relay } from '../../src/relay.ts';
+import { envelopeCorrelation, readWavFile, speechLike, wavFile } from '../helpers/audio.ts';
+import { baresipConfig } from '../helpers/baresip.ts';
+import { freeUdpPort, hasBinary, run } from '../helpers/peers.ts';
+import { startTestRelay } from '../helpers/relay.ts';
+
+const ACCOUNTS = { relay: 'relaypw', '2001': 'bobpw' };
+// Debian installs it in /usr/sbin, which a non-root PATH may lack
+const KAMAILIO = existsSync('/usr/sbin/kamailio') ? '/usr/sbin/kamailio' : 'kamailio';
+
+/** kamailio with test/peers/kamailio/proxy.cfg on a free port, in the foreground (its log on stderr). */
+async function startKamailio(dir: string) {
+  const port = await freeUdpPort();
+  const users = Object.entries(ACCOUNTS)
+    .map(([u, p]) => `\t$sht(users=>${u}) = "${p}";`)
+    .join('\n');
+  const cfg = readFileSync(resolve(import.meta.dirname, 'kamailio/proxy.cfg'), 'utf8')
+    .replaceAll('__PORT__', String(port))
+    .replace('__USERS__', users);
+  writeFileSync(join(dir, 'proxy.cfg'), cfg);
+  // absolute -w/-Y/-P: kamailio changes into -w; -DD: foreground (its workers are its children)
+  const proc = spawn(
+    KAMAILIO,
+    [
+      '-f',
+      join(dir, 'proxy.cfg'),
+      '-DD',
+      '-E',
+      '-m',
+      '32',
+      '-M',
+      '4',
+      '-w',
+      dir,
+      '-Y',
+      dir,
+      '-P',
+      join(dir, 'k.pid'),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  proc.stderr!.on('data', (d) => (log += d));
+  // up when it answers anything (an OPTIONS to no user gets 404)
+  const probe = createSocket('udp4');
+  await new Promise<void>((r) => probe.bind(0, '127.0.0.1', () => r()));
+  const answered = new Promise<void>((r) => probe.once('message', () => r()));
+  for (let i = 0; i < 50; i++) {
+    const options = [
+      `OPTIONS sip:127.0.0.1:${port} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${probe.address().port};branch=z9hG4bKprobe${i}`,
+      'From: <sip:probe@127.0.0.1>;tag=p',
+      `To: <sip:127.0.0.1:${port}>`,
+      `Call-ID: probe-${i}`,
+      'CSeq: 1 OPTIONS',
+      'Max-Forwards: 5',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    probe.send(options, port, '127.0.0.1');
+    const up = await Promise.race([answered.then(() => true), new Promise((r) => setTimeout(r, 100, false))]);
+    if (up) break;
+  }
+  probe.close();
+  return {
+    port,
+    proc,
+    /** "REQ <method> <source ip:port> <r-uri>" lines, one per request kamailio received. */
+    requests: () => log.split('\n').filter((l) => l.includes('REQ ')),
+    stop: () =>
+      new Promise<void>((r) => {
+        if (proc.exitCode !== null) return r();
+        proc.once('exit', () => r());
+        proc.kill('SIGTERM');
+      }),
+  };
+}
+
+const peersReady = hasBinary(KAMAILIO) && hasBinary('baresip');
+
+describe.skipIf(!peersReady)('through kamailio (registrar with digest auth, record-routing proxy)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kamailio-'));
+  const greeting = speechLike(8000, 3, 41);
+  let kam: Awaited<ReturnType<typeof startKamailio>>;
+  let relay: Relay;
+  const events: CallEvent[] = [];
+  const from = (port: number, method: string) =>
+    kam.requests().filter((l) => l.includes(`REQ ${method} 127.0.0.1:${port} `));
+
+  beforeAll(async () => {
+    mkdirSync(join(dir, 'kam'));
+    kam = await startKamailio(join(dir, 'kam'));
+    writeFileSync(join(dir, 'greeting.wav'), wavFile(greeting, 8000));
+    relay = await startTestRelay({
+      SIP_REGISTER: 'true',
+      SIP_SERVER_IP: '127.0.0.1',
+      SIP_TRANSFER_PORT: String(kam.port),
+      SIP_FROM_USER: 'relay',
+      SIP_AUTH_USER: 'relay',
+      SIP_AUTH_PASSWORD: ACCOUNTS.relay,
+      SIP_REGISTER_EXPIRES: '60',
+      GREETING_PATH: join(dir, 'greeting.wav'),
+      RECORDING: 'true',
+      RECORDING_DIR: join(dir, 'relay-rec'),
+      RTP_PORT_START: '45200',
+      RTP_PORT_END: '45299',
+    });
+    relay.calls.events$.subscribe((e) => events.push(e));
+    for (let i = 0; i < 100 && relay.registration!.status !== 'registered'; i++)
+      await new Promise((r) => setTimeout(r, 50));
+  }, 20_000);
+
+  afterAll(async () => {
+    await relay?.close();
+    await kam?.stop();
+  });
+
+  it('the relay registers with digest credentials (401, then 200)', () => {
+    expect(relay.registration!.status).toBe('registered');
+    expect(from(relay.sip.port, 'REGISTER').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("a call to the relay's address at the proxy reaches it; ACK and BYE follow the Record-Route; audio both ways", async () => {
+    const call = join(dir, 'in');
+    mkdirSync(call);
+    const caller = speechLike(8000, 4, 43);
+    writeFileSync(join(call, 'caller.wav'), wavFile(caller, 8000));
+    const alicePort = await freeUdpPort();
+    const ua = baresipConfig(call, alicePort, join(call, 'caller.wav'), 'pcmu');
+    const before = events.length;
+    const r = await run('baresip', ['-f', ua, '-e', `/dial sip:relay@127.0.0.1:${kam.port}`, '-t', '6'], {
+      cwd: call,
+      timeoutMs: 20_000,
+    });
+    await new Promise((res) => setTimeout(res, 300));
+    expect(r.code, r.stdout.slice(-2000)).toBe(0);
+    const mine = events.slice(before);
+    expect(mine.map((e) => e.type)).toContain('call.answered');
+    expect(mine.at(-1)).toMatchObject({ type: 'call.ended', reason: 'remote-bye' });
+    // the relay put the proxy's Record-Route into its 200, so the caller sent ACK and BYE through it
+    const seen = kam.requests().join('\n');
+    expect(from(alicePort, 'INVITE'), seen).toHaveLength(1);
+    expect(from(alicePort, 'ACK'), seen).toHaveLength(1);
+    expect(from(alicePort, 'BYE'), seen).toHaveLength(1);
+
+    const rec = readdirSync(join(dir, 'relay-rec'));
+    expect(rec).toHaveLength(1);
+    const inbound = envelopeCorrelation(readWavFile(join(dir, 'relay-rec', rec[0]!)).samples, caller);
+    expect(inbound.corr, 'relay recording vs caller').toBeGreaterThanOrEqual(0.9);
+    const heard = readWavFile(
+      join(call, 'rec', readdirSync(join(call, 'rec')).find((f) => f.endsWith('-dec.wav'))!),
+    );
+    const outbound = envelopeCorrelation(heard.samples, greeting);
+    expect(outbound.corr, 'what the caller heard vs the greeting').toBeGreaterThanOrEqual(0.9);
+  }, 30_000);
+
+  it('the relay calls a registered extension: 407, INVITE again with credentials; its BYE follows the Record-Route', async () => {
+    const call = join(dir, 'out');
+    mkdirSync(call);
+    writeFileSync(join(call, 'silence.wav'), wavFile(new Int16Array(8000 * 20), 8000));
+    const bobPort = await freeUdpPort();
+    const ua = baresipConfig(call, bobPort, join(call, 'silence.wav'), 'pcmu');
+    writeFileSync(
+      join(ua, 'accounts'),
+      `<sip:2001@127.0.0.1:${kam.port}>;auth_pass=${ACCOUNTS['2001']};regint=60;answermode=auto;audio_codecs=pcmu\n`,
+    );
+    let out = '';
+    const bob: ChildProcess = spawn('baresip', ['-f', ua, '-t', '20'], {
+      cwd: call,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    bob.stdout!.on('data', (d) => (out += d));
+    const bobExited = new Promise((r) => bob.once('exit', r));
+    try {
+      for (let i = 0; i < 100 && !/200 OK/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(out, 'bob registered').toMatch(/200 OK/);
+
+      const before = events.length;
+      const dialed = await relay.calls.dial('2001');
+      expect(dialed.ok).toBe(true);
+      const callId = dialed.ok ? dialed.callId : '';
+      for (let i = 0; i < 100 && !events.slice(before).some((e) => e.type === 'call.answered'); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(events.slice(before).map((e) => e.type)).toContain('call.answered');
+      await new Promise((r) => setTimeout(r, 3500)); // the greeting plays
+      const hungUpAt = Date.now();
+      expect(relay.calls.hangup(callId)).toBe(true);
+      for (let i = 0; i < 100 && events.at(-1)?.type !== 'call.ended'; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(events.at(-1)).toMatchObject({ type: 'call.ended', callId, reason: 'local-hangup' });
+      expect(Date.now() - hungUpAt, 'BYE answered (no retransmissions)').toBeLessThan(1000);
+
+      // the first INVITE was challenged (407; its ACK is absorbed by the proxy's stateless layer), the
+      // second carried credentials; the ACK for the 200 and the BYE (Route: the proxy) went through it
+      const relayPort = relay.sip.port;
+      const seen = kam.requests().join('\n');
+      expect(from(relayPort, 'INVITE'), seen).toHaveLength(2);
+      expect(from(relayPort, 'ACK'), seen).toHaveLength(1);
+      expect(from(relayPort, 'BYE'), seen).toHaveLength(1);
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      bob.kill('SIGTERM');
+      await bobExited;
+    }
+    const heard = readWavFile(
+      join(call, 'rec', readdirSync(join(call, 'rec')).find((f) => f.endsWith('-dec.wav'))!),
+    );
+    const corr = envelopeCorrelation(heard.samples, greeting);
+    expect(corr.corr, 'what the extension heard vs the greeting').toBeGreaterThanOrEqual(0.9);
+  }, 40_000);
+});
