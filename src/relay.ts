@@ -9,6 +9,7 @@ import type { Config } from './config/index.ts';
 import { CallTraceWriter } from './io/call-trace.ts';
 import { systemClock } from './io/clock.ts';
 import { loadGreeting, MediaManager } from './io/media-manager.ts';
+import { MetricsServer } from './io/metrics.ts';
 import { localBroadcasts } from './io/net-info.ts';
 import { currentThreadId, setThreadPriority, type ThreadPriority } from './io/priority.ts';
 import { removeOldRecordings } from './io/recording.ts';
@@ -36,6 +37,8 @@ export interface Relay {
   readonly ai: CallCenter | undefined;
   /** Present when SIP_REGISTER=true. */
   readonly registration: Registration | undefined;
+  /** Prometheus' GET /metrics, present when METRICS_PORT is set. */
+  readonly metrics: MetricsServer | undefined;
   /** Stops taking calls (503), hangs up every call, then closes the sockets and every timer. */
   close(): Promise<void>;
 }
@@ -212,6 +215,16 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
     { calls, media, log: log.child({ component: 'ws' }) },
   );
   if (ai) ws.publish(ai.events$);
+  const metrics =
+    config.METRICS_PORT === undefined
+      ? undefined
+      : await MetricsServer.start(
+          config.WS_HOST,
+          config.METRICS_PORT,
+          { calls, media, ws, registration },
+          log,
+        );
+  if (metrics) log.info({ host: config.WS_HOST, port: metrics.port }, 'metrics on GET /metrics');
   const streams = config.MEDIA_STREAM_URL
     ? new MediaStreams(config.MEDIA_STREAM_URL, calls, media, log.child({ component: 'media-stream' }))
     : undefined;
@@ -226,6 +239,7 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
     media,
     ws,
     ai,
+    metrics,
     async close() {
       if (closed) return;
       closed = true;
@@ -234,6 +248,7 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
       streams?.close();
       ai?.close();
       await ws.close();
+      await metrics?.close();
       await media.close();
       await registration?.stop();
       subscription.unsubscribe();

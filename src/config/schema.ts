@@ -110,6 +110,12 @@ export const configSchema = z.object({
   INSPECT_PORT: port(8383),
   // --- WebSocket ---
   WS_HOST: ip('127.0.0.1'),
+  METRICS_PORT: z.coerce
+    .number({ error: 'must be a port number' })
+    .int('must be an integer')
+    .min(0, 'must be 0-65535')
+    .max(65535, 'must be 0-65535')
+    .optional(),
   WS_PORT: port(8080),
   WS_URL: z.string().trim().optional(),
   MEDIA_STREAM_URL: z.url({ error: 'must be a ws:// or wss:// URL' }).optional(),

@@ -6,7 +6,7 @@ import type { G711 } from '../media/g711.ts';
 import { resample } from '../media/resample.ts';
 import { readWav } from '../media/wav.ts';
 import type { Logger } from '../sip/core/logger.ts';
-import { MediaSession } from './media-session.ts';
+import { type MediaReport, MediaSession } from './media-session.ts';
 import type { ThreadPriority } from './priority.ts';
 import { WavRecorder } from './recording.ts';
 import type { RtpPorts } from './rtp-port-pool.ts';
@@ -71,6 +71,21 @@ export class MediaManager {
     return false;
   }
   readonly #sessions = new Map<string, MediaSession>();
+  /** Each call's media statistics when it ends (metrics, logs). */
+  readonly ended$ = new Subject<MediaReport & { callId: string }>();
+  readonly #ended = { sent: 0, received: 0, lost: 0 };
+
+  /** RTP packets sent, received and lost since start: calls that ended plus those still up. */
+  totals(): { sent: number; received: number; lost: number } {
+    const t = { ...this.#ended };
+    for (const s of this.#sessions.values()) {
+      const r = s.report();
+      t.sent += r.sent;
+      t.received += r.received;
+      t.lost += r.lost;
+    }
+    return t;
+  }
   readonly #sub: Subscription;
   readonly #watchdog: NodeJS.Timeout | undefined;
 
@@ -216,7 +231,12 @@ export class MediaManager {
         if (!s) return;
         this.#track(s.close());
         this.#sessions.delete(e.callId);
-        this.log.info({ callId: e.callId, ...s.report() }, 'media stats');
+        const report = s.report();
+        this.#ended.sent += report.sent;
+        this.#ended.received += report.received;
+        this.#ended.lost += report.lost;
+        this.ended$.next({ callId: e.callId, ...report });
+        this.log.info({ callId: e.callId, ...report }, 'media stats');
         if (s.recorder)
           this.log.info(
             { callId: e.callId, file: s.recorder.path, ms: Math.round(s.recorder.durationMs) },

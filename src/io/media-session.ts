@@ -27,6 +27,15 @@ export interface MediaOptions {
   readonly jitterMs: number;
 }
 
+/** A call's RTP statistics (RFC 3550: loss from sequence numbers, interarrival jitter, RTCP round trip). */
+export interface MediaReport {
+  sent: number;
+  received: number;
+  lost: number;
+  jitterMs: number;
+  rttMs: number | undefined;
+}
+
 export interface MediaStats {
   sent: number;
   received: number;
@@ -311,7 +320,7 @@ export class MediaSession implements PacedStream {
   }
 
   /** Per-call statistics for logs and metrics. */
-  report(): { sent: number; received: number; lost: number; jitterMs: number; rttMs: number | undefined } {
+  report(): MediaReport {
     const expected = this.#baseSeq === undefined ? 0 : this.#cycles + this.#maxSeq - this.#baseSeq + 1;
     return {
       sent: this.stats.sent,

@@ -159,10 +159,13 @@ export class RtpScheduler {
   }
 }
 
-/** Counts of lateness in 0.05 ms bins up to 250 ms (the last bin holds everything later): every frame. */
+/**
+ * Counts of lateness in 0.05 ms bins up to 250 ms (the last bin holds everything later): every frame.
+ * Float64 counts: a Uint32 bin would wrap after a few days at 500 calls (25,000 frames a second).
+ */
 export class LatenessHistogram {
   static readonly BIN_MS = 0.05;
-  readonly #bins = new Uint32Array(5000);
+  readonly #bins = new Float64Array(5000);
   #count = 0;
 
   get count(): number {
@@ -193,8 +196,13 @@ export class LatenessHistogram {
 
   /** The share (0..1) of frames later than `ms`. */
   over(ms: number): number {
+    return this.#count === 0 ? 0 : this.countOver(ms) / this.#count;
+  }
+
+  /** How many frames were later than `ms` (to the bin: `ms` is rounded up to a 0.05 ms edge). */
+  countOver(ms: number): number {
     let n = 0;
     for (let i = Math.ceil(ms / LatenessHistogram.BIN_MS); i < this.#bins.length; i++) n += this.#bins[i]!;
-    return this.#count === 0 ? 0 : n / this.#count;
+    return n;
   }
 }

@@ -1,0 +1,175 @@
+import { createServer, type Server } from 'node:http';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Subscription } from 'rxjs';
+import type { CallManager } from '../machines/call-manager.ts';
+import type { Registration } from '../machines/registration.ts';
+import type { Logger } from '../sip/core/logger.ts';
+import type { MediaManager } from './media-manager.ts';
+import type { WsServer } from './ws/ws-server.ts';
+
+export interface MetricsSources {
+  readonly calls: CallManager;
+  readonly media: MediaManager;
+  readonly ws: WsServer;
+  readonly registration: Registration | undefined;
+}
+
+/** A frame sent later than this after its deadline counts as late (the media target: p99 <= 2 ms). */
+const LATE_MS = 2;
+
+/**
+ * The relay's figures in Prometheus' text format (prom-client): calls up and ended (by direction and
+ * reason), RTP packets sent, received and lost, each ended call's jitter and round trip, paced frames and
+ * the late ones, registration, WebSocket clients, and Node's own process metrics (CPU, memory, event-loop
+ * delay, GC). Counters that the media engine already keeps are read when scraped, not counted twice.
+ */
+export function relayMetrics(src: MetricsSources): { registry: Registry; stop(): void } {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const p = 'sip_relay_';
+
+  new Gauge({
+    name: `${p}calls_active`,
+    help: 'Calls that have not ended',
+    registers: [registry],
+    collect() {
+      this.set(src.calls.list().length);
+    },
+  });
+  const ended = new Counter({
+    name: `${p}calls_ended_total`,
+    help: 'Calls ended, by direction and reason',
+    labelNames: ['direction', 'reason'],
+    registers: [registry],
+  });
+  const subs: Subscription[] = [
+    src.calls.events$.subscribe((e) => {
+      if (e.type === 'call.ended') ended.inc({ direction: e.direction, reason: e.reason });
+    }),
+  ];
+
+  const totals = (key: 'sent' | 'received' | 'lost', name: string, help: string) =>
+    new Counter({
+      name: `${p}${name}`,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(src.media.totals()[key]);
+      },
+    });
+  totals('sent', 'rtp_packets_sent_total', 'RTP packets sent');
+  totals('received', 'rtp_packets_received_total', 'RTP packets received and accepted');
+  totals('lost', 'rtp_packets_lost_total', 'RTP packets lost on the way in (RFC 3550 A.3)');
+
+  const jitter = new Histogram({
+    name: `${p}rtp_jitter_seconds`,
+    help: "Interarrival jitter of each ended call's incoming RTP (RFC 3550 A.8)",
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1],
+    registers: [registry],
+  });
+  const rtt = new Histogram({
+    name: `${p}rtp_round_trip_seconds`,
+    help: 'Round trip from RTCP reports, per ended call that had one',
+    buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1],
+    registers: [registry],
+  });
+  subs.push(
+    src.media.ended$.subscribe((r) => {
+      if (r.received > 0) jitter.observe(r.jitterMs / 1000);
+      if (r.rttMs !== undefined) rtt.observe(r.rttMs / 1000);
+    }),
+  );
+
+  const lateness = src.media.scheduler.lateness;
+  new Counter({
+    name: `${p}rtp_frames_paced_total`,
+    help: 'Outgoing RTP frames handed out by the 20 ms scheduler',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(lateness.count);
+    },
+  });
+  new Counter({
+    name: `${p}rtp_frames_late_total`,
+    help: `Outgoing RTP frames sent more than ${LATE_MS} ms after their deadline`,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(lateness.countOver(LATE_MS));
+    },
+  });
+
+  if (src.registration) {
+    const registration = src.registration;
+    new Gauge({
+      name: `${p}registration_up`,
+      help: '1 while registered at the upstream server (SIP_REGISTER), else 0',
+      registers: [registry],
+      collect() {
+        this.set(registration.status === 'registered' ? 1 : 0);
+      },
+    });
+  }
+  new Gauge({
+    name: `${p}websocket_clients`,
+    help: 'Connected WebSocket clients',
+    registers: [registry],
+    collect() {
+      this.set(src.ws.clients);
+    },
+  });
+  return {
+    registry,
+    stop: () => {
+      for (const s of subs) s.unsubscribe();
+    },
+  };
+}
+
+/** GET /metrics on its own port (METRICS_PORT); anything else is 404. */
+export class MetricsServer {
+  private constructor(
+    readonly server: Server,
+    readonly stopMetrics: () => void,
+  ) {}
+
+  static start(host: string, port: number, src: MetricsSources, log: Logger): Promise<MetricsServer> {
+    const { registry, stop } = relayMetrics(src);
+    const server = createServer((req, res) => {
+      if (req.method !== 'GET' || new URL(req.url ?? '/', 'http://relay').pathname !== '/metrics') {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics\n');
+        return;
+      }
+      registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+        (e: unknown) => {
+          log.warn({ err: e instanceof Error ? e.message : String(e) }, 'metrics collection failed');
+          res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics collection failed\n');
+        },
+      );
+    });
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        server.on('error', (e) => log.warn({ err: e.message }, 'metrics server error'));
+        resolve(new MetricsServer(server, stop));
+      });
+    });
+  }
+
+  get port(): number {
+    const a = this.server.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  }
+
+  close(): Promise<void> {
+    this.stopMetrics();
+    return new Promise((r) => {
+      this.server.closeAllConnections();
+      this.server.close(() => r());
+    });
+  }
+}

@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Relay } from '../../src/relay.ts';
+import { Phone } from '../helpers/phone.ts';
+import { startTestRelay } from '../helpers/relay.ts';
+
+let relay: Relay | undefined;
+afterEach(async () => {
+  await relay?.close();
+  relay = undefined;
+});
+
+/** One sample's value from Prometheus' text format, or undefined. */
+function sample(text: string, name: string, labels = ''): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+const scrape = async (r: Relay, path = '/metrics') => fetch(`http://127.0.0.1:${r.metrics!.port}${path}`);
+
+describe('GET /metrics (METRICS_PORT)', () => {
+  it('is off unless METRICS_PORT is set', async () => {
+    relay = await startTestRelay();
+    expect(relay.metrics).toBeUndefined();
+  });
+
+  it('counts a real call: active while up, ended by reason, RTP both ways, paced frames, jitter', async () => {
+    relay = await startTestRelay({ METRICS_PORT: '0', RTP_PORT_START: '40800', RTP_PORT_END: '40899' });
+    const idle = await (await scrape(relay)).text();
+    expect(sample(idle, 'sip_relay_calls_active')).toBe(0);
+    expect(sample(idle, 'sip_relay_rtp_packets_received_total')).toBe(0);
+    expect(sample(idle, 'process_cpu_seconds_total')).toBeGreaterThan(0); // Node's own metrics too
+
+    const phone = await Phone.call(relay.sip.port);
+    await new Promise((r) => setTimeout(r, 1000));
+    const during = await (await scrape(relay)).text();
+    expect(sample(during, 'sip_relay_calls_active')).toBe(1);
+    // about 50 packets a second each way: counted while the call is still up
+    expect(sample(during, 'sip_relay_rtp_packets_received_total')).toBeGreaterThan(30);
+    expect(sample(during, 'sip_relay_rtp_packets_sent_total')).toBeGreaterThan(30);
+    expect(sample(during, 'sip_relay_rtp_frames_paced_total')).toBeGreaterThan(30);
+
+    await phone.hangup();
+    await new Promise((r) => setTimeout(r, 100));
+    const after = await (await scrape(relay)).text();
+    expect(sample(after, 'sip_relay_calls_active')).toBe(0);
+    expect(sample(after, 'sip_relay_calls_ended_total', '{direction="incoming",reason="remote-bye"}')).toBe(
+      1,
+    );
+    const sent = sample(after, 'sip_relay_rtp_packets_sent_total')!;
+    const received = sample(after, 'sip_relay_rtp_packets_received_total')!;
+    // the ended call's packets stay counted (moved from the live session to the totals, not twice)
+    expect(received).toBeGreaterThanOrEqual(sample(during, 'sip_relay_rtp_packets_received_total')!);
+    expect(sent).toBeLessThan(sample(during, 'sip_relay_rtp_packets_sent_total')! * 1.5);
+    expect(sample(after, 'sip_relay_rtp_packets_lost_total')).toBe(0);
+    expect(sample(after, 'sip_relay_rtp_jitter_seconds_count')).toBe(1);
+    expect(sample(after, 'sip_relay_rtp_frames_late_total')).toBeLessThanOrEqual(
+      sample(after, 'sip_relay_rtp_frames_paced_total')!,
+    );
+    expect(after).toMatch(/^# TYPE sip_relay_calls_ended_total counter$/m);
+  });
+
+  it('answers 404 to anything but GET /metrics, and closes with the relay', async () => {
+    relay = await startTestRelay({ METRICS_PORT: '0' });
+    expect((await scrape(relay, '/')).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${relay.metrics!.port}/metrics`, { method: 'POST' })).status).toBe(
+      404,
+    );
+    const port = relay.metrics!.port;
+    await relay.close();
+    relay = undefined;
+    await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
+  });
+});
