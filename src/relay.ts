@@ -221,7 +221,7 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
       : await MetricsServer.start(
           config.WS_HOST,
           config.METRICS_PORT,
-          { calls, media, ws, registration },
+          { calls, media, ws, registration, ai },
           log,
         );
   if (metrics) log.info({ host: config.WS_HOST, port: metrics.port }, 'metrics on GET /metrics');

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
+import type { CallCenter } from '../ai/call-center.ts';
 import type { CallManager } from '../machines/call-manager.ts';
 import type { Registration } from '../machines/registration.ts';
 import type { Logger } from '../sip/core/logger.ts';
@@ -12,6 +13,8 @@ export interface MetricsSources {
   readonly media: MediaManager;
   readonly ws: WsServer;
   readonly registration: Registration | undefined;
+  /** The call center (CALL_CENTER=true). */
+  readonly ai?: CallCenter | undefined;
 }
 
 /** A frame sent later than this after its deadline counts as late (the media target: p99 <= 2 ms). */
@@ -111,6 +114,32 @@ export function relayMetrics(src: MetricsSources): { registry: Registry; stop():
         this.set(registration.status === 'registered' ? 1 : 0);
       },
     });
+  }
+  if (src.ai) {
+    const reply = new Histogram({
+      name: `${p}ai_reply_seconds`,
+      help: "From the end of the caller's turn to the first reply audio queued for the caller",
+      buckets: [0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5],
+      registers: [registry],
+    });
+    const bargeIns = new Counter({
+      name: `${p}ai_barge_ins_total`,
+      help: 'Replies cut short by the caller speaking',
+      registers: [registry],
+    });
+    const errors = new Counter({
+      name: `${p}ai_errors_total`,
+      help: 'AI provider failures (the caller heard the recovery prompt)',
+      registers: [registry],
+    });
+    subs.push(
+      src.ai.events$.subscribe((e) => {
+        if (e.type === 'ai.latency' && e.stages['audio.queued'] !== undefined)
+          reply.observe(e.stages['audio.queued'] / 1000);
+        else if (e.type === 'ai.barge_in') bargeIns.inc();
+        else if (e.type === 'ai.error') errors.inc();
+      }),
+    );
   }
   new Gauge({
     name: `${p}websocket_clients`,

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Relay } from '../../src/relay.ts';
-import { Phone } from '../helpers/phone.ts';
+import { speechLike } from '../helpers/audio.ts';
+import { Phone, peakOf } from '../helpers/phone.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 
 let relay: Relay | undefined;
@@ -57,6 +58,37 @@ describe('GET /metrics (METRICS_PORT)', () => {
       sample(after, 'sip_relay_rtp_frames_paced_total')!,
     );
     expect(after).toMatch(/^# TYPE sip_relay_calls_ended_total counter$/m);
+  });
+
+  it('with the call center: a turn answered is one observation of the reply latency', async () => {
+    relay = await startTestRelay({
+      METRICS_PORT: '0',
+      CALL_CENTER: 'true',
+      AI_PROVIDER: 'echo',
+      RTP_PORT_START: '40900',
+      RTP_PORT_END: '40999',
+    });
+    const before = await (await scrape(relay)).text();
+    expect(sample(before, 'sip_relay_ai_reply_seconds_count')).toBe(0);
+    const phone = await Phone.call(relay.sip.port);
+    await phone.say(speechLike(8000, 1.5, 5));
+    const asked = performance.now();
+    await phone.until(
+      () => phone.heard.filter((p) => p.at > asked && peakOf(p.samples) > 1000).length > 5,
+      5000,
+    );
+    // the turn is counted once its reply is complete
+    let after = '';
+    for (let i = 0; i < 50; i++) {
+      after = await (await scrape(relay)).text();
+      if (sample(after, 'sip_relay_ai_reply_seconds_count')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await phone.hangup();
+    expect(sample(after, 'sip_relay_ai_reply_seconds_count')).toBe(1);
+    // the echo answers as soon as the turn ends: well under a second
+    expect(sample(after, 'sip_relay_ai_reply_seconds_bucket', '{le="1"}')).toBe(1);
+    expect(sample(after, 'sip_relay_ai_errors_total')).toBe(0);
   });
 
   it('answers 404 to anything but GET /metrics, and closes with the relay', async () => {
