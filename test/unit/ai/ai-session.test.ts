@@ -70,8 +70,8 @@ describe('AiSession with the echo provider, the energy VAD and a real playout qu
     expect(notes.map((n) => (n.type === 'timing' ? n.stage : n.type))).toEqual([
       'turn.ended',
       'transcript',
-      'reply.text',
       'audio.queued',
+      'reply.text', // after the audio, so the turn's latency is reported with it
     ]);
     expect(session.context.turns).toBe(1);
   });
