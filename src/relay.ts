@@ -69,16 +69,38 @@ function sourceFilter(list: readonly string[] | undefined): ((address: string) =
   return (address) => allowed.check(address, isIPv6(address) ? 'ipv6' : 'ipv4');
 }
 
-/** Wires the edges to the core: UDP socket -> SipCore -> call manager; RTP port pool. Used by main and tests. */
+/**
+ * Wires the edges to the core: UDP socket -> SipCore -> call manager; RTP port pool. Used by main and tests.
+ * When a step fails (a port in use, say), what the earlier steps opened is closed again before the error
+ * is thrown: sockets, the clock thread, the thread's priority.
+ */
 export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay> {
+  const undo: Array<() => unknown> = [];
+  try {
+    return await wire(config, deps, undo);
+  } catch (e) {
+    for (const step of undo.reverse()) {
+      try {
+        await step();
+      } catch {
+        // best effort: the start-up error is the one to report
+      }
+    }
+    throw e;
+  }
+}
+
+async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>): Promise<Relay> {
   const { log } = deps;
   const clock = deps.clock ?? systemClock;
   // before any thread is started: on Linux priority is per thread, and new threads inherit nice
   const priority = { nice: config.PROCESS_NICE, realtime: config.REALTIME_PRIORITY };
   const restorePriority = setMainThreadPriority(priority, log);
+  undo.push(restorePriority);
   const udp = await SipUdpAdapter.bind(config.SIP_LOCAL_IP, config.SIP_LOCAL_PORT, (e) =>
     log.warn({ err: e.message }, 'SIP socket error'),
   );
+  undo.push(() => udp.close());
   const sipAddress = udp.address();
   const publicHost = config.SIP_PUBLIC_IP || sipAddress.address;
   const timers = timerTable({
@@ -88,6 +110,7 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
     timerD: config.SIP_TIMER_D_MS,
   });
   const observers = await actorObservers(config, deps, log);
+  undo.push(() => observers.close());
   if (config.RECORDING) {
     mkdirSync(config.RECORDING_DIR, { recursive: true });
     const removed = removeOldRecordings(config.RECORDING_DIR, config.MAX_RECORDING_AGE_DAYS);
@@ -194,6 +217,7 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
       : loadGreeting(config.GREETING_PATH || join(config.OUTPUT_DIR, 'transcode', 'greeting.wav'), log),
     log,
   );
+  undo.push(() => media.close());
   const ai = config.CALL_CENTER
     ? new CallCenter(
         calls,
@@ -203,7 +227,10 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
         log,
       )
     : undefined;
-  if (ai) log.info({ provider: config.aiProvider }, 'call center: an AI agent answers every call');
+  if (ai) {
+    undo.push(() => ai.close());
+    log.info({ provider: config.aiProvider }, 'call center: an AI agent answers every call');
+  }
   const ws = await WsServer.start(
     {
       host: config.WS_HOST,
@@ -214,6 +241,7 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
     },
     { calls, media, log: log.child({ component: 'ws' }) },
   );
+  undo.push(() => ws.close());
   if (ai) ws.publish(ai.events$);
   const metrics =
     config.METRICS_PORT === undefined

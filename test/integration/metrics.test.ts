@@ -1,6 +1,9 @@
+import { createSocket } from 'node:dgram';
+import { type AddressInfo, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Relay } from '../../src/relay.ts';
 import { speechLike } from '../helpers/audio.ts';
+import { freeUdpPort } from '../helpers/peers.ts';
 import { Phone, peakOf } from '../helpers/phone.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 
@@ -89,6 +92,34 @@ describe('GET /metrics (METRICS_PORT)', () => {
     // the echo answers as soon as the turn ends: well under a second
     expect(sample(after, 'sip_relay_ai_reply_seconds_bucket', '{le="1"}')).toBe(1);
     expect(sample(after, 'sip_relay_ai_errors_total')).toBe(0);
+  });
+
+  it('a metrics port in use stops start-up, and what was opened before is closed again', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const sipPort = await freeUdpPort();
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const wsPort = (probe.address() as AddressInfo).port; // free a moment ago
+    await new Promise((r) => probe.close(r));
+    try {
+      await expect(
+        startTestRelay({
+          SIP_LOCAL_PORT: String(sipPort),
+          WS_PORT: String(wsPort),
+          METRICS_PORT: String((taken.address() as AddressInfo).port),
+        }),
+      ).rejects.toThrow(/EADDRINUSE/);
+      // the SIP socket and the WebSocket server that had started are closed: their ports are free
+      const udp = createSocket('udp4');
+      await new Promise<void>((ok, fail) => udp.once('error', fail).bind(sipPort, '127.0.0.1', () => ok()));
+      udp.close();
+      const tcp = createServer();
+      await new Promise<void>((ok, fail) => tcp.once('error', fail).listen(wsPort, '127.0.0.1', () => ok()));
+      await new Promise((r) => tcp.close(r));
+    } finally {
+      await new Promise((r) => taken.close(r));
+    }
   });
 
   it('answers 404 to anything but GET /metrics, and closes with the relay', async () => {
