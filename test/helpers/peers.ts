@@ -9,7 +9,9 @@ export function hasBinary(name: string): boolean {
   if (!found && process.env.REQUIRE_PEERS === '1')
     throw new Error(`${name} is required (REQUIRE_PEERS=1) but missing`);
   if (!found)
-    console.warn(`${name} not installed: its peer tests are skipped (apt-get install -y sip-tester)`);
+    console.warn(
+      `${name} not installed: its peer tests are skipped (apt-get install -y sip-tester baresip tshark kamailio)`,
+    );
   return found;
 }
 
