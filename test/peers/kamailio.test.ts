@@ -86,6 +86,32 @@ async function startKamailio(dir: string) {
 
 const peersReady = hasBinary(KAMAILIO) && hasBinary('baresip');
 
+/** baresip registered at the proxy as extension 2001 (answering by itself or ringing), until stop(). */
+async function startExtension(dir: string, kamPort: number, answermode: 'auto' | 'manual') {
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'silence.wav'), wavFile(new Int16Array(8000 * 20), 8000));
+  const ua = baresipConfig(dir, await freeUdpPort(), join(dir, 'silence.wav'), 'pcmu');
+  writeFileSync(
+    join(ua, 'accounts'),
+    `<sip:2001@127.0.0.1:${kamPort}>;auth_pass=${ACCOUNTS['2001']};regint=60;answermode=${answermode};audio_codecs=pcmu\n`,
+  );
+  let out = '';
+  const proc: ChildProcess = spawn('baresip', ['-f', ua, '-t', '20'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  proc.stdout!.on('data', (d) => (out += d));
+  const exited = new Promise((r) => proc.once('exit', r));
+  for (let i = 0; i < 100 && !/200 OK/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+  return {
+    output: () => out,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 describe.skipIf(!peersReady)('through kamailio (registrar with digest auth, record-routing proxy)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kamailio-'));
   const greeting = speechLike(8000, 3, 41);
@@ -164,24 +190,9 @@ describe.skipIf(!peersReady)('through kamailio (registrar with digest auth, reco
 
   it('the relay calls a registered extension: 407, INVITE again with credentials; its BYE follows the Record-Route', async () => {
     const call = join(dir, 'out');
-    mkdirSync(call);
-    writeFileSync(join(call, 'silence.wav'), wavFile(new Int16Array(8000 * 20), 8000));
-    const bobPort = await freeUdpPort();
-    const ua = baresipConfig(call, bobPort, join(call, 'silence.wav'), 'pcmu');
-    writeFileSync(
-      join(ua, 'accounts'),
-      `<sip:2001@127.0.0.1:${kam.port}>;auth_pass=${ACCOUNTS['2001']};regint=60;answermode=auto;audio_codecs=pcmu\n`,
-    );
-    let out = '';
-    const bob: ChildProcess = spawn('baresip', ['-f', ua, '-t', '20'], {
-      cwd: call,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    bob.stdout!.on('data', (d) => (out += d));
-    const bobExited = new Promise((r) => bob.once('exit', r));
+    const bob = await startExtension(call, kam.port, 'auto');
     try {
-      for (let i = 0; i < 100 && !/200 OK/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
-      expect(out, 'bob registered').toMatch(/200 OK/);
+      expect(bob.output(), 'the extension registered').toMatch(/200 OK/);
 
       const before = events.length;
       const dialed = await relay.calls.dial('2001');
@@ -207,8 +218,7 @@ describe.skipIf(!peersReady)('through kamailio (registrar with digest auth, reco
       expect(from(relayPort, 'BYE'), seen).toHaveLength(1);
       await new Promise((r) => setTimeout(r, 300));
     } finally {
-      bob.kill('SIGTERM');
-      await bobExited;
+      await bob.stop();
     }
     const heard = readWavFile(
       join(call, 'rec', readdirSync(join(call, 'rec')).find((f) => f.endsWith('-dec.wav'))!),
@@ -216,4 +226,36 @@ describe.skipIf(!peersReady)('through kamailio (registrar with digest auth, reco
     const corr = envelopeCorrelation(heard.samples, greeting);
     expect(corr.corr, 'what the extension heard vs the greeting').toBeGreaterThanOrEqual(0.9);
   }, 40_000);
+
+  it('the relay gives up on a ringing extension: its CANCEL follows the INVITE through the proxy, the 487 ends the call', async () => {
+    const bob = await startExtension(join(dir, 'cancel'), kam.port, 'manual');
+    try {
+      expect(bob.output(), 'the extension registered').toMatch(/200 OK/);
+      const relayPort = relay.sip.port;
+      const invitesBefore = from(relayPort, 'INVITE').length;
+      const acksBefore = from(relayPort, 'ACK').length;
+      const before = events.length;
+      const dialed = await relay.calls.dial('2001');
+      const callId = dialed.ok ? dialed.callId : '';
+      for (let i = 0; i < 100 && !events.slice(before).some((e) => e.type === 'call.ringing'); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(events.slice(before).map((e) => e.type)).toContain('call.ringing');
+      expect(relay.calls.hangup(callId)).toBe(true);
+      for (let i = 0; i < 60 && events.at(-1)?.type !== 'call.ended'; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(events.at(-1)).toMatchObject({ type: 'call.ended', callId, reason: 'cancelled' });
+      const seen = kam.requests().join('\n');
+      expect(from(relayPort, 'INVITE').length - invitesBefore, seen).toBe(2); // 407, then with credentials
+      // RFC 3261 9.1: the CANCEL goes where the INVITE went (the proxy), which matched and forwarded it
+      expect(from(relayPort, 'CANCEL'), seen).toHaveLength(1);
+      // the extension's 487 came back through the proxy; the relay's ACK for it went there too (17.1.1.3)
+      expect(from(relayPort, 'ACK').length - acksBefore, seen).toBe(1);
+      // baresip reports a cancelled incoming call as a session closed while it rang
+      expect(bob.output(), 'the extension rang, then saw the call go').toMatch(
+        /Incoming call from: +sip:relay@[^\n]*\n[^\n]*session closed/,
+      );
+    } finally {
+      await bob.stop();
+    }
+  }, 30_000);
 });
