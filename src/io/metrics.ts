@@ -51,16 +51,20 @@ export function relayMetrics(src: MetricsSources): { registry: Registry; stop():
     }),
   ];
 
-  const totals = (key: 'sent' | 'received' | 'lost', name: string, help: string) =>
-    new Counter({
+  const totals = (key: 'sent' | 'received' | 'lost', name: string, help: string) => {
+    // a live call's loss can shrink when a late packet arrives after all: a counter never goes down
+    let last = 0;
+    return new Counter({
       name: `${p}${name}`,
       help,
       registers: [registry],
       collect() {
+        last = Math.max(last, src.media.totals()[key]);
         this.reset();
-        this.inc(src.media.totals()[key]);
+        this.inc(last);
       },
     });
+  };
   totals('sent', 'rtp_packets_sent_total', 'RTP packets sent');
   totals('received', 'rtp_packets_received_total', 'RTP packets received and accepted');
   totals('lost', 'rtp_packets_lost_total', 'RTP packets lost on the way in (RFC 3550 A.3)');
