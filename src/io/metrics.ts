@@ -184,9 +184,12 @@ export class MetricsServer {
       );
     });
     return new Promise((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (e) => {
+        stop();
+        reject(e);
+      });
       server.listen(port, host, () => {
-        server.off('error', reject);
+        server.removeAllListeners('error');
         server.on('error', (e) => log.warn({ err: e.message }, 'metrics server error'));
         resolve(new MetricsServer(server, stop));
       });
