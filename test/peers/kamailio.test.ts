@@ -188,6 +188,40 @@ describe.skipIf(!peersReady)('through kamailio (registrar with digest auth, reco
     expect(outbound.corr, 'what the caller heard vs the greeting').toBeGreaterThanOrEqual(0.9);
   }, 30_000);
 
+  it('the relay hangs up a call that came through the proxy: its BYE follows the route set to the caller', async () => {
+    const call = join(dir, 'in-hangup');
+    mkdirSync(call);
+    writeFileSync(join(call, 'caller.wav'), wavFile(speechLike(8000, 4, 47), 8000));
+    const alicePort = await freeUdpPort();
+    const ua = baresipConfig(call, alicePort, join(call, 'caller.wav'), 'pcmu');
+    const before = events.length;
+    const byesBefore = from(relay.sip.port, 'BYE').length;
+    // the caller would stay 7 s; the relay hangs up after 2 s of conversation
+    const caller = run('baresip', ['-f', ua, '-e', `/dial sip:relay@127.0.0.1:${kam.port}`, '-t', '7'], {
+      cwd: call,
+      timeoutMs: 25_000,
+    });
+    for (let i = 0; i < 100 && !events.slice(before).some((e) => e.type === 'call.answered'); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const answered = events.slice(before).find((e) => e.type === 'call.answered');
+    expect(answered).toBeDefined();
+    await new Promise((r) => setTimeout(r, 2000));
+    const hungUpAt = Date.now();
+    expect(relay.calls.hangup(answered!.callId)).toBe(true);
+    for (let i = 0; i < 40 && events.at(-1)?.type !== 'call.ended'; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(events.at(-1)).toMatchObject({
+      type: 'call.ended',
+      callId: answered!.callId,
+      reason: 'local-hangup',
+    });
+    expect(Date.now() - hungUpAt, 'the caller answered the BYE (through the proxy)').toBeLessThan(1000);
+    const seen = kam.requests().join('\n');
+    expect(from(relay.sip.port, 'BYE').length - byesBefore, seen).toBe(1);
+    const r = await caller;
+    expect(r.stdout, 'the caller saw the call closed by the far end').toMatch(/session closed/);
+  }, 40_000);
+
   it('the relay calls a registered extension: 407, INVITE again with credentials; its BYE follows the Record-Route', async () => {
     const call = join(dir, 'out');
     const bob = await startExtension(call, kam.port, 'auto');
@@ -195,6 +229,9 @@ describe.skipIf(!peersReady)('through kamailio (registrar with digest auth, reco
       expect(bob.output(), 'the extension registered').toMatch(/200 OK/);
 
       const before = events.length;
+      const relayPort = relay.sip.port;
+      const sent = (method: string) => from(relayPort, method).length;
+      const already = { INVITE: sent('INVITE'), ACK: sent('ACK'), BYE: sent('BYE') };
       const dialed = await relay.calls.dial('2001');
       expect(dialed.ok).toBe(true);
       const callId = dialed.ok ? dialed.callId : '';
@@ -211,11 +248,10 @@ describe.skipIf(!peersReady)('through kamailio (registrar with digest auth, reco
 
       // the first INVITE was challenged (407; its ACK is absorbed by the proxy's stateless layer), the
       // second carried credentials; the ACK for the 200 and the BYE (Route: the proxy) went through it
-      const relayPort = relay.sip.port;
       const seen = kam.requests().join('\n');
-      expect(from(relayPort, 'INVITE'), seen).toHaveLength(2);
-      expect(from(relayPort, 'ACK'), seen).toHaveLength(1);
-      expect(from(relayPort, 'BYE'), seen).toHaveLength(1);
+      expect(sent('INVITE') - already.INVITE, seen).toBe(2);
+      expect(sent('ACK') - already.ACK, seen).toBe(1);
+      expect(sent('BYE') - already.BYE, seen).toBe(1);
       await new Promise((r) => setTimeout(r, 300));
     } finally {
       await bob.stop();
