@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readWavFile } from './audio.ts';
 
 /** A headless baresip: microphone = a WAV (aufile), speaker = ALSA's null device, both directions recorded. */
 export function baresipConfig(dir: string, sipPort: number, mic: string, codec: string): string {
@@ -45,4 +46,11 @@ export function baresipConfig(dir: string, sipPort: number, mic: string, codec: 
   );
   writeFileSync(join(ua, 'contacts'), '');
   return ua;
+}
+
+/** What a baresip from baresipConfig(dir, ...) recorded: `dec` = what it heard, `enc` = what it sent. */
+export function baresipRecording(dir: string, which: 'dec' | 'enc'): { rate: number; samples: Int16Array } {
+  const file = readdirSync(join(dir, 'rec')).find((f) => f.endsWith(`-${which}.wav`));
+  if (!file) throw new Error(`baresip wrote no -${which}.wav in ${join(dir, 'rec')}`);
+  return readWavFile(join(dir, 'rec', file));
 }

@@ -59,3 +59,9 @@ export function sippStat(dir: string, column: string): string | undefined {
   const i = head.indexOf(column);
   return i === -1 ? undefined : last[i];
 }
+
+/** Polls every 50 ms until `done()` or `timeoutMs`; resolves either way (the caller's assertions decide). */
+export async function until(done: () => boolean, timeoutMs: number): Promise<void> {
+  for (const end = Date.now() + timeoutMs; !done() && Date.now() < end; )
+    await new Promise((r) => setTimeout(r, 50));
+}

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { resample } from '../../src/media/resample.ts';
 import { readWav } from '../../src/media/wav.ts';
 import { concatSamples, envelopeCorrelation, readWavFile, speechLike } from '../helpers/audio.ts';
-import { baresipConfig } from '../helpers/baresip.ts';
+import { baresipConfig, baresipRecording } from '../helpers/baresip.ts';
 import { startFakeOpenAi } from '../helpers/fake-openai.ts';
 import { freeUdpPort, hasBinary, run } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
@@ -72,9 +72,7 @@ describe.skipIf(!hasBinary('baresip') || !existsSync(QUESTION))(
       expect(ai[2]).toMatchObject({ text: 'We open at nine. We close at six.' });
 
       // baresip heard the answer: both sentences, in order
-      const heard = readWavFile(
-        join(dir, 'rec', readdirSync(join(dir, 'rec')).find((f) => f.endsWith('-dec.wav'))!),
-      ).samples;
+      const heard = baresipRecording(dir, 'dec').samples;
       const expected = concatSamples(ttsOf('We open at nine.'), ttsOf('We close at six.'));
       const c = envelopeCorrelation(heard, expected, 8000, 11_000);
       console.log(

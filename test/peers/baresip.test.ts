@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import type { CallEvent } from '../../src/machines/call-events.ts';
 import { resample } from '../../src/media/resample.ts';
 import { envelopeCorrelation, readWavFile, speechLike, wavFile } from '../helpers/audio.ts';
-import { baresipConfig } from '../helpers/baresip.ts';
+import { baresipConfig, baresipRecording } from '../helpers/baresip.ts';
 import { freeUdpPort, hasBinary, run } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 
@@ -46,9 +46,7 @@ describe.skipIf(!hasBinary('baresip'))('baresip calls the relay: greeting out, r
       const recFiles = readdirSync(join(dir, 'relay-rec'));
       expect(recFiles).toHaveLength(1);
       const recorded = readWavFile(join(dir, 'relay-rec', recFiles[0]!));
-      const sentByBaresip = readWavFile(
-        join(dir, 'rec', readdirSync(join(dir, 'rec')).find((f) => f.endsWith('-enc.wav'))!),
-      );
+      const sentByBaresip = baresipRecording(dir, 'enc');
       expect(recorded.rate).toBe(8000);
       const inbound = envelopeCorrelation(recorded.samples, caller);
       expect(
@@ -59,9 +57,7 @@ describe.skipIf(!hasBinary('baresip'))('baresip calls the relay: greeting out, r
       expect(durDiff, 'recording duration vs what baresip sent (ms)').toBeLessThanOrEqual(100);
 
       // what baresip heard = the greeting (played after the ACK)
-      const heard = readWavFile(
-        join(dir, 'rec', readdirSync(join(dir, 'rec')).find((f) => f.endsWith('-dec.wav'))!),
-      );
+      const heard = baresipRecording(dir, 'dec');
       const outbound = envelopeCorrelation(heard.samples, resample(greeting22k, 22050, 8000));
       expect(
         outbound.corr,
@@ -110,9 +106,7 @@ describe.skipIf(!hasBinary('baresip'))(
       ws.close();
       await relay.close();
       expect(r.code).toBe(0);
-      const heard = readWavFile(
-        join(dir, 'rec', readdirSync(join(dir, 'rec')).find((f) => f.endsWith('-dec.wav'))!),
-      );
+      const heard = baresipRecording(dir, 'dec');
       const c = envelopeCorrelation(heard.samples, reply);
       console.log(`baresip heard the client's audio: r=${c.corr.toFixed(3)} (lag ${c.lagMs} ms)`);
       expect(c.corr).toBeGreaterThanOrEqual(0.9);

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallEvent } from '../../src/machines/call-events.ts';
 import type { Relay } from '../../src/relay.ts';
 import { envelopeCorrelation, readWavFile, speechLike, wavFile } from '../helpers/audio.ts';
-import { baresipConfig } from '../helpers/baresip.ts';
-import { freeUdpPort, hasBinary, run } from '../helpers/peers.ts';
+import { baresipConfig, baresipRecording } from '../helpers/baresip.ts';
+import { freeUdpPort, hasBinary, run, until } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 
 const ACCOUNTS = { relay: 'relaypw', '2001': 'bobpw' };
@@ -102,7 +102,7 @@ async function startExtension(dir: string, kamPort: number, answermode: 'auto' |
   });
   proc.stdout!.on('data', (d) => (out += d));
   const exited = new Promise((r) => proc.once('exit', r));
-  for (let i = 0; i < 100 && !/200 OK/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+  await until(() => /200 OK/.test(out), 5000);
   return {
     output: () => out,
     stop: async () => {
@@ -140,8 +140,7 @@ describe.skipIf(!peersReady)('through kamailio (registrar with digest auth, reco
       RTP_PORT_END: '45299',
     });
     relay.calls.events$.subscribe((e) => events.push(e));
-    for (let i = 0; i < 100 && relay.registration!.status !== 'registered'; i++)
-      await new Promise((r) => setTimeout(r, 50));
+    await until(() => relay.registration!.status === 'registered', 5000);
   }, 20_000);
 
   afterAll(async () => {
@@ -181,9 +180,7 @@ describe.skipIf(!peersReady)('through kamailio (registrar with digest auth, reco
     expect(rec).toHaveLength(1);
     const inbound = envelopeCorrelation(readWavFile(join(dir, 'relay-rec', rec[0]!)).samples, caller);
     expect(inbound.corr, 'relay recording vs caller').toBeGreaterThanOrEqual(0.9);
-    const heard = readWavFile(
-      join(call, 'rec', readdirSync(join(call, 'rec')).find((f) => f.endsWith('-dec.wav'))!),
-    );
+    const heard = baresipRecording(call, 'dec');
     const outbound = envelopeCorrelation(heard.samples, greeting);
     expect(outbound.corr, 'what the caller heard vs the greeting').toBeGreaterThanOrEqual(0.9);
   }, 30_000);
@@ -201,15 +198,13 @@ describe.skipIf(!peersReady)('through kamailio (registrar with digest auth, reco
       cwd: call,
       timeoutMs: 25_000,
     });
-    for (let i = 0; i < 100 && !events.slice(before).some((e) => e.type === 'call.answered'); i++)
-      await new Promise((r) => setTimeout(r, 50));
+    await until(() => events.slice(before).some((e) => e.type === 'call.answered'), 5000);
     const answered = events.slice(before).find((e) => e.type === 'call.answered');
     expect(answered).toBeDefined();
     await new Promise((r) => setTimeout(r, 2000));
     const hungUpAt = Date.now();
     expect(relay.calls.hangup(answered!.callId)).toBe(true);
-    for (let i = 0; i < 40 && events.at(-1)?.type !== 'call.ended'; i++)
-      await new Promise((r) => setTimeout(r, 50));
+    await until(() => events.at(-1)?.type === 'call.ended', 2000);
     expect(events.at(-1)).toMatchObject({
       type: 'call.ended',
       callId: answered!.callId,
@@ -235,14 +230,12 @@ describe.skipIf(!peersReady)('through kamailio (registrar with digest auth, reco
       const dialed = await relay.calls.dial('2001');
       expect(dialed.ok).toBe(true);
       const callId = dialed.ok ? dialed.callId : '';
-      for (let i = 0; i < 100 && !events.slice(before).some((e) => e.type === 'call.answered'); i++)
-        await new Promise((r) => setTimeout(r, 50));
+      await until(() => events.slice(before).some((e) => e.type === 'call.answered'), 5000);
       expect(events.slice(before).map((e) => e.type)).toContain('call.answered');
       await new Promise((r) => setTimeout(r, 3500)); // the greeting plays
       const hungUpAt = Date.now();
       expect(relay.calls.hangup(callId)).toBe(true);
-      for (let i = 0; i < 100 && events.at(-1)?.type !== 'call.ended'; i++)
-        await new Promise((r) => setTimeout(r, 50));
+      await until(() => events.at(-1)?.type === 'call.ended', 5000);
       expect(events.at(-1)).toMatchObject({ type: 'call.ended', callId, reason: 'local-hangup' });
       expect(Date.now() - hungUpAt, 'BYE answered (no retransmissions)').toBeLessThan(1000);
 
@@ -256,9 +249,7 @@ describe.skipIf(!peersReady)('through kamailio (registrar with digest auth, reco
     } finally {
       await bob.stop();
     }
-    const heard = readWavFile(
-      join(call, 'rec', readdirSync(join(call, 'rec')).find((f) => f.endsWith('-dec.wav'))!),
-    );
+    const heard = baresipRecording(call, 'dec');
     const corr = envelopeCorrelation(heard.samples, greeting);
     expect(corr.corr, 'what the extension heard vs the greeting').toBeGreaterThanOrEqual(0.9);
   }, 40_000);
@@ -273,12 +264,10 @@ describe.skipIf(!peersReady)('through kamailio (registrar with digest auth, reco
       const before = events.length;
       const dialed = await relay.calls.dial('2001');
       const callId = dialed.ok ? dialed.callId : '';
-      for (let i = 0; i < 100 && !events.slice(before).some((e) => e.type === 'call.ringing'); i++)
-        await new Promise((r) => setTimeout(r, 50));
+      await until(() => events.slice(before).some((e) => e.type === 'call.ringing'), 5000);
       expect(events.slice(before).map((e) => e.type)).toContain('call.ringing');
       expect(relay.calls.hangup(callId)).toBe(true);
-      for (let i = 0; i < 60 && events.at(-1)?.type !== 'call.ended'; i++)
-        await new Promise((r) => setTimeout(r, 50));
+      await until(() => events.at(-1)?.type === 'call.ended', 3000);
       expect(events.at(-1)).toMatchObject({ type: 'call.ended', callId, reason: 'cancelled' });
       const seen = kam.requests().join('\n');
       expect(from(relayPort, 'INVITE').length - invitesBefore, seen).toBe(2); // 407, then with credentials
