@@ -7,13 +7,13 @@ import { z } from 'zod';
  * (the original's 192.168.1.x defaults cannot bind here). `.env.example` lists exactly these keys.
  */
 
-const port = (def: number) =>
+const portNumber = () =>
   z.coerce
     .number({ error: 'must be a port number' })
     .int('must be an integer')
     .min(0, 'must be 0-65535')
-    .max(65535, 'must be 0-65535')
-    .default(def);
+    .max(65535, 'must be 0-65535');
+const port = (def: number) => portNumber().default(def);
 
 const ms = (def: number, min = 1) =>
   z.coerce
@@ -110,12 +110,7 @@ export const configSchema = z.object({
   INSPECT_PORT: port(8383),
   // --- WebSocket ---
   WS_HOST: ip('127.0.0.1'),
-  METRICS_PORT: z.coerce
-    .number({ error: 'must be a port number' })
-    .int('must be an integer')
-    .min(0, 'must be 0-65535')
-    .max(65535, 'must be 0-65535')
-    .optional(),
+  METRICS_PORT: portNumber().optional(),
   WS_PORT: port(8080),
   WS_URL: z.string().trim().optional(),
   MEDIA_STREAM_URL: z.url({ error: 'must be a ws:// or wss:// URL' }).optional(),
