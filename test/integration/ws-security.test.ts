@@ -43,6 +43,29 @@ describe('WebSocket security', () => {
     expect(await attempt(base)).toBe('open'); // not a browser: no Origin
   });
 
+  it('by default (no WS_ORIGINS) a web page from another site gets 403: only loopback pages and non-browsers', async () => {
+    relay = await startTestRelay();
+    const base = `ws://127.0.0.1:${relay.ws.port}/`;
+    // cross-site WebSocket hijacking: any page the user opens could otherwise send CALL:+1900...
+    expect(await attempt(base, { Origin: 'https://evil.example' })).toBe(403);
+    expect(await attempt(`${base}v1`, { Origin: 'http://evil.example:8080' })).toBe(403);
+    expect(await attempt(base, { Origin: 'null' })).toBe(403); // sandboxed iframes, file:// pages
+    expect(await attempt(base, { Origin: 'http://127.0.0.1.evil.example' })).toBe(403);
+    expect(await attempt(base, { Origin: 'http://localhost:3000' })).toBe('open');
+    expect(await attempt(base, { Origin: 'http://127.0.0.1:8000' })).toBe('open');
+    expect(await attempt(base, { Origin: 'https://[::1]' })).toBe('open');
+    expect(await attempt(base)).toBe('open');
+  });
+
+  it('the bearer scheme is case-insensitive (RFC 7235 2.1)', async () => {
+    relay = await startTestRelay({ WS_TOKEN: 'correct-horse' });
+    const base = `ws://127.0.0.1:${relay.ws.port}/`;
+    expect(await attempt(base, { Authorization: 'bearer correct-horse' })).toBe('open');
+    expect(await attempt(base, { Authorization: 'BEARER  correct-horse' })).toBe('open');
+    expect(await attempt(base, { Authorization: 'Basic correct-horse' })).toBe(401);
+    expect(await attempt(base, { Authorization: 'bearer wrong-horse!' })).toBe(401);
+  });
+
   it('start-up refuses a non-loopback WS_HOST without a token unless WS_ALLOW_INSECURE=true', () => {
     const bad = parseConfig({ WS_HOST: '0.0.0.0' });
     expect(

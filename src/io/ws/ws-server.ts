@@ -1,5 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import type { Observable, Subscription } from 'rxjs';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { CallEvent } from '../../machines/call-events.ts';
@@ -8,6 +6,7 @@ import { decodeG711 } from '../../media/g711.ts';
 import { resample } from '../../media/resample.ts';
 import type { Logger } from '../../sip/core/logger.ts';
 import type { MediaManager } from '../media-manager.ts';
+import { originAllowed, presentsToken } from './access.ts';
 import { type JsonReply, jsonEvent, parseJsonCommand } from './json-protocol.ts';
 import { type LegacyCallState, legacyEvent, legacyRtp, parseLegacyCommand } from './legacy-protocol.ts';
 
@@ -86,7 +85,7 @@ export class WsServer {
         // a client that fails authentication gets 401 and nothing else
         verifyClient: (info, done) => {
           const origin = info.origin;
-          if (opts.origins && opts.origins.length > 0 && origin && !opts.origins.includes(origin)) {
+          if (!originAllowed(origin, opts.origins)) {
             deps.log.warn({ origin }, 'WebSocket client from a refused Origin');
             done(false, 403, 'Forbidden');
             return;
@@ -362,16 +361,4 @@ export class WsServer {
       }
     }
   }
-}
-
-/** WS_TOKEN from `?token=` or `Authorization: Bearer`, compared in constant time. */
-function presentsToken(req: IncomingMessage, token: string): boolean {
-  const url = new URL(req.url ?? '/', 'ws://relay');
-  const auth = req.headers.authorization;
-  const given =
-    url.searchParams.get('token') ?? (auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined);
-  if (given === undefined) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
