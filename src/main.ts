@@ -21,7 +21,8 @@ async function main(): Promise<void> {
     log.fatal(
       { err: (e as Error).message },
       `cannot start: ${(e as Error).message} (SIP udp ${config.SIP_LOCAL_IP}:${config.SIP_LOCAL_PORT}, WebSocket ${config.WS_HOST}:${config.WS_PORT}` +
-        `${config.METRICS_PORT === undefined ? '' : `, metrics ${config.WS_HOST}:${config.METRICS_PORT}`})`,
+        `${config.METRICS_PORT === undefined ? '' : `, metrics ${config.WS_HOST}:${config.METRICS_PORT}`}` +
+        `${config.INSPECT ? `, inspector ${config.WS_HOST}:${config.INSPECT_PORT}` : ''})`,
     );
     await flush();
     process.exit(1);

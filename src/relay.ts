@@ -8,6 +8,7 @@ import { type AgentOptions, agentFactory } from './ai/providers/index.ts';
 import type { Config } from './config/index.ts';
 import { CallTraceWriter } from './io/call-trace.ts';
 import { systemClock } from './io/clock.ts';
+import { InspectorBridge } from './io/inspector-bridge.ts';
 import { loadGreeting, MediaManager } from './io/media-manager.ts';
 import { MetricsServer } from './io/metrics.ts';
 import { localBroadcasts } from './io/net-info.ts';
@@ -293,19 +294,25 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
  * a local bridge on INSPECT_PORT that the inspector page connects to), and a test's own hook.
  */
 async function actorObservers(config: Config, deps: RelayDeps, log: Logger) {
-  const traces = config.CALL_TRACE_DIR ? new CallTraceWriter(config.CALL_TRACE_DIR) : undefined;
   let inspector: { inspect: { next?: (e: InspectionEvent) => void }; stop: () => void } | undefined;
-  let server: { stop: () => void } | undefined;
+  let bridge: InspectorBridge | undefined;
   if (config.INSPECT) {
-    const { createInspectorServer } = await import('@statelyai/inspect/server');
     const { createWebSocketInspector } = await import('@statelyai/inspect');
-    server = createInspectorServer({ port: config.INSPECT_PORT, autoOpen: false });
-    inspector = createWebSocketInspector({ url: `ws://127.0.0.1:${config.INSPECT_PORT}` });
+    bridge = await InspectorBridge.start({
+      host: config.WS_HOST,
+      port: config.INSPECT_PORT,
+      token: config.WS_TOKEN,
+      origins: config.WS_ORIGINS,
+    });
+    inspector = createWebSocketInspector({ url: bridge.publishUrl(config.WS_HOST, config.WS_TOKEN) });
+    const shown = `http://${bracket(config.WS_HOST)}:${bridge.port}/`;
     log.info(
-      { port: config.INSPECT_PORT },
-      `Stately inspector bridge on http://127.0.0.1:${config.INSPECT_PORT} (the page embeds stately.ai/inspect: it needs internet in your browser)`,
+      { host: config.WS_HOST, port: bridge.port },
+      `Stately inspector bridge on ${shown} (the page embeds stately.ai/inspect: it needs internet in your browser)`,
     );
   }
+  // after the bridge: a taken INSPECT_PORT fails start-up before anything here is open
+  const traces = config.CALL_TRACE_DIR ? new CallTraceWriter(config.CALL_TRACE_DIR) : undefined;
   const hooks = [
     traces ? (e: InspectionEvent, id: string) => traces.record(e, id) : undefined,
     inspector ? (e: InspectionEvent) => inspector.inspect.next?.(e) : undefined,
@@ -321,7 +328,7 @@ async function actorObservers(config: Config, deps: RelayDeps, log: Logger) {
     async close() {
       await traces?.close();
       inspector?.stop();
-      server?.stop();
+      await bridge?.close();
     },
   };
 }

@@ -66,3 +66,99 @@ describe.skipIf(!hasBinary('sipp'))('watching calls', () => {
     expect(text).toContain('sip.bye');
   });
 });
+
+/** Local addresses listening on TCP `port` (from /proc/net/tcp and tcp6), e.g. "127.0.0.1" or "0.0.0.0". */
+function tcpListeners(port: number): string[] {
+  const found: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] !== '0A') continue; // LISTEN
+      const [hex, p] = f[1]!.split(':') as [string, string];
+      if (Number.parseInt(p, 16) !== port) continue;
+      found.push(
+        hex.length === 8
+          ? (hex.match(/../g) ?? [])
+              .reverse()
+              .map((b) => Number.parseInt(b, 16))
+              .join('.')
+          : hex === '0'.repeat(32)
+            ? '::'
+            : hex,
+      );
+    }
+  }
+  return found;
+}
+
+/** A WebSocket's opening: 'open', or the HTTP status it was refused with. */
+function attempt(url: string, headers: Record<string, string> = {}): Promise<'open' | number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('open', () => {
+      ws.close();
+      resolve('open');
+    });
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on('error', () => {});
+  });
+}
+
+describe('the inspector bridge (INSPECT=true)', () => {
+  it('listens on WS_HOST only, refuses other sites, and pages cannot publish', async () => {
+    const port = await freeUdpPort();
+    const relay = await startTestRelay({ INSPECT: 'true', INSPECT_PORT: String(port) });
+    try {
+      expect(tcpListeners(port)).toEqual(['127.0.0.1']); // not *:port
+      const url = `ws://127.0.0.1:${port}/`;
+      expect(await attempt(url, { Origin: 'https://evil.example' })).toBe(403);
+      expect(await attempt(url, { Origin: 'http://localhost:5173' })).toBe('open');
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('stately.ai/inspect');
+      // a page that writes is not a publisher: the other page hears nothing from it
+      const a = new WebSocket(url);
+      const b = new WebSocket(url);
+      const heard: string[] = [];
+      b.on('message', (d) => heard.push(String(d)));
+      await Promise.all([a, b].map((w) => new Promise((r) => w.on('open', r))));
+      a.send(JSON.stringify({ type: '@xstate.event', fake: true }));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(heard.filter((h) => h.includes('"fake"'))).toEqual([]);
+      a.close();
+      b.close();
+    } finally {
+      await relay.close();
+    }
+    expect(tcpListeners(port)).toEqual([]);
+  });
+
+  it('a taken INSPECT_PORT is a start-up error, and nothing the start opened stays open', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const sipPort = await freeUdpPort();
+      await expect(
+        startTestRelay({ INSPECT: 'true', INSPECT_PORT: String(port), SIP_LOCAL_PORT: String(sipPort) }),
+      ).rejects.toThrow(/EADDRINUSE/);
+      // the SIP socket opened before it is closed again: the port binds
+      const { createSocket } = await import('node:dgram');
+      const s = createSocket('udp4');
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.bind(sipPort, '127.0.0.1', () => resolve());
+      });
+      s.close();
+    } finally {
+      taken.close();
+    }
+  });
+});
