@@ -51,6 +51,8 @@ export class CallManager implements TransactionUser {
   readonly #byInviteTx = new Map<string, IncomingCall>();
   /** Calls being set up (ports being bound): they count against MAX_CALLS. */
   #pending = 0;
+  /** Call-IDs of incoming calls being set up (not yet in #calls). */
+  readonly #settingUp = new Set<string>();
   #accepting = true;
   readonly #env: SessionEnv;
 
@@ -237,8 +239,21 @@ export class CallManager implements TransactionUser {
       }
       offer = parsed.value;
     }
+    // Everything that outlives a call (media session, WebSocket state, recordings, the legacy protocol's
+    // call_id) is named by Call-ID, which RFC 3261 8.1.1.4 makes globally unique. A second INVITE reusing a
+    // live call's Call-ID with another From tag is a new dialog on paper, but it would overwrite the first
+    // call and leak its RTP ports: refuse it.
+    if (this.#calls.has(req.callId) || this.#settingUp.has(req.callId)) {
+      log.warn({ source }, 'INVITE reusing the Call-ID of a live call: 400');
+      core.respond(tx, 400, { reason: 'Bad Request (Call-ID already in use)' });
+      return;
+    }
     this.#pending++;
-    const ports = await this.#deps.ports.allocate().finally(() => this.#pending--);
+    this.#settingUp.add(req.callId);
+    const ports = await this.#deps.ports.allocate().finally(() => {
+      this.#pending--;
+      this.#settingUp.delete(req.callId);
+    });
     if (!ports) {
       log.warn({}, 'no free RTP port pair: 503');
       core.respond(tx, 503, {

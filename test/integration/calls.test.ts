@@ -111,6 +111,41 @@ describe('incoming calls: the branches a PBX will hit', () => {
     expect((await again.phone().invite())?.status).toBe(200);
   });
 
+  it('a second INVITE reusing a live Call-ID (another From tag) gets 400 and leaks nothing, round after round', async () => {
+    // two RTP pairs: before the fix the overwritten first call kept its pair, and the third round found none
+    const { relay, phone } = await setup({ RTP_PORT_START: '40700', RTP_PORT_END: '40703' });
+    for (let round = 0; round < 4; round++) {
+      const p = phone(`collide-${round}`);
+      const first = await p.send({
+        method: 'INVITE',
+        fromTag: 'a',
+        body: OFFER(),
+        extra: ['Content-Type: application/sdp'],
+      });
+      expect(first?.status).toBe(200);
+      await p.send({ method: 'ACK', fromTag: 'a', toTag: toTagOf(first!.text)!, cseq: 1 }, false);
+      const second = await p.send({
+        method: 'INVITE',
+        fromTag: 'b',
+        body: OFFER(),
+        extra: ['Content-Type: application/sdp'],
+      });
+      expect(second?.status).toBe(400);
+      expect(second?.text).toMatch(/^SIP\/2\.0 400 Bad Request \(Call-ID already in use\)/);
+      expect(
+        (await p.send({ method: 'BYE', fromTag: 'a', toTag: toTagOf(first!.text)!, cseq: 2 }))?.status,
+      ).toBe(200);
+      const deadline = Date.now() + 2000;
+      while ((relay.ports.inUse > 0 || relay.media.size > 0) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      expect({ ports: relay.ports.inUse, media: relay.media.size, calls: relay.calls.size }).toEqual({
+        ports: 0,
+        media: 0,
+        calls: 0,
+      });
+    }
+  });
+
   it('a retransmitted INVITE never creates a second call', async () => {
     const { relay, phone } = await setup({ AUTO_ANSWER: 'false' });
     const p = phone();

@@ -3,9 +3,11 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Relay } from '../../src/relay.ts';
 import { countingClock } from '../helpers/counting-clock.ts';
+import { requestText } from '../helpers/messages.ts';
 import { hasBinary } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 import { sipp } from '../helpers/sipp.ts';
+import { UdpPeer } from '../helpers/udp-client.ts';
 
 setFlagsFromString('--expose_gc');
 const gc = runInNewContext('gc') as () => void;
@@ -81,4 +83,40 @@ describe.skipIf(!hasBinary('sipp'))('10,000 calls leave nothing behind', () => {
     console.log(`heap before ${before.toFixed(1)} MB, after 10,000 calls ${after.toFixed(1)} MB`);
     expect(after - before).toBeLessThan(20);
   }, 180_000);
+
+  it('INVITEs reusing a live Call-ID with other From tags leave nothing behind either', async () => {
+    const peer = await UdpPeer.open();
+    const sdp =
+      'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 7000 RTP/AVP 0\r\n';
+    const send = async (o: Parameters<typeof requestText>[0], wait: boolean) => {
+      const branch = `z9hG4bK-collide-${Math.random().toString(36).slice(2)}`;
+      const text = requestText({ sentBy: `127.0.0.1:${peer.port}`, ...o, branch }).replace(
+        'sip:relay@127.0.0.1:5062',
+        `sip:relay@127.0.0.1:${relay.sip.port}`,
+      );
+      await peer.send(Buffer.from(text), relay.sip.port);
+      return wait ? peer.waitFor(branch, 3000) : undefined;
+    };
+    const invite = { method: 'INVITE', body: sdp, extra: ['Content-Type: application/sdp'] };
+    const statuses: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const callId = `collide-${i}@soak`;
+      const ok = await send({ ...invite, callId, fromTag: 'a' }, true);
+      const toTag = /^To:.*;tag=([^;\s]+)/m.exec(ok?.text ?? '')?.[1] ?? '';
+      await send({ method: 'ACK', callId, fromTag: 'a', toTag, cseq: 1 }, false);
+      statuses.push((await send({ ...invite, callId, fromTag: 'b' }, true))?.status ?? 0);
+      await send({ method: 'BYE', callId, fromTag: 'a', toTag, cseq: 2 }, true);
+    }
+    await peer.close();
+    expect(new Set(statuses)).toEqual(new Set([400]));
+    await drained(relay, clock, 64 * T1 + 5000);
+    expect({
+      calls: relay.calls.size,
+      dialogs: relay.calls.dialogs,
+      transactions: relay.core.layer.size,
+      timers: clock.active,
+      media: relay.media.size,
+      portsInUse: relay.ports.inUse,
+    }).toEqual({ calls: 0, dialogs: 0, transactions: 0, timers: 0, media: 0, portsInUse: 0 });
+  }, 60_000);
 });
