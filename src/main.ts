@@ -32,14 +32,28 @@ async function main(): Promise<void> {
     `SIP relay listening on udp ${relay.sip.address}:${relay.sip.port}, WebSocket ws://${config.WS_HOST}:${relay.ws.port}/`,
   );
 
-  const shutdown = async (signal: string) => {
+  // SIGTERM (systemd, docker stop, kill), SIGINT (Ctrl-C) and SIGHUP (the terminal or SSH session closed)
+  // all stop gracefully: new calls get 503, every call gets BYE, recordings are finalised, unREGISTER.
+  // Signals often come twice (systemd's KillMode=control-group and `kill -- -PGID` reach npm as well as
+  // node, and npm forwards its own): a repeat must never cut the shutdown short. Only a second Ctrl-C
+  // within a few seconds hurries it (no more waiting for the BYEs' answers), as people expect.
+  let stopping: { signal: string; at: number } | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      const hurry = signal === 'SIGINT' && stopping.signal === 'SIGINT' && Date.now() - stopping.at < 5000;
+      log.info({ signal }, hurry ? 'second Ctrl-C: not waiting for BYE answers' : 'already shutting down');
+      if (hurry) relay.hurry();
+      return;
+    }
+    stopping = { signal, at: Date.now() };
     log.info({ signal }, 'shutting down');
-    await relay.close();
-    await flush();
-    process.exit(0);
+    void relay
+      .close()
+      .catch((e: unknown) => log.error({ err: String(e) }, 'error while shutting down'))
+      .then(() => flush())
+      .then(() => process.exit(0));
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
 }
 
 void main();

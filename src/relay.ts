@@ -42,6 +42,11 @@ export interface Relay {
   readonly metrics: MetricsServer | undefined;
   /** Stops taking calls (503), hangs up every call, then closes the sockets and every timer. */
   close(): Promise<void>;
+  /**
+   * During close(): stop waiting for the peers to answer our BYEs (a second Ctrl-C). The BYEs are already
+   * sent and every recording is still finalised.
+   */
+  hurry(): void;
 }
 
 export interface RelayDeps {
@@ -269,6 +274,9 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     ws,
     ai,
     metrics,
+    hurry() {
+      calls.hurry();
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -182,11 +182,18 @@ export class CallManager implements TransactionUser {
     this.#accepting = false;
     for (const c of this.#calls.values()) c.send({ type: 'client.hangup' });
     const deadline = Date.now() + timeoutMs;
-    while (this.#calls.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (this.#calls.size > 0 && Date.now() < deadline && !this.#hurry)
+      await new Promise((r) => setTimeout(r, 20));
     for (const c of [...this.#calls.values()]) {
       c.actor.stop();
       await this.#forget(c);
     }
+  }
+
+  #hurry = false;
+  /** During shutdown: stop waiting for the BYEs' answers (they have been sent already). */
+  hurry(): void {
+    this.#hurry = true;
   }
 
   #sendIf(callId: string, state: string, event: Parameters<CallSession['send']>[0]): boolean {
