@@ -11,7 +11,7 @@ import { systemClock } from './io/clock.ts';
 import { InspectorBridge } from './io/inspector-bridge.ts';
 import { loadGreeting, MediaManager } from './io/media-manager.ts';
 import { MetricsServer } from './io/metrics.ts';
-import { localBroadcasts } from './io/net-info.ts';
+import { localAddresses, localBroadcasts } from './io/net-info.ts';
 import { currentThreadId, setThreadPriority, type ThreadPriority } from './io/priority.ts';
 import { removeOldRecordings } from './io/recording.ts';
 import { RtpPortPool, type RtpPorts } from './io/rtp-port-pool.ts';
@@ -123,6 +123,16 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     if (removed > 0) log.info({ removed, days: config.MAX_RECORDING_AGE_DAYS }, 'old recordings removed');
   }
   const ports = new RtpPortPool(config.SIP_LOCAL_IP, config.RTP_PORT_START, config.RTP_PORT_END);
+  const broadcasts = localBroadcasts();
+  const ours = localAddresses();
+  ours.add(publicHost);
+  /** Where RTP must never go though an SDP names it (chooseMedia refuses non-unicast on its own). */
+  const refuseRemote = (address: string, port: number): string | undefined => {
+    if (broadcasts.has(address)) return 'is a broadcast address';
+    // our own SIP socket (RTP would be parsed as SIP) or RTP ports: the relay would feed itself
+    if (ours.has(address) && (port === sipAddress.port || ports.holds(port))) return 'is the relay itself';
+    return undefined;
+  };
   const bound: Map<number, RtpPorts> = new Map();
   const fromDomain = config.SIP_FROM_DOMAIN || bracket(config.SIP_SERVER_IP);
   const display = config.SIP_DISPLAY_NAME ? `"${config.SIP_DISPLAY_NAME.replace(/(["\\])/g, '\\$1')}" ` : '';
@@ -151,6 +161,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       codecOrder: config.CODEC_ORDER,
       mediaAddress: publicHost,
       contactUser: config.SIP_FROM_USER,
+      refuseRemote,
     },
     upstream: {
       uriHost: `${bracket(config.SIP_SERVER_IP)}:${config.SIP_TRANSFER_PORT}`,
@@ -172,7 +183,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     policy: defaultPolicy(config.SIP_USER_AGENT),
     log,
     tu: calls,
-    broadcasts: localBroadcasts(),
+    broadcasts,
     local: { host: publicHost, port: sipAddress.port },
   });
   const registration = config.SIP_REGISTER
@@ -216,6 +227,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       symmetric: config.RTP_SYMMETRIC,
       jitterMs: config.JITTER_BUFFER_MS,
       inactivityMs: config.RTP_TIMEOUT_S * 1000,
+      startTimeoutMs: config.RTP_START_TIMEOUT_S * 1000,
       priority,
     },
     aiSpeaksGreeting

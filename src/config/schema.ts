@@ -145,6 +145,7 @@ export const configSchema = z.object({
     .max(1000)
     .default(60),
   RTP_TIMEOUT_S: z.coerce.number({ error: 'must be a number of seconds' }).int().min(0).default(60),
+  RTP_START_TIMEOUT_S: z.coerce.number({ error: 'must be a number of seconds' }).int().min(0).default(10),
   PROCESS_NICE: z.coerce
     .number({ error: 'must be a nice value' })
     .int('must be an integer')

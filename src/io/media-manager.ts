@@ -21,6 +21,11 @@ export interface MediaSettings {
   readonly jitterMs: number;
   /** No RTP for this long -> the call is hung up (0 = never). */
   readonly inactivityMs: number;
+  /**
+   * Nothing at all (RTP or RTCP) from the peer this long after we started sending -> we stop sending and
+   * hang up (0 = never): SDP pointing at a third party must not make us its traffic source for long.
+   */
+  readonly startTimeoutMs?: number;
   /** The RTP clock thread's scheduling (PROCESS_NICE, REALTIME_PRIORITY); unset = inherited. */
   readonly priority?: ThreadPriority;
 }
@@ -108,8 +113,13 @@ export class MediaManager {
         log.warn({ err: e.message }, 'RTP clock thread failed: pacing falls back to setTimeout (1 ms steps)'),
     });
     this.#sub = calls.events$.subscribe((e) => this.#on(e));
-    if (settings.inactivityMs > 0) {
-      this.#watchdog = setInterval(() => this.#checkInactivity(), Math.min(1000, settings.inactivityMs / 2));
+    const start = settings.startTimeoutMs ?? 0;
+    if (settings.inactivityMs > 0 || start > 0) {
+      const every = Math.min(
+        1000,
+        ...[settings.inactivityMs, start].filter((ms) => ms > 0).map((ms) => ms / 4),
+      );
+      this.#watchdog = setInterval(() => this.#checkInactivity(), every);
       this.#watchdog.unref();
     }
   }
@@ -183,6 +193,8 @@ export class MediaManager {
           sendSilence: this.settings.sendSilence,
           symmetric: this.settings.symmetric,
           jitterMs: this.settings.jitterMs,
+          direction: e.direction,
+          signalling: e.signalling,
         };
         const existing = this.#sessions.get(e.callId);
         if (existing) {
@@ -249,11 +261,23 @@ export class MediaManager {
 
   #checkInactivity(): void {
     const now = performance.now();
+    const { inactivityMs, startTimeoutMs = 0 } = this.settings;
     for (const s of this.#sessions.values()) {
-      if (now - s.stats.lastPacketAt > this.settings.inactivityMs) {
-        this.log.warn({ callId: s.callId, seconds: this.settings.inactivityMs / 1000 }, 'no RTP: hanging up');
+      if (startTimeoutMs > 0 && s.unheardFor(now) > startTimeoutMs) {
+        // a peer that never sends anything may not exist at that address (SDP aimed at a victim): stop
+        // at once, and end the call
+        this.log.warn(
+          { callId: s.callId, remote: s.remote, seconds: startTimeoutMs / 1000 },
+          'nothing heard from the peer since we started sending: stopped, hanging up',
+        );
+        s.stopSending();
+        this.calls.hangup(s.callId);
+      } else if (inactivityMs > 0 && s.expectsRtp && now - s.stats.lastPacketAt > inactivityMs) {
+        this.log.warn({ callId: s.callId, seconds: inactivityMs / 1000 }, 'no RTP: hanging up');
         s.stats.lastPacketAt = now; // once
         this.calls.hangup(s.callId);
+      } else if (!s.expectsRtp) {
+        s.stats.lastPacketAt = now; // on hold: the timeout counts from the resume
       }
     }
   }

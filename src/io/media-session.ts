@@ -11,6 +11,7 @@ import { JitterBuffer } from '../media/jitter-buffer.ts';
 import { FRAME_SAMPLES, PlayoutQueue } from '../media/playout-queue.ts';
 import { buildRtp, buildRtpHeader, readRtpHeader, rtpHeader } from '../rtp/packet.ts';
 import { buildReport, ntpMiddle, ntpTime, parseReports, roundTripMs } from '../rtp/rtcp.ts';
+import { RtpSourcePolicy } from '../rtp/source-policy.ts';
 import type { Logger } from '../sip/core/logger.ts';
 import type { WavRecorder } from './recording.ts';
 import type { PacedStream, RtpScheduler } from './rtp-scheduler.ts';
@@ -25,6 +26,10 @@ export interface MediaOptions {
   /** Latch onto the address RTP really comes from (callers behind NAT). */
   readonly symmetric: boolean;
   readonly jitterMs: number;
+  /** Our direction as negotiated (RFC 3264 6.1): we send only when sendrecv or sendonly. */
+  readonly direction?: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+  /** IP the call's signalling comes from: a source other than the SDP's may only latch from there. */
+  readonly signalling?: string | undefined;
 }
 
 /** A call's RTP statistics (RFC 3550: loss from sequence numbers, interarrival jitter, RTCP round trip). */
@@ -34,6 +39,8 @@ export interface MediaReport {
   lost: number;
   jitterMs: number;
   rttMs: number | undefined;
+  /** From our first packet to the first RTP or RTCP heard from the peer (undefined: heard before, or never). */
+  firstHeardMs?: number | undefined;
 }
 
 export interface MediaStats {
@@ -55,8 +62,9 @@ export class MediaSession implements PacedStream {
   readonly stats: MediaStats = { sent: 0, received: 0, ignored: 0, lastPacketAt: 0 };
   readonly jitter: JitterBuffer;
   #opts: MediaOptions;
-  #remote: { address: string; port: number } | undefined;
-  #latched = false;
+  readonly #sources: RtpSourcePolicy;
+  /** Since when we send without having heard anything (RTP or RTCP) from where we send to. */
+  #unheardSince: number | undefined;
   #remoteSsrc: number | undefined;
   #probation: { ssrc: number; count: number } | undefined;
   readonly #ssrc = (Math.random() * 0x1_0000_0000) >>> 0;
@@ -99,7 +107,10 @@ export class MediaSession implements PacedStream {
     readonly onAudio?: (payloadType: number, payload: Uint8Array) => void,
   ) {
     this.#opts = opts;
-    this.#remote = opts.remote ? { ...opts.remote } : undefined;
+    this.#sources = new RtpSourcePolicy(opts.remote, {
+      symmetric: opts.symmetric,
+      signalling: opts.signalling,
+    });
     this.jitter = new JitterBuffer({ depthMs: opts.jitterMs });
     this.#onMessage = (data, rinfo) => this.#receive(data, rinfo);
     socket.on('message', this.#onMessage);
@@ -115,15 +126,65 @@ export class MediaSession implements PacedStream {
     return this.#opts.codec;
   }
 
-  /** New SDP (re-INVITE): codec, address or direction changed. */
+  /**
+   * New SDP (re-INVITE): codec, address or direction changed. Media moved to a new address is learnt
+   * afresh there (RFC 3264 8.3.1), and must be heard from within the start timeout like a new call.
+   */
   update(opts: MediaOptions): void {
     this.#opts = opts;
-    if (!this.#latched) this.#remote = opts.remote ? { ...opts.remote } : undefined;
+    if (this.#sources.setSdp(opts.remote)) {
+      this.#rtcpRemote = undefined;
+      if (this.#sending) this.#unheardSince = this.now();
+    }
+    this.#talking = false;
+  }
+
+  /** Where our RTP goes now (undefined: held with c=0.0.0.0, or nothing known). */
+  get remote(): { address: string; port: number } | undefined {
+    return this.#sources.target;
+  }
+
+  /** RFC 3264 6.1: we send when our direction is sendrecv or sendonly (not on hold), to a known address. */
+  get sends(): boolean {
+    const d = this.#opts.direction ?? 'sendrecv';
+    return (d === 'sendrecv' || d === 'sendonly') && this.#sources.target !== undefined;
+  }
+
+  /**
+   * Whether the peer should be sending us RTP: our direction is sendrecv or recvonly, and the call is not
+   * held the RFC 2543 way (c=0.0.0.0). The inactivity timeout applies only then.
+   */
+  get expectsRtp(): boolean {
+    const d = this.#opts.direction ?? 'sendrecv';
+    return (d === 'sendrecv' || d === 'recvonly') && this.#opts.remote !== undefined;
+  }
+
+  /** How long we have been sending without hearing anything from the peer (0 once heard). */
+  unheardFor(now: number): number {
+    return this.#unheardSince === undefined || !this.#sending ? 0 : now - this.#unheardSince;
   }
 
   /** From now on frames go out (queued audio, or silence). */
   startSending(): void {
+    if (!this.#sending && this.stats.received === 0 && !this.#rtcpHeard) {
+      this.#unheardSince = this.now();
+      this.#startedAt = this.#unheardSince;
+    }
     this.#sending = true;
+  }
+
+  /** Stops sending for good (a peer never heard from: no more packets towards a possible victim). */
+  stopSending(): void {
+    this.#sending = false;
+  }
+
+  #rtcpHeard = false;
+  #startedAt: number | undefined;
+  #firstHeardMs: number | undefined;
+  #heardNow(): void {
+    if (this.#startedAt !== undefined && this.#firstHeardMs === undefined)
+      this.#firstHeardMs = this.now() - this.#startedAt;
+    this.#unheardSince = undefined;
   }
 
   /** Stops the stream; resolves when the recording is finalised on disk. */
@@ -143,26 +204,12 @@ export class MediaSession implements PacedStream {
       this.stats.ignored++;
       return;
     }
-    // RFC 3550 8.2 / symmetric RTP: before latching, anyone may start the stream; after, only that source
-    if (this.#latched && (rinfo.address !== this.#remote?.address || rinfo.port !== this.#remote.port)) {
+    // strict source learning (src/rtp/source-policy.ts): the SDP address wins, strangers are ignored
+    if (!this.#sources.accept(rinfo.address, rinfo.port)) {
       this.stats.ignored++;
       return;
     }
-    if (!this.#latched) {
-      if (
-        this.#opts.symmetric ||
-        (this.#remote && this.#remote.address === rinfo.address && this.#remote.port === rinfo.port)
-      ) {
-        this.#latched = true;
-        this.#remote = { address: rinfo.address, port: rinfo.port };
-      } else if (
-        this.#remote &&
-        (rinfo.address !== this.#remote.address || rinfo.port !== this.#remote.port)
-      ) {
-        this.stats.ignored++;
-        return;
-      }
-    }
+    this.#heardNow();
     if (this.#remoteSsrc !== undefined && pkt.ssrc !== this.#remoteSsrc) {
       // RFC 3550 A.1 probation: a new SSRC from the latched source is taken only after 3 packets in a row
       // (the peer restarted its stream, e.g. after a re-INVITE); a stray packet is ignored
@@ -228,9 +275,10 @@ export class MediaSession implements PacedStream {
     }
     // out: an RFC 4733 event in progress, else the next queued frame, else silence
     let sent: Int16Array | undefined;
-    if (this.#sending && this.#remote && (this.#dtmfEvent || this.#dtmfOut.length > 0)) {
+    const sends = this.#sending && this.sends;
+    if (sends && (this.#dtmfEvent || this.#dtmfOut.length > 0)) {
       this.#sendDtmfFrame();
-    } else if (this.#sending && this.#remote) {
+    } else if (sends) {
       sent = this.queue.next();
       if (sent || this.#opts.sendSilence) this.#send(sent);
       else {
@@ -263,7 +311,7 @@ export class MediaSession implements PacedStream {
    * contiguous, and the following frames keep the stream's own deadlines.
    */
   #startEarly(): void {
-    if (this.#closed || !this.#sending || !this.#remote || this.#talking || this.#ahead) return;
+    if (this.#closed || !this.#sending || !this.sends || this.#talking || this.#ahead) return;
     if (this.#dtmfEvent || this.#dtmfOut.length > 0 || this.#lastDeadline === undefined) return;
     // the scheduler's deadlines are on performance.now(), not on the injected clock
     const untilTick = this.#lastDeadline + 20 - performance.now();
@@ -328,6 +376,7 @@ export class MediaSession implements PacedStream {
       lost: Math.max(0, expected - this.stats.received),
       jitterMs: this.jitter.stats.jitter / 8,
       rttMs: this.#rttMs,
+      firstHeardMs: this.#firstHeardMs,
     };
   }
 
@@ -347,10 +396,10 @@ export class MediaSession implements PacedStream {
 
   /** Sends an RTCP SR (or RR before we sent anything) with a report block about the peer (RFC 3550 6.4). */
   sendReport(): void {
+    const remote = this.#sources.target;
     const target =
-      this.#rtcpRemote ??
-      (this.#remote ? { address: this.#remote.address, port: this.#remote.port + 1 } : undefined);
-    if (!this.rtcpSocket || !target) return;
+      this.#rtcpRemote ?? (remote ? { address: remote.address, port: remote.port + 1 } : undefined);
+    if (!this.rtcpSocket || !target || !this.#sending) return;
     const blocks = [];
     if (this.#remoteSsrc !== undefined && this.#baseSeq !== undefined) {
       const extMax = this.#cycles + this.#maxSeq;
@@ -390,10 +439,20 @@ export class MediaSession implements PacedStream {
     this.rtcpSocket.send(packet, target.port, target.address, () => {});
   }
 
+  /**
+   * RTCP from the peer: only well-formed reports from the IP our RTP goes to, sent by the SSRC we receive
+   * (once known), may teach us where RTCP goes (symmetric RTCP); garbage from another port does not.
+   */
   #receiveRtcp(data: Buffer, rinfo: { address: string; port: number }): void {
-    if (this.#remote && rinfo.address !== this.#remote.address) return;
+    const remote = this.#sources.target;
+    if (!remote || rinfo.address !== remote.address) return;
+    const reports = parseReports(data);
+    if (reports.length === 0) return;
+    if (this.#remoteSsrc !== undefined && !reports.some((r) => r.ssrc === this.#remoteSsrc)) return;
     this.#rtcpRemote = { address: rinfo.address, port: rinfo.port };
-    for (const r of parseReports(data)) {
+    this.#rtcpHeard = true;
+    this.#heardNow();
+    for (const r of reports) {
       if (r.sender) this.#lastSr = { middle: ntpMiddle(r.sender.ntp), at: this.now() };
       for (const b of r.blocks) {
         if (b.ssrc !== this.#ssrc) continue;
@@ -430,7 +489,8 @@ export class MediaSession implements PacedStream {
   };
 
   #transmit(packet: Uint8Array, done?: () => void): void {
-    this.socket.send(packet, this.#remote!.port, this.#remote!.address, done);
+    const to = this.#sources.target!;
+    this.socket.send(packet, to.port, to.address, done);
   }
 
   /**

@@ -14,3 +14,10 @@ export function localBroadcasts(): Set<string> {
   }
   return out;
 }
+
+/** Every address of this machine's interfaces (loopback included), e.g. to tell our own sockets apart. */
+export function localAddresses(): Set<string> {
+  const out = new Set<string>(['127.0.0.1', '::1', '0.0.0.0', '::']);
+  for (const list of Object.values(networkInterfaces())) for (const ni of list ?? []) out.add(ni.address);
+  return out;
+}

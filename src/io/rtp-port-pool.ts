@@ -71,6 +71,11 @@ export class RtpPortPool {
     return this.#busy.size;
   }
 
+  /** Whether `port` is one of ours now (a bound RTP or RTCP port). */
+  holds(port: number): boolean {
+    return this.#busy.has(port) || this.#busy.has(port - 1);
+  }
+
   /** Binds the next free pair, or undefined when every pair is taken (the caller answers 503). */
   async allocate(): Promise<RtpPorts | undefined> {
     const tried: number[] = [];

@@ -30,7 +30,10 @@ export type CallEvent =
       readonly dtmfPayloadType: number | undefined;
       readonly localPort: number;
       readonly remote: { readonly address: string; readonly port: number } | undefined;
-      readonly direction: string;
+      /** Our direction as negotiated (RFC 3264 6.1). */
+      readonly direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+      /** IP the call's SIP signalling comes from (the caller, or the upstream server). */
+      readonly signalling: string;
     }
   | { readonly type: 'call.dtmf'; readonly callId: string; readonly digit: string }
   | {

@@ -233,13 +233,16 @@ export class CallManager implements TransactionUser {
         core.respond(tx, 400, { reason: `Bad Request (SDP: ${parsed.error})` });
         return;
       }
+      const s = this.#deps.settings;
       const chosen = chooseMedia(parsed.value, {
-        codecs: this.#deps.settings.codecs,
-        order: this.#deps.settings.codecOrder,
+        codecs: s.codecs,
+        order: s.codecOrder,
+        ...(s.refuseRemote ? { refuseRemote: s.refuseRemote } : {}),
       });
       if (!chosen.ok) {
+        log.info({ source, reason: chosen.error }, 'INVITE not acceptable: 488');
         core.respond(tx, 488, {
-          reason: 'Not Acceptable Here (no common codec)',
+          reason: `Not Acceptable Here (${chosen.error})`,
           headers: [['Accept', 'application/sdp']],
         });
         return;

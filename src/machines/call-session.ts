@@ -38,6 +38,8 @@ export interface CallSettings {
   readonly mediaAddress: string;
   /** User part of our Contact. */
   readonly contactUser: string;
+  /** Why RTP may not go to an SDP's address (our own sockets, a subnet broadcast); see chooseMedia. */
+  readonly refuseRemote?: (address: string, port: number) => string | undefined;
 }
 
 export interface SessionEnv {
@@ -322,11 +324,12 @@ export abstract class CallSession {
     return true;
   }
 
-  /** The answer to an offer we made (in a 2xx, 183 or ACK). */
-  protected acceptAnswer(sdp: SessionDescription): boolean {
+  /** The answer to an offer we made (in a 2xx, 183 or ACK): true, or why it is not acceptable. */
+  protected acceptAnswer(sdp: SessionDescription): true | string {
     const n = chooseMedia(sdp, this.negotiation());
-    if (n.ok) this.setMedia(n.value);
-    return n.ok;
+    if (!n.ok) return n.error;
+    this.setMedia(n.value);
+    return true;
   }
 
   protected respondWithSdp(tx: ServerTransaction, sdp: string): SipResponse {
@@ -353,7 +356,12 @@ export abstract class CallSession {
   }
 
   protected negotiation() {
-    return { codecs: this.env.settings.codecs, order: this.env.settings.codecOrder };
+    const s = this.env.settings;
+    return {
+      codecs: s.codecs,
+      order: s.codecOrder,
+      ...(s.refuseRemote ? { refuseRemote: s.refuseRemote } : {}),
+    };
   }
 
   protected setMedia(n: Negotiated): void {
@@ -367,6 +375,7 @@ export abstract class CallSession {
       localPort: this.ports.rtpPort,
       remote: n.remote,
       direction: n.direction,
+      signalling: this.fallbackHop().host,
     });
   }
 }

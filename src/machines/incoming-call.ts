@@ -137,8 +137,9 @@ export class IncomingCall extends CallSession {
       // delayed offer: the answer to the offer in our 200 comes in the ACK (RFC 3261 13.2.1)
       const text = sdpFromBody(header(ack.msg, 'content-type'), ack.msg.body);
       const answer = text === undefined ? undefined : parseSdp(text);
-      if (!answer?.ok || !this.acceptAnswer(answer.value)) {
-        this.log.warn({}, 'ACK without a usable SDP answer to our offer: ending the call');
+      const taken = answer?.ok ? this.acceptAnswer(answer.value) : (answer?.error ?? 'no SDP');
+      if (taken !== true) {
+        this.log.warn({ reason: taken }, 'ACK without a usable SDP answer to our offer: ending the call');
         this.send({ type: 'sip.ack' });
         this.send({ type: 'client.hangup' });
         return;

@@ -168,14 +168,24 @@ export class OutgoingCall extends CallSession {
     this.#answer = r;
     this.dialog = dialogAsUac(this.#invite!, r);
     this.env.registerDialog(this);
-    this.#maybeMedia(r);
+    const refused = this.#maybeMedia(r);
     this.send({ type: 'sip.answered' });
+    if (refused) {
+      // RFC 3261 13.2.2.4: "If the 2xx contains an offer/answer that is not acceptable, the UAC core ...
+      // MUST ... send a BYE immediately" (after the ACK, which the answered state sends)
+      this.log.warn({ reason: refused }, 'the answer is not acceptable: hanging up');
+      this.send({ type: 'client.hangup' });
+    }
   }
 
-  #maybeMedia(r: ParsedResponse): void {
+  /** Takes the SDP of a 183 or 2xx; returns why it is not acceptable, if it is not. */
+  #maybeMedia(r: ParsedResponse): string | undefined {
     const text = sdpFromBody(header(r.msg, 'content-type'), r.msg.body);
     const sdp = text === undefined ? undefined : parseSdp(text);
-    if (sdp?.ok) this.acceptAnswer(sdp.value);
+    if (!sdp) return undefined;
+    if (!sdp.ok) return `SDP: ${sdp.error}`;
+    const taken = this.acceptAnswer(sdp.value);
+    return taken === true ? undefined : taken;
   }
 
   /** RFC 3261 13.2.2.4: the ACK for a 2xx is built like an in-dialog request, with the INVITE's CSeq number. */

@@ -1,3 +1,4 @@
+import { isUnicast } from '../sip/message/host.ts';
 import { err, ok, type Result } from '../sip/result.ts';
 import type { CodecName, Direction, MediaDescription, SessionDescription } from './types.ts';
 import { STATIC_PT } from './types.ts';
@@ -16,6 +17,11 @@ export interface NegotiationOptions {
   readonly codecs: readonly CodecName[];
   /** 'offer': the first codec of the offer that we accept (RFC 3264 6.1 "SHOULD"); 'local': ours first. */
   readonly order: 'offer' | 'local';
+  /**
+   * Why our RTP may not go to this address:port (a subnet broadcast, the relay's own sockets), or undefined
+   * when it may. Multicast, broadcast and unspecified addresses are refused whatever this says.
+   */
+  readonly refuseRemote?: (address: string, port: number) => string | undefined;
 }
 
 export interface Negotiated {
@@ -73,6 +79,15 @@ export function chooseMedia(sdp: SessionDescription, opts: NegotiationOptions): 
     if (opts.order === 'offer') candidates.sort((a, b) => a.at - b.at);
     const chosen = candidates[0]!;
     const held = !m.connection || m.connection.address === '0.0.0.0' || m.connection.address === '::';
+    // SDP names where the peer wants RTP (RFC 3264 5.1), and nothing checks it is the peer: a multicast
+    // group or broadcast address would have us send 50 packets a second to everyone there, another party's
+    // address would make us its traffic source. Non-unicast is refused here; a third party's unicast
+    // address is caught by the media start timeout (nothing heard from it).
+    if (!held) {
+      const address = m.connection!.address;
+      const refused = isUnicast(address) ? opts.refuseRemote?.(address, m.port) : 'is not unicast';
+      if (refused) return err(`media address ${address}:${m.port} ${refused}`);
+    }
     // RFC 3264 8.4: c=0.0.0.0 is the RFC 2543 way to put a call on hold; treat it like sendonly
     const offered: Direction = held && m.direction === 'sendrecv' ? 'sendonly' : m.direction;
     const dtmf = dtmfOf(m);

@@ -140,20 +140,43 @@ describe('media session on real sockets', () => {
 
   it('counts loss from sequence gaps and reports it in RTCP to port+1 of the peer', async () => {
     const s = await setup();
+    s.session.startSending();
     const reports: ReturnType<typeof parseReports> = [];
     s.peerRtcp.on('message', (d) => reports.push(...parseReports(d)));
     for (const seq of [10, 11, 13, 14]) await s.sendFrom(s.peer, seq);
     await wait(50);
     expect(s.session.report()).toMatchObject({ received: 4, lost: 1 });
     // the session sends reports to the RTP port + 1 unless RTCP came from elsewhere; point it at our socket
-    s.peerRtcp.send(Buffer.from([0x80, 201, 0, 1, 0, 0, 0, 9]), s.rtcpPort, '127.0.0.1');
+    // with a receiver report from the SSRC we receive (77)
+    s.peerRtcp.send(Buffer.from([0x80, 201, 0, 1, 0, 0, 0, 77]), s.rtcpPort, '127.0.0.1');
     await wait(50);
     s.session.sendReport();
     await wait(50);
     expect(reports[0]).toMatchObject({
-      type: 'RR',
+      type: 'SR', // we are sending: a sender report with the report block
       blocks: [{ ssrc: 77, cumulativeLost: 1, highestSeq: 14 }],
     });
+  });
+
+  it("RTCP garbage or another SSRC from another port on the peer's IP does not redirect our reports", async () => {
+    const s = await setup();
+    s.session.startSending();
+    const toPeer: number[] = [];
+    const toStranger: number[] = [];
+    s.peerRtcp.on('message', (d) => toPeer.push(parseReports(d).length));
+    s.stranger.on('message', (d) => {
+      if (d[1] === 200 || d[1] === 201) toStranger.push(d.length);
+    });
+    await s.sendFrom(s.peer, 1);
+    s.peerRtcp.send(Buffer.from([0x80, 201, 0, 1, 0, 0, 0, 77]), s.rtcpPort, '127.0.0.1');
+    await wait(50);
+    s.stranger.send(Buffer.from('not RTCP at all'), s.rtcpPort, '127.0.0.1');
+    s.stranger.send(Buffer.from([0x80, 201, 0, 1, 0, 0, 0, 9]), s.rtcpPort, '127.0.0.1'); // not the peer's SSRC
+    await wait(50);
+    s.session.sendReport();
+    await wait(50);
+    expect(toPeer).toEqual([1]);
+    expect(toStranger).toEqual([]);
   });
 
   /** Waits until `ms` after the next packet the peer gets: a point between two of the stream's ticks. */

@@ -118,3 +118,17 @@ export function bareHost(host: string): string {
 export function formatHostPort(hp: { host: string; port?: number | undefined }): string {
   return hp.port === undefined ? hp.host : `${hp.host}:${hp.port}`;
 }
+
+/** False for limited broadcast, multicast and unspecified addresses: never a target for a response. */
+export function isUnicast(host: string): boolean {
+  if (isIPv4(host)) {
+    const a = Number(host.split('.')[0]);
+    // 0/8 "this network", 224/4 multicast, 240/4 reserved and 255.255.255.255 limited broadcast; subnet
+    // broadcasts depend on the netmask, so the I/O edge passes those of our interfaces in `broadcasts`
+    return a !== 0 && a < 224;
+  }
+  const lower = host.toLowerCase();
+  if (lower === '::' || lower.startsWith('ff')) return false;
+  if (lower.startsWith('::ffff:')) return isUnicast(lower.slice(7));
+  return true;
+}

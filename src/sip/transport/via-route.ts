@@ -1,5 +1,8 @@
 import { headerLines, splitList } from '../message/headers.ts';
-import { bareHost, isIPv4, isIPv6 } from '../message/host.ts';
+import { bareHost, isIPv4, isIPv6, isUnicast } from '../message/host.ts';
+
+export { isUnicast };
+
 import { param, withParam } from '../message/params.ts';
 import type { Header } from '../message/types.ts';
 import { serializeVia, type Via } from '../message/via.ts';
@@ -53,20 +56,6 @@ export function responseDestination(
   const port = rp !== undefined && rp > 0 ? rp : (via.port ?? 5060);
   if (port <= 0 || port > 65535) return undefined;
   return { host, port };
-}
-
-/** False for limited broadcast, multicast and unspecified addresses: never a target for a response. */
-export function isUnicast(host: string): boolean {
-  if (isIPv4(host)) {
-    const a = Number(host.split('.')[0]);
-    // 0/8 "this network", 224/4 multicast, 240/4 reserved and 255.255.255.255 limited broadcast; subnet
-    // broadcasts depend on the netmask, so the I/O edge passes those of our interfaces in `broadcasts`
-    return a !== 0 && a < 224;
-  }
-  const lower = host.toLowerCase();
-  if (lower === '::' || lower.startsWith('ff')) return false;
-  if (lower.startsWith('::ffff:')) return isUnicast(lower.slice(7));
-  return true;
 }
 
 function formatReceived(address: string): string {
