@@ -228,6 +228,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       jitterMs: config.JITTER_BUFFER_MS,
       inactivityMs: config.RTP_TIMEOUT_S * 1000,
       startTimeoutMs: config.RTP_START_TIMEOUT_S * 1000,
+      maxQueuedMs: config.MAX_QUEUED_AUDIO_S * 1000,
       priority,
     },
     aiSpeaksGreeting
@@ -256,6 +257,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       autoAnswer: config.AUTO_ANSWER,
       token: config.WS_TOKEN,
       origins: config.WS_ORIGINS,
+      maxClients: config.WS_MAX_CLIENTS,
     },
     { calls, media, log: log.child({ component: 'ws' }) },
   );

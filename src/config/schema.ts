@@ -117,6 +117,7 @@ export const configSchema = z.object({
   WS_TOKEN: z.string().trim().min(8, 'must be at least 8 characters').optional(),
   WS_ALLOW_INSECURE: bool(false),
   WS_ORIGINS: list().optional(),
+  WS_MAX_CLIENTS: z.coerce.number({ error: 'must be a number' }).int().min(1).max(10_000).default(50),
   // --- RTP ---
   RTP_PORT_START: port(31000),
   RTP_PORT_END: port(31010),
@@ -145,6 +146,7 @@ export const configSchema = z.object({
     .max(1000)
     .default(60),
   RTP_TIMEOUT_S: z.coerce.number({ error: 'must be a number of seconds' }).int().min(0).default(60),
+  MAX_QUEUED_AUDIO_S: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).default(60),
   RTP_START_TIMEOUT_S: z.coerce.number({ error: 'must be a number of seconds' }).int().min(0).default(10),
   PROCESS_NICE: z.coerce
     .number({ error: 'must be a nice value' })

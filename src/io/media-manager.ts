@@ -26,6 +26,8 @@ export interface MediaSettings {
    * hang up (0 = never): SDP pointing at a third party must not make us its traffic source for long.
    */
   readonly startTimeoutMs?: number;
+  /** Audio clients may queue per call (MAX_QUEUED_AUDIO_S), in ms; unset = no cap. */
+  readonly maxQueuedMs?: number;
   /** The RTP clock thread's scheduling (PROCESS_NICE, REALTIME_PRIORITY); unset = inherited. */
   readonly priority?: ThreadPriority;
 }
@@ -228,6 +230,7 @@ export class MediaManager {
           (payloadType, payload) => this.packets$.next({ callId: e.callId, payloadType, payload }),
         );
         session.wantsAudio = () => this.packets$.observed && this.#wanted(e.callId);
+        if (this.settings.maxQueuedMs !== undefined) session.queue.limitMs = this.settings.maxQueuedMs;
         this.#sessions.set(e.callId, session);
         return;
       }

@@ -6,6 +6,7 @@ import type { CallManager } from '../../machines/call-manager.ts';
 import { decodeG711, encodeG711 } from '../../media/g711.ts';
 import type { Logger } from '../../sip/core/logger.ts';
 import type { MediaManager } from '../media-manager.ts';
+import { MAX_MESSAGE_BYTES } from './limits.ts';
 
 const sid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
 
@@ -36,7 +37,7 @@ class StreamSession {
   }
 
   #open(): void {
-    const ws = new WebSocket(this.url);
+    const ws = new WebSocket(this.url, { maxPayload: MAX_MESSAGE_BYTES });
     this.#ws = ws;
     ws.on('open', () => {
       this.#attempt = 0;
@@ -104,6 +105,8 @@ class StreamSession {
     this.#ws?.close();
   }
 
+  #dropped = 0;
+
   #onMessage(text: string): void {
     let msg: { event?: string; media?: { payload?: string }; mark?: { name?: string } };
     try {
@@ -117,7 +120,17 @@ class StreamSession {
     switch (msg.event) {
       case 'media': {
         if (typeof msg.media?.payload !== 'string') return;
-        queue.appendStream(decodeG711('PCMU', Buffer.from(msg.media.payload, 'base64')));
+        const audio = decodeG711('PCMU', Buffer.from(msg.media.payload, 'base64'));
+        if (!queue.fits(audio.length / 8)) {
+          // the bot runs far ahead of real time: beyond MAX_QUEUED_AUDIO_S its audio is dropped
+          if (this.#dropped++ % 500 === 0)
+            this.log.warn(
+              { callId: this.callId, dropped: this.#dropped },
+              'media stream: audio queue full, dropped',
+            );
+          return;
+        }
+        queue.appendStream(audio);
         return;
       }
       case 'mark': {

@@ -3,17 +3,14 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import type { CallEvent } from '../../machines/call-events.ts';
 import type { CallManager } from '../../machines/call-manager.ts';
 import { decodeG711 } from '../../media/g711.ts';
-import { resample } from '../../media/resample.ts';
+import type { PlayoutQueue } from '../../media/playout-queue.ts';
+import { narrowbandInSlices } from '../../media/stream-resampler.ts';
 import type { Logger } from '../../sip/core/logger.ts';
 import type { MediaManager } from '../media-manager.ts';
 import { originAllowed, presentsToken } from './access.ts';
 import { type JsonReply, jsonEvent, parseJsonCommand } from './json-protocol.ts';
 import { type LegacyCallState, legacyEvent, legacyRtp, parseLegacyCommand } from './legacy-protocol.ts';
-
-/** Audio events are dropped first once a client has this much unsent; control events are not. */
-const DROP_AUDIO_AT = 512 * 1024;
-/** A client this far behind is closed (with a logged reason) rather than let memory grow. */
-const CLOSE_AT = 8 * 1024 * 1024;
+import { CLOSE_AT, DROP_AUDIO_AT, MAX_MESSAGE_BYTES } from './limits.ts';
 
 interface Client {
   readonly ws: WebSocket;
@@ -39,6 +36,8 @@ export class WsServer {
   readonly #subs: Subscription[] = [];
   readonly #ping: NodeJS.Timeout;
   #nextId = 1;
+  /** Plays being resampled, per call queue: the next one waits for them. */
+  readonly #playing = new WeakMap<PlayoutQueue, Promise<void>>();
 
   private constructor(
     wss: WebSocketServer,
@@ -74,16 +73,24 @@ export class WsServer {
       autoAnswer: boolean;
       token?: string | undefined;
       origins?: readonly string[] | undefined;
+      /** WS_MAX_CLIENTS: connections beyond it get 503. */
+      maxClients?: number;
     },
     deps: { calls: CallManager; media: MediaManager; log: Logger },
   ): Promise<WsServer> {
+    let server: WsServer | undefined;
     return new Promise((resolve, reject) => {
       const wss = new WebSocketServer({
         host: opts.host,
         port: opts.port,
-        maxPayload: 16 * 1024 * 1024,
+        maxPayload: MAX_MESSAGE_BYTES,
         // a client that fails authentication gets 401 and nothing else
         verifyClient: (info, done) => {
+          if (server && server.clients >= (opts.maxClients ?? 50)) {
+            deps.log.warn({ max: opts.maxClients ?? 50 }, 'WebSocket client refused: WS_MAX_CLIENTS reached');
+            done(false, 503, 'Service Unavailable');
+            return;
+          }
           const origin = info.origin;
           if (!originAllowed(origin, opts.origins)) {
             deps.log.warn({ origin }, 'WebSocket client from a refused Origin');
@@ -105,7 +112,8 @@ export class WsServer {
       wss.once('listening', () => {
         wss.off('error', reject);
         wss.on('error', (e) => deps.log.warn({ err: e.message }, 'WebSocket server error'));
-        resolve(new WsServer(wss, deps.calls, deps.media, deps.log, opts.autoAnswer));
+        server = new WsServer(wss, deps.calls, deps.media, deps.log, opts.autoAnswer);
+        resolve(server);
       });
     });
   }
@@ -293,25 +301,47 @@ export class WsServer {
       if (session.sendDtmf(cmd.digits)) ack();
       else fail('no_dtmf', 'the peer did not offer telephone-event');
     } else if (cmd.type === 'call.play') {
-      const bytes = Buffer.from(cmd.audio, 'base64');
-      let pcm: Int16Array;
-      if (cmd.format === 'l16') {
-        if (bytes.length % 2 !== 0) {
-          fail('bad_audio', 'odd byte count: l16 is 16-bit PCM');
-          return;
-        }
-        pcm = new Int16Array(bytes.length / 2);
-        for (let i = 0; i < pcm.length; i++) pcm[i] = bytes.readInt16LE(i * 2);
-        if (cmd.sampleRate !== 8000) pcm = resample(pcm, cmd.sampleRate, 8000);
-      } else {
-        if (cmd.sampleRate !== 8000) {
-          fail('bad_audio', 'G.711 is 8000 Hz');
-          return;
-        }
-        pcm = decodeG711(cmd.format === 'pcma' ? 'PCMA' : 'PCMU', bytes);
+      if (cmd.format !== 'l16' && cmd.sampleRate !== 8000) {
+        fail('bad_audio', 'G.711 is 8000 Hz');
+        return;
       }
-      session.queue.enqueue(pcm);
-      ack();
+      // the cap is checked on the message's length, before any decoding or resampling is done
+      const bytes = Math.floor((cmd.audio.length * 3) / 4);
+      const ms = ((cmd.format === 'l16' ? bytes / 2 : bytes) / cmd.sampleRate) * 1000;
+      if (!session.queue.fits(ms)) {
+        fail('queue_full', queueFull(session.queue));
+        return;
+      }
+      const raw = Buffer.from(cmd.audio, 'base64');
+      if (cmd.format !== 'l16') {
+        session.queue.enqueue(decodeG711(cmd.format === 'pcma' ? 'PCMA' : 'PCMU', raw));
+        ack();
+        return;
+      }
+      if (raw.length % 2 !== 0) {
+        fail('bad_audio', 'odd byte count: l16 is 16-bit PCM');
+        return;
+      }
+      if (cmd.sampleRate === 8000) {
+        const pcm = new Int16Array(raw.length / 2);
+        for (let i = 0; i < pcm.length; i++) pcm[i] = raw.readInt16LE(i * 2);
+        session.queue.enqueue(pcm);
+        ack();
+        return;
+      }
+      // resampled a slice at a time, yielding between slices: other calls' RTP and SIP go on meanwhile;
+      // plays for one call queue in the order they came
+      const before = this.#playing.get(session.queue) ?? Promise.resolve();
+      const done = before
+        .then(() => narrowbandInSlices(raw, cmd.sampleRate, yieldToLoop))
+        .then((out) => {
+          session.queue.enqueue(out);
+          ack();
+        });
+      this.#playing.set(session.queue, done);
+      void done.finally(() => {
+        if (this.#playing.get(session.queue) === done) this.#playing.delete(session.queue);
+      });
     }
   }
 
@@ -332,6 +362,7 @@ export class WsServer {
       case 'rtp': {
         const s = this.media.session(cmd.callId);
         if (!s) reply(`ERROR:unknown call ${cmd.callId}`);
+        else if (!s.queue.fits(cmd.pcm.length / 8)) reply(`ERROR:${queueFull(s.queue)}`);
         else s.queue.enqueue(cmd.pcm);
         return;
       }
@@ -361,4 +392,11 @@ export class WsServer {
       }
     }
   }
+}
+
+const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
+
+function queueFull(q: PlayoutQueue): string {
+  const limit = Math.round(q.limitMs / 1000);
+  return `audio queue full: ${Math.round(q.queuedMs / 1000)} s queued, at most ${limit} s per call (MAX_QUEUED_AUDIO_S)`;
 }
