@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fmt } from './measure.ts';
@@ -60,20 +60,17 @@ async function uac(target: string, rate: number): Promise<Result> {
   return stats(dir);
 }
 
-async function waitFor(child: ChildProcess, text: string): Promise<void> {
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no "${text}" in:\n${out}`)), 20_000);
-    const on = (d: Buffer) => {
-      out += d;
-      if (out.includes(text)) {
-        clearTimeout(t);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', on);
-    child.stderr?.on('data', on);
-  });
+/**
+ * Waits until the relay's log file says `text`. The log goes to a file, not a pipe: sipp runs under
+ * spawnSync, which blocks this process, and a pipe nobody drains fills up and stalls the relay's logging
+ * (and with it the relay: every call failed).
+ */
+async function waitFor(log: string, text: string): Promise<void> {
+  const end = Date.now() + 20_000;
+  while (!readFileSync(log, 'utf8').includes(text)) {
+    if (Date.now() > end) throw new Error(`no "${text}" in:\n${readFileSync(log, 'utf8')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 export async function runCallSetupBench(): Promise<void> {
@@ -89,6 +86,8 @@ export async function runCallSetupBench(): Promise<void> {
   );
   for (const rate of rates) {
     const relayPort = await freePort();
+    const log = join(mkdtempSync(join(tmpdir(), 'bench-relay-')), 'relay.log');
+    const out = openSync(log, 'w');
     const relay = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: root,
       env: {
@@ -98,12 +97,14 @@ export async function runCallSetupBench(): Promise<void> {
         RTP_PORT_START: '20000',
         RTP_PORT_END: '29999',
         MAX_CALLS: '5000',
+        SIP_SOURCE_LIMIT_MB: '4096', // one load generator, one address: 1,000 setups/s hold ~90 MB
         LOG_LEVEL: 'info',
         SIP_LOG_FILE: '',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', out, out],
     });
-    await waitFor(relay, 'SIP relay listening');
+    closeSync(out);
+    await waitFor(log, 'SIP relay listening');
     const ours = await uac(`127.0.0.1:${relayPort}`, rate);
     relay.kill('SIGTERM');
     await new Promise((r) => relay.on('exit', r));

@@ -185,6 +185,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     tu: calls,
     broadcasts,
     local: { host: publicHost, port: sipAddress.port },
+    sourceLimitBytes: config.SIP_SOURCE_LIMIT_MB * 1024 * 1024,
   });
   const registration = config.SIP_REGISTER
     ? new Registration({

@@ -38,6 +38,11 @@ export interface SipCoreDeps {
   readonly broadcasts?: ReadonlySet<string>;
   /** The address our requests name in their Via (the bound socket, or SIP_PUBLIC_IP). */
   readonly local?: { readonly host: string; readonly port: number };
+  /**
+   * Bytes live server transactions may hold for one source IP (SIP_SOURCE_LIMIT_MB); beyond it that
+   * source's new requests get a stateless 503 until its transactions end. Unset = no limit.
+   */
+  readonly sourceLimitBytes?: number;
 }
 
 /** Largest datagram we parse (the UDP maximum; RFC 3261 18.1.1 allows anything that fits). */
@@ -86,7 +91,7 @@ export class SipCore {
       }
       return;
     }
-    this.#onRequest(m, source);
+    this.#onRequest(m, source, data.length);
   }
 
   /** Sends a response through a server transaction with our Server header and a To-tag when needed. */
@@ -140,7 +145,7 @@ export class SipCore {
     return this.layer.sendRequest(request, dest, callbacks);
   }
 
-  #onRequest(received: ParsedRequest, source: Address): void {
+  #onRequest(received: ParsedRequest, source: Address, bytes: number): void {
     const { log, policy, tu } = this.#deps;
     const top = stampVia(received.via[0]!, source);
     const req: ParsedRequest = {
@@ -159,8 +164,18 @@ export class SipCore {
       else log.debug({ callId: req.callId }, 'ACK matches no transaction, dropped');
       return;
     }
+    const limit = this.#deps.sourceLimitBytes;
+    if (limit !== undefined && this.layer.heldBy(source.address) + bytes > limit) {
+      this.#overLimit(req, source, dest);
+      return;
+    }
     const merged = this.layer.isMerged(req);
-    const tx = this.layer.createServer(req, dest, { onAck: (ack) => tu.onAck?.(ack) });
+    const tx = this.layer.createServer(
+      req,
+      dest,
+      { onAck: (ack) => tu.onAck?.(ack) },
+      { source: source.address, bytes },
+    );
     const clog = log.child({ callId: req.callId });
     clog.debug({ method: req.msg.method, source }, 'request');
     if (merged) {
@@ -205,6 +220,28 @@ export class SipCore {
       return;
     }
     tu.onRequest(req, tx);
+  }
+
+  #refused = 0;
+  /**
+   * One source holds its share of memory in live transactions (a flood of large requests, each kept until
+   * Timer J): answer 503 without a transaction, keeping nothing, and warn now and then.
+   */
+  #overLimit(req: ParsedRequest, source: Address, dest: Destination): void {
+    if (this.#refused++ % 1000 === 0)
+      this.#deps.log.warn(
+        { source: source.address, held: this.layer.heldBy(source.address), refused: this.#refused },
+        'source over SIP_SOURCE_LIMIT_MB: its new requests get 503 until its transactions end',
+      );
+    const response = buildResponse(req.msg, 503, {
+      reason: 'Service Unavailable (too much held for this source)',
+      toTag: req.toTag ?? newTag(),
+      headers: [
+        ['Retry-After', '10'],
+        ['Server', this.#deps.policy.userAgent],
+      ],
+    });
+    this.#deps.transport.send(response, dest).catch(() => {});
   }
 
   /** RFC 3261 11.2: Allow, Accept, Accept-Encoding, Accept-Language and Supported in an OPTIONS answer. */

@@ -3,6 +3,7 @@ import { isRequest, parseMessage } from '../message/parse.ts';
 import { serialize } from '../message/serialize.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../message/types.ts';
 import type { Clock } from './clock.ts';
+import { compactRequest, compactResponse, fresh, messageSize } from './compact.ts';
 import type { TxEffect } from './effects.ts';
 import { type IctState, ictReduce, ictStart } from './ict.ts';
 import { type IstState, istReduce, istStart } from './ist.ts';
@@ -54,6 +55,9 @@ export interface ClientTransaction {
 }
 
 type TxState = IctState | NictState | IstState | NistState;
+
+/** Requests larger than this are compacted once answered (compact.ts). */
+const COMPACT_OVER = 4096;
 type TxEvent =
   | { type: 'response'; response: ParsedResponse }
   | { type: 'request'; request: ParsedRequest }
@@ -69,6 +73,10 @@ interface Record {
   readonly client?: ClientCallbacks;
   readonly server?: ServerCallbacks;
   readonly merge?: string;
+  /** Server transactions: the source IP, and about how many bytes the transaction holds for it. */
+  readonly source?: string;
+  cost: number;
+  compacted?: boolean;
 }
 
 export interface LayerDeps {
@@ -84,6 +92,8 @@ export interface LayerDeps {
 export class TransactionLayer {
   readonly #table = new Map<string, Record>();
   readonly #merged = new Map<string, string>();
+  /** Bytes held by live server transactions, per source IP (SipCore refuses a source over its budget). */
+  readonly #held = new Map<string, number>();
   readonly #deps: LayerDeps;
 
   constructor(deps: LayerDeps) {
@@ -115,10 +125,20 @@ export class TransactionLayer {
     return other !== undefined && other !== serverKey(req) && this.#table.has(other);
   }
 
-  createServer(req: ParsedRequest, dest: Destination, callbacks: ServerCallbacks = {}): ServerTransaction {
-    const key = serverKey(req);
+  /** Bytes live server transactions hold for this source IP. */
+  heldBy(source: string): number {
+    return this.#held.get(source) ?? 0;
+  }
+
+  createServer(
+    req: ParsedRequest,
+    dest: Destination,
+    callbacks: ServerCallbacks = {},
+    from?: { readonly source: string; readonly bytes: number },
+  ): ServerTransaction {
+    const key = fresh(serverKey(req));
     const [state, effects] = req.msg.method === 'INVITE' ? istStart(req, this.#deps.timers) : nistStart(req);
-    const merge = req.toTag === undefined ? mergeKey(req) : undefined;
+    const merge = req.toTag === undefined ? fresh(mergeKey(req)) : undefined;
     const rec: Record = {
       key,
       state,
@@ -126,7 +146,13 @@ export class TransactionLayer {
       timers: new Map(),
       server: callbacks,
       ...(merge ? { merge } : {}),
+      ...(from ? { source: from.source } : {}),
+      cost: 0,
     };
+    const bytes = from?.bytes ?? messageSize(req.msg);
+    // an ordinary request costs little to keep whole; rebuilding it (about 30 us) is for the large ones
+    if (bytes <= COMPACT_OVER) rec.compacted = true;
+    this.#charge(rec, bytes + 2 * key.length);
     this.#table.set(key, rec);
     if (merge) this.#merged.set(merge, key);
     // the creator handles the request itself; 'tu.request' at start is not re-delivered
@@ -149,7 +175,7 @@ export class TransactionLayer {
     const key = clientKeyOfRequest(req);
     const [state, effects] =
       request.method === 'INVITE' ? ictStart(req, this.#deps.timers) : nictStart(req, this.#deps.timers);
-    const rec: Record = { key, state, dest, timers: new Map(), client: callbacks };
+    const rec: Record = { key, state, dest, timers: new Map(), client: callbacks, cost: 0 };
     this.#table.set(key, rec);
     this.#run(rec, effects);
     return {
@@ -176,6 +202,7 @@ export class TransactionLayer {
       for (const h of rec.timers.values()) this.#deps.clock.clearTimeout(h);
     this.#table.clear();
     this.#merged.clear();
+    this.#held.clear();
   }
 
   #serverHandle(rec: Record): ServerTransaction {
@@ -218,6 +245,27 @@ export class TransactionLayer {
     }
     rec.state = step[0];
     this.#run(rec, step[1]);
+    if (!rec.compacted && rec.server && this.#table.get(rec.key) === rec) this.#compact(rec);
+  }
+
+  /** Once the final response is out, a server transaction keeps only what it still needs (compact.ts). */
+  #compact(rec: Record): void {
+    const s = rec.state;
+    if ((s.kind !== 'ist' && s.kind !== 'nist') || !s.lastResponse || s.lastResponse.status < 200) return;
+    const request = compactRequest(s.request);
+    const lastResponse = compactResponse(s.lastResponse);
+    rec.state = { ...s, request, lastResponse };
+    rec.compacted = true;
+    this.#charge(rec, messageSize(request.msg) + messageSize(lastResponse) + 2 * rec.key.length);
+  }
+
+  /** Sets what a server transaction holds for its source. */
+  #charge(rec: Record, cost: number): void {
+    if (rec.source === undefined) return;
+    const total = (this.#held.get(rec.source) ?? 0) - rec.cost + cost;
+    rec.cost = cost;
+    if (total <= 0) this.#held.delete(rec.source);
+    else this.#held.set(rec.source, total);
   }
 
   #run(rec: Record, effects: readonly TxEffect[]): void {
@@ -262,6 +310,7 @@ export class TransactionLayer {
           for (const h of rec.timers.values()) clock.clearTimeout(h);
           rec.timers.clear();
           this.#table.delete(rec.key);
+          this.#charge(rec, 0);
           if (rec.merge && this.#merged.get(rec.merge) === rec.key) this.#merged.delete(rec.merge);
           (rec.client ?? rec.server)?.onTerminated?.();
           break;
