@@ -173,7 +173,7 @@ export class MediaManager {
   async close(): Promise<void> {
     this.#sub.unsubscribe();
     if (this.#watchdog) clearInterval(this.#watchdog);
-    for (const s of this.#sessions.values()) this.#track(s.close());
+    for (const s of this.#sessions.values()) this.#track(this.#close(s));
     this.#sessions.clear();
     await Promise.all(this.#closing);
     await this.scheduler.close();
@@ -211,6 +211,11 @@ export class MediaManager {
           try {
             recorder = new WavRecorder(this.settings.recordingDir, e.callId, {
               stereo: this.settings.recordingStereo,
+              onError: (err) =>
+                log.error(
+                  { err: err.message },
+                  'recording failed: it stops here, the file keeps what was written',
+                ),
             });
           } catch (err) {
             log.error({ err: String(err) }, 'cannot record this call');
@@ -244,7 +249,7 @@ export class MediaManager {
       case 'call.ended': {
         const s = this.#sessions.get(e.callId);
         if (!s) return;
-        this.#track(s.close());
+        this.#track(this.#close(s));
         this.#sessions.delete(e.callId);
         const report = s.report();
         this.#ended.sent += report.sent;
@@ -252,14 +257,21 @@ export class MediaManager {
         this.#ended.lost += report.lost;
         this.ended$.next({ callId: e.callId, ...report });
         this.log.info({ callId: e.callId, ...report }, 'media stats');
-        if (s.recorder)
-          this.log.info(
-            { callId: e.callId, file: s.recorder.path, ms: Math.round(s.recorder.durationMs) },
-            'recording saved',
-          );
         return;
       }
     }
+  }
+
+  /** Closes a call's media; once its recording is on disk, says what became of it. */
+  async #close(s: MediaSession): Promise<void> {
+    await s.close();
+    const r = s.recorder;
+    if (!r) return;
+    const at = { callId: s.callId, file: r.path, ms: Math.round(r.savedMs) };
+    if (r.failed)
+      this.log.error({ ...at, err: r.failed.message }, 'recording incomplete: saved up to the failure');
+    else if (r.removed) this.log.info({ callId: s.callId }, 'no audio to record: no recording kept');
+    else this.log.info(at, 'recording saved');
   }
 
   #checkInactivity(): void {

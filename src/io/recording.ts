@@ -1,4 +1,14 @@
-import { close, openSync, readdirSync, statSync, unlinkSync, write, writeSync } from 'node:fs';
+import {
+  close,
+  closeSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  write,
+  writeSync,
+} from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { wavHeader } from '../media/wav.ts';
 
@@ -46,34 +56,65 @@ export function removeOldRecordings(dir: string, days: number, now = Date.now())
  * A WAV streamed to disk as the call runs (no whole-call buffer): frames gather for one second, then go to
  * disk followed by a rewritten header, so a file whose process was killed is still a valid WAV up to its
  * last second. One write per second per call instead of fifty.
+ *
+ * The header only ever counts bytes the disk took: a failed or short write (a full disk) stops the
+ * recording there, is reported once through `onError`, and the header is rewritten to what is really in
+ * the file. A recording with no audio at all is removed when it is closed.
  */
 export class WavRecorder {
   readonly path: string;
   readonly #fd: number;
   readonly #channels: number;
+  /** Data bytes handed to the disk so far (the next write's offset). */
   #bytes = 0;
+  /** Data bytes the disk confirmed (what the header may claim). */
+  #written = 0;
   #buf: Int16Array;
   #fill = 0;
   #closed = false;
+  #failed: Error | undefined;
+  readonly #onError: ((e: Error) => void) | undefined;
 
-  constructor(dir: string, callId: string, opts: { stereo?: boolean; at?: Date } = {}) {
+  constructor(
+    dir: string,
+    callId: string,
+    opts: { stereo?: boolean; at?: Date; onError?: (e: Error) => void } = {},
+  ) {
     const root = resolve(dir);
     const path = resolve(root, recordingName(callId, opts.at ?? new Date()));
     if (!path.startsWith(root + sep)) throw new Error(`recording path escapes ${root}`);
     this.path = path;
     this.#channels = opts.stereo ? 2 : 1;
+    this.#onError = opts.onError;
     this.#buf = new Int16Array(8000 * this.#channels);
     this.#fd = openSync(path, 'w');
-    writeSync(this.#fd, wavHeader(8000, this.#channels, 0), 0, 44, 0);
+    try {
+      writeSync(this.#fd, wavHeader(8000, this.#channels, 0), 0, 44, 0);
+    } catch (e) {
+      // no room even for the header: leave no empty file behind
+      closeSync(this.#fd);
+      rmSync(path, { force: true });
+      throw e;
+    }
   }
 
   get durationMs(): number {
     return ((this.#bytes + this.#fill * 2) / 2 / this.#channels / 8000) * 1000;
   }
 
+  /** Why the recording stopped early (a write failed), if it did. */
+  get failed(): Error | undefined {
+    return this.#failed;
+  }
+
+  /** Milliseconds of audio the disk took (what the finished file holds). */
+  get savedMs(): number {
+    return (this.#written / 2 / this.#channels / 8000) * 1000;
+  }
+
   /** One 20 ms frame: the caller (mono), or caller left and relay right (stereo). */
   write(caller: Int16Array, relay?: Int16Array): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#failed) return;
     // frames go straight into a one-second buffer: one allocation and one disk write per second per call
     const b = this.#buf;
     let o = this.#fill;
@@ -91,11 +132,11 @@ export class WavRecorder {
   }
 
   /**
-   * Writes what is gathered, then the header that covers it. The writes run on libuv's thread pool, one
-   * after the other (never blocking the event loop that paces RTP); the header always follows its data.
+   * Writes what is gathered, then the header that covers what the disk took. The writes run on libuv's
+   * thread pool, one after the other (never blocking the event loop that paces RTP).
    */
   flush(): void {
-    if (this.#closed || this.#fill === 0) return;
+    if (this.#closed || this.#fill === 0 || this.#failed) return;
     const full = this.#buf;
     const chunk = new Uint8Array(full.buffer, 0, this.#fill * 2);
     const at = 44 + this.#bytes;
@@ -104,33 +145,59 @@ export class WavRecorder {
     // run full garbage collections every few seconds at 500 calls (measured: pauses up to 10 ms)
     this.#buf = this.#spare.pop() ?? new Int16Array(8000 * this.#channels);
     this.#fill = 0;
-    const header = wavHeader(8000, this.#channels, this.#bytes);
-    this.#chain(chunk, at, () => this.#spare.push(full));
-    this.#chain(header, 0);
+    this.#queue = this.#queue.then(async () => {
+      if (!this.#failed) {
+        const frame = 2 * this.#channels;
+        const n = await this.#write(chunk, at);
+        this.#written += n - (n % frame);
+        if (n < chunk.length && !this.#failed) this.#fail(new Error('short write (disk full?)'));
+      }
+      this.#spare.push(full);
+      await this.#write(wavHeader(8000, this.#channels, this.#written), 0);
+    });
   }
 
-  /** Flushes, then closes the file once every write is done; resolves then. */
+  /** Flushes, then closes the file once every write is done (removed if it holds no audio); resolves then. */
   close(): Promise<void> {
     if (this.#closed) return this.#done;
     this.flush();
     this.#closed = true;
-    this.#done = this.#queue.then(() => new Promise<void>((r) => close(this.#fd, () => r())));
+    this.#done = this.#queue.then(
+      () =>
+        new Promise<void>((r) =>
+          close(this.#fd, () => {
+            if (this.#written === 0) rmSync(this.path, { force: true });
+            r();
+          }),
+        ),
+    );
     return this.#done;
+  }
+
+  /** Whether close() removed the file (it held no audio). */
+  get removed(): boolean {
+    return this.#closed && this.#written === 0;
   }
 
   #queue: Promise<void> = Promise.resolve();
   #done: Promise<void> = Promise.resolve();
 
-  #chain(data: Uint8Array, position: number, done?: () => void): void {
-    this.#queue = this.#queue.then(
-      () =>
-        new Promise<void>((resolve) =>
-          write(this.#fd, data, 0, data.length, position, () => {
-            done?.();
-            resolve();
-          }),
-        ),
+  /** One positioned write; resolves with the bytes the disk took (0 after an error, which is reported). */
+  #write(data: Uint8Array, position: number): Promise<number> {
+    return new Promise((resolve) =>
+      write(this.#fd, data, 0, data.length, position, (err, n) => {
+        if (err) {
+          this.#fail(err);
+          resolve(0);
+        } else resolve(n);
+      }),
     );
+  }
+
+  #fail(e: Error): void {
+    if (this.#failed) return;
+    this.#failed = e;
+    this.#onError?.(e);
   }
 
   readonly #spare: Int16Array[] = [];

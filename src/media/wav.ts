@@ -26,8 +26,11 @@ export function readWav(data: Uint8Array): Result<PcmAudio, string> {
     const start = pos + 8;
     const end = Math.min(start + size, data.length); // a file cut short (killed mid-write) keeps what it has
     if (id === 'fmt ' && size >= 16) {
+      // a file cut short inside its fmt chunk has no usable format (reading on would throw)
+      if (start + 16 > data.length) return err('file ends inside its fmt chunk');
       let format = view.getUint16(start, true);
-      if (format === FORMAT.EXTENSIBLE && size >= 40) format = view.getUint16(start + 24, true);
+      if (format === FORMAT.EXTENSIBLE && size >= 40 && start + 26 <= data.length)
+        format = view.getUint16(start + 24, true);
       fmt = {
         format,
         channels: view.getUint16(start + 2, true),

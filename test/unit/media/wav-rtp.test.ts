@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeG711 } from '../../../src/media/g711.ts';
 import { resample } from '../../../src/media/resample.ts';
@@ -54,6 +55,30 @@ describe('WAV reading', () => {
     expect(v(readWav(full.subarray(0, 44 + 50))).samples.length).toBe(25);
     expect(readWav(Uint8Array.of(1, 2, 3)).ok).toBe(false);
     expect(readWav(wav(85, 1, 8000, 16, new Uint8Array(4))).ok).toBe(false); // MP3-in-WAV
+  });
+});
+
+describe('WAV reading never throws', () => {
+  it('a file cut anywhere (inside fmt included) is an error or what it holds, never an exception', () => {
+    const full = wav(0xfffe, 2, 22050, 16, new Uint8Array(400));
+    for (let cut = 0; cut <= full.length; cut++) {
+      const r = readWav(full.subarray(0, cut));
+      if (cut < 36) expect(r.ok).toBe(false);
+    }
+    expect(readWav(full.subarray(0, 30))).toEqual({ ok: false, error: 'file ends inside its fmt chunk' });
+  });
+
+  it('arbitrary bytes after a RIFF/WAVE header (fast-check)', () => {
+    const head = new TextEncoder().encode('RIFF\0\0\0\0WAVE');
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (tail) => {
+        const data = new Uint8Array(head.length + tail.length);
+        data.set(head);
+        data.set(tail, head.length);
+        readWav(data);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
 
