@@ -258,9 +258,10 @@ export class MediaSession implements PacedStream {
     this.onDtmf('0123456789*#ABCD'[event]!);
   }
 
-  /** One 20 ms tick of the shared scheduler. */
-  tick(deadline: number): void {
+  /** One 20 ms tick of the shared scheduler (`transmit` false: long overdue, everything but the packet). */
+  tick(deadline: number, _now?: number, transmit = true): void {
     this.#lastDeadline = deadline;
+    this.#transmitting = transmit;
     // in: one frame out of the jitter buffer into the recording (decoded with ITS payload type)
     const out = this.jitter.pop();
     let heard: Int16Array = ZERO;
@@ -356,9 +357,11 @@ export class MediaSession implements PacedStream {
       ssrc: this.#ssrc,
       payload,
     });
-    this.#seq = (this.#seq + 1) & 0xffff;
-    this.#transmit(packet);
-    this.stats.sent++;
+    if (this.#transmitting) {
+      this.#seq = (this.#seq + 1) & 0xffff;
+      this.#transmit(packet);
+      this.stats.sent++;
+    }
     d.sent++;
     if (last && ++d.ends >= 3) {
       this.#dtmfEvent = undefined;
@@ -463,9 +466,18 @@ export class MediaSession implements PacedStream {
   }
 
   #send(frame: Int16Array | undefined): void {
+    if (!this.#transmitting) {
+      // overdue: the time passes (timestamp), the next packet sent starts a new talkspurt; no packet
+      this.#ts = (this.#ts + FRAME_SAMPLES) >>> 0;
+      this.#talking = false;
+      this.#resync = true;
+      return;
+    }
     const codec = this.#opts.codec;
-    // RFC 3551 4.1: the marker bit flags the first packet of a talk spurt
-    const marker = frame !== undefined && !this.#talking;
+    // RFC 3551 4.1: the marker bit flags the first packet of a talk spurt (and the first after a stall:
+    // the timestamp jumped, the receiver should set its playout point again)
+    const marker = (frame !== undefined && !this.#talking) || this.#resync;
+    this.#resync = false;
     this.#talking = frame !== undefined;
     // a packet buffer the socket has finished with, the payload encoded straight into it: no garbage per frame
     const slot = this.#packets.pop() ?? newPacketSlot();
@@ -487,6 +499,11 @@ export class MediaSession implements PacedStream {
     const slot = this.#inFlight.shift();
     if (slot && this.#packets.length < 8) this.#packets.push(slot);
   };
+
+  /** False during an overdue tick: the frame is accounted for (time, queue) but not sent. */
+  #transmitting = true;
+  /** Frames were skipped: the next packet carries the marker bit. */
+  #resync = false;
 
   #transmit(packet: Uint8Array, done?: () => void): void {
     const to = this.#sources.target!;

@@ -14,10 +14,21 @@ export interface SchedulerOptions {
 
 /** Something that sends one 20 ms frame per tick (a call's outgoing RTP stream). */
 export interface PacedStream {
-  tick(deadline: number, now: number): void;
+  /**
+   * One 20 ms frame. `transmit` false: the frame is long overdue (the process was stopped or starved); the
+   * stream does everything a tick does (time, queue, recording) except put the packet on the wire.
+   */
+  tick(deadline: number, now: number, transmit: boolean): void;
 }
 
 const PERIOD = 20;
+/**
+ * A frame this much overdue is not sent: after a stall (SIGSTOP/SIGCONT, a starved VM) a stream resumes
+ * at its deadlines instead of bursting every frame it owes (a 10 s stop made 500 packets leave in 100 ms,
+ * which the peer's jitter buffer can only drop). The RTP timestamp still counts the time that passed
+ * (RFC 3550 5.1), so the receiver plays the next packet at its real time.
+ */
+const MAX_OVERDUE_MS = 100;
 const SLOTS = PERIOD;
 
 /**
@@ -148,9 +159,10 @@ export class RtpScheduler {
     let sent = 0;
     while (this.#epoch + this.#cycle <= now + 0.25 && sent < 2000) {
       const deadline = this.#epoch + this.#cycle;
+      const transmit = now - deadline <= MAX_OVERDUE_MS;
       for (const s of this.#slots[this.#cycle % SLOTS]!) {
         const at = performance.now();
-        s.tick(deadline, at);
+        s.tick(deadline, at, transmit);
         this.lateness.record(at - deadline);
       }
       this.#cycle++;

@@ -179,6 +179,27 @@ describe('media session on real sockets', () => {
     expect(toStranger).toEqual([]);
   });
 
+  it('after a stall (a blocked or stopped process) it resumes at its deadlines: no burst of owed frames', async () => {
+    const s = await setup();
+    s.session.startSending();
+    await wait(200);
+    const n = s.got.length;
+    const last = s.got.at(-1)!;
+    const end = performance.now() + 1000;
+    while (performance.now() < end); // the event loop stalls a second, as under SIGSTOP
+    await wait(300);
+    const after = s.got.slice(n);
+    // frames owed for more than 100 ms are not sent: only the last few of the stalled second go out
+    const owed = after.filter((p) => (p.timestamp - last.timestamp) >>> 0 <= 8000);
+    expect(owed.length).toBeLessThanOrEqual(7);
+    // sequence numbers stay contiguous (nothing lost to the receiver), the timestamp counts the stall
+    expect(after.every((p, i) => p.sequence === ((last.sequence + 1 + i) & 0xffff))).toBe(true);
+    const steps = after.map((p, i) => (p.timestamp - (i === 0 ? last : after[i - 1]!).timestamp) >>> 0);
+    const jump = steps.findIndex((d) => d > 160);
+    expect(steps[jump]).toBeGreaterThanOrEqual(160 * 44);
+    expect(after[jump]!.marker).toBe(true); // the receiver sets its playout point again
+  });
+
   /** Waits until `ms` after the next packet the peer gets: a point between two of the stream's ticks. */
   const midTick = async (s: Awaited<ReturnType<typeof setup>>, ms: number) => {
     const n = s.got.length;
