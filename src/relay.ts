@@ -142,6 +142,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     timers,
     log,
     maxCalls: config.MAX_CALLS,
+    maxSettingUpPerSource: config.MAX_RINGING_PER_SOURCE,
     ports: {
       allocate: async () => {
         const p = await ports.allocate();

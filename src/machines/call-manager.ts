@@ -30,6 +30,11 @@ export interface CallManagerDeps {
   readonly ports: PortAllocator;
   readonly log: Logger;
   readonly maxCalls: number;
+  /**
+   * Incoming calls one source IP may have that are not established yet (ringing, or answered and waiting
+   * for the ACK); beyond it 503. Unset = no limit but MAX_CALLS.
+   */
+  readonly maxSettingUpPerSource?: number;
   /** Source filter for new INVITEs (SIP_ALLOWED_SOURCES); absent = everyone. */
   readonly allowSource?: (address: string) => boolean;
   /** Outgoing calls: the upstream server, our From and credentials. */
@@ -53,6 +58,18 @@ export class CallManager implements TransactionUser {
   #pending = 0;
   /** Call-IDs of incoming calls being set up (not yet in #calls). */
   readonly #settingUp = new Set<string>();
+  /** Incoming calls not established yet: their source IP, and how many each source has. */
+  readonly #settingUpFrom = new Map<string, string>();
+  readonly #settingUpCount = new Map<string, number>();
+
+  #doneSettingUp(callId: string): void {
+    const ip = this.#settingUpFrom.get(callId);
+    if (ip === undefined) return;
+    this.#settingUpFrom.delete(callId);
+    const n = (this.#settingUpCount.get(ip) ?? 1) - 1;
+    if (n <= 0) this.#settingUpCount.delete(ip);
+    else this.#settingUpCount.set(ip, n);
+  }
   #accepting = true;
   readonly #env: SessionEnv;
 
@@ -66,7 +83,11 @@ export class CallManager implements TransactionUser {
       timers: deps.timers,
       settings: deps.settings,
       log: deps.log,
-      emit: (e) => this.events$.next(e),
+      emit: (e) => {
+        if ((e.type === 'call.answered' || e.type === 'call.ended') && this.#settingUpFrom.has(e.callId))
+          this.#doneSettingUp(e.callId);
+        this.events$.next(e);
+      },
       registerDialog: (s) => {
         if (s.dialog)
           this.#byDialog.set(dialogKey(s.dialog.callId, s.dialog.localTag, s.dialog.remoteTag), s);
@@ -249,6 +270,17 @@ export class CallManager implements TransactionUser {
       }
       offer = parsed.value;
     }
+    // one source cannot hold every call slot with INVITEs it never completes
+    const ip = source.replace(/^\[|\]$/g, '');
+    const limit = this.#deps.maxSettingUpPerSource;
+    if (limit !== undefined && (this.#settingUpCount.get(ip) ?? 0) >= limit) {
+      log.warn({ source, limit }, 'too many calls being set up from this source: 503');
+      core.respond(tx, 503, {
+        reason: 'Service Unavailable (too many calls being set up from this source)',
+        headers: [['Retry-After', '5']],
+      });
+      return;
+    }
     // Everything that outlives a call (media session, WebSocket state, recordings, the legacy protocol's
     // call_id) is named by Call-ID, which RFC 3261 8.1.1.4 makes globally unique. A second INVITE reusing a
     // live call's Call-ID with another From tag is a new dialog on paper, but it would overwrite the first
@@ -278,6 +310,8 @@ export class CallManager implements TransactionUser {
     }
     const call = new IncomingCall(req, tx, offer, ports, this.#env);
     this.#calls.set(call.callId, call);
+    this.#settingUpFrom.set(call.callId, ip);
+    this.#settingUpCount.set(ip, (this.#settingUpCount.get(ip) ?? 0) + 1);
     this.#byInviteTx.set(tx.key, call);
     call.start();
   }
@@ -285,6 +319,7 @@ export class CallManager implements TransactionUser {
   async #forget(s: CallSession): Promise<void> {
     if (this.#calls.get(s.callId) !== s) return;
     this.#calls.delete(s.callId);
+    this.#doneSettingUp(s.callId);
     if (s.dialog) this.#byDialog.delete(dialogKey(s.dialog.callId, s.dialog.localTag, s.dialog.remoteTag));
     if (s instanceof IncomingCall) this.#byInviteTx.delete(s.inviteTxKey);
     await this.#deps.ports.release(s.ports);

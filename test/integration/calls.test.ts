@@ -146,6 +146,27 @@ describe('incoming calls: the branches a PBX will hit', () => {
     }
   });
 
+  it('MAX_RINGING_PER_SOURCE: INVITEs one source never completes cannot hold every call slot', async () => {
+    const { relay, phone } = await setup({ AUTO_ANSWER: 'false', MAX_RINGING_PER_SOURCE: '2' });
+    const invite = { method: 'INVITE', body: OFFER(), extra: ['Content-Type: application/sdp'] };
+    const ringing = [phone(), phone()];
+    for (const p of ringing) await p.send(invite, false);
+    await new Promise((r) => setTimeout(r, 100));
+    const third = await phone().invite();
+    expect(third?.status).toBe(503);
+    expect(third?.text).toContain('too many calls being set up from this source');
+    // once one of them is answered and ACKed, the source may ring again
+    const first = ringing[0]!;
+    const trying = peer!.responses.find((r) => r.status === 180 && r.text.includes(first.callId))!;
+    expect(relay.calls.answer(first.callId)).toBe(true);
+    const ok = await peer!.waitFor(trying.branch!, 2000, (r) => r.status === 200);
+    await first.send({ method: 'ACK', toTag: toTagOf(ok!.text)!, cseq: 1 }, false);
+    await new Promise((r) => setTimeout(r, 50));
+    await phone().send(invite, false);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(relay.calls.size).toBe(3);
+  });
+
   it('a retransmitted INVITE never creates a second call', async () => {
     const { relay, phone } = await setup({ AUTO_ANSWER: 'false' });
     const p = phone();
