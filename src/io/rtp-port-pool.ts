@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { type LookupOneOptions, lookup } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
@@ -76,12 +77,19 @@ export class RtpPortPool {
     return this.#busy.has(port) || this.#busy.has(port - 1);
   }
 
-  /** Binds the next free pair, or undefined when every pair is taken (the caller answers 503). */
+  /**
+   * Binds a free pair chosen at random, or undefined when every pair is taken (the caller answers 503).
+   * Random, not the lowest: the next call's port cannot be guessed, so a stranger cannot aim packets at a
+   * call before it starts (as rtpengine and Asterisk pick theirs).
+   */
   async allocate(): Promise<RtpPorts | undefined> {
     const tried: number[] = [];
     try {
       while (this.#free.length > 0) {
-        const port = this.#free.shift()!;
+        const i = randomInt(this.#free.length);
+        const port = this.#free[i]!;
+        this.#free[i] = this.#free[this.#free.length - 1]!;
+        this.#free.pop();
         let rtp: Socket | undefined;
         try {
           rtp = await bindUdp(this.#host, port);
