@@ -97,6 +97,7 @@ export async function runCallSetupBench(): Promise<void> {
         RTP_PORT_START: '20000',
         RTP_PORT_END: '29999',
         MAX_CALLS: '5000',
+        MAX_RINGING_PER_SOURCE: '5000',
         SIP_SOURCE_LIMIT_MB: '4096', // one load generator, one address: 1,000 setups/s hold ~90 MB
         LOG_LEVEL: 'info',
         SIP_LOG_FILE: '',

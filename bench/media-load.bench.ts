@@ -58,6 +58,7 @@ export async function runMediaBench(): Promise<void> {
         RTP_PORT_START: '50000',
         RTP_PORT_END: '52999',
         MAX_CALLS: '2000',
+        MAX_RINGING_PER_SOURCE: '2000', // one generator sets up every call
         RECORDING_DIR: rec,
         RECORDING: process.env.BENCH_RECORDING ?? 'true',
         RTP_TIMEOUT_S: '0',

@@ -23,6 +23,7 @@ export async function runWsFanoutBench(): Promise<void> {
     RTP_PORT_START: '53000',
     RTP_PORT_END: '55999',
     MAX_CALLS: '2000',
+    MAX_RINGING_PER_SOURCE: '2000', // one generator sets up every call
     RECORDING: 'false',
     RTP_TIMEOUT_S: '0',
   });

@@ -75,7 +75,7 @@ export const configSchema = z.object({
   SIP_T1_MS: ms(500),
   SIP_T2_MS: ms(4000),
   SIP_T4_MS: ms(5000),
-  MAX_RINGING_PER_SOURCE: z.coerce.number({ error: 'must be a number' }).int().min(1).default(20),
+  MAX_RINGING_PER_SOURCE: z.coerce.number({ error: 'must be a number' }).int().min(1).default(50),
   SIP_SOURCE_LIMIT_MB: z.coerce.number({ error: 'must be a number of MiB' }).positive().default(64),
   SIP_TIMER_D_MS: ms(32_000, 32_000),
   // --- calls ---
