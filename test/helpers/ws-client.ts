@@ -20,3 +20,16 @@ export async function wsClient<T>(url: string, decode: (text: string) => T) {
   };
   return { ws, got, until };
 }
+
+/** Opens a client; resolves 'open' (and closes it) or the HTTP status the server refused it with. */
+export function wsAttempt(url: string, headers: Record<string, string> = {}): Promise<'open' | number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('open', () => {
+      ws.close();
+      resolve('open');
+    });
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on('error', () => {});
+  });
+}

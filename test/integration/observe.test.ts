@@ -7,6 +7,7 @@ import { traceToMermaid } from '../../src/machines/trace-diagram.ts';
 import { freeUdpPort, hasBinary } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 import { sipp } from '../helpers/sipp.ts';
+import { wsAttempt } from '../helpers/ws-client.ts';
 
 describe.skipIf(!hasBinary('sipp'))('watching calls', () => {
   it('CALL_TRACE_DIR: one JSON-lines trace per call, turned into a sequence diagram', async () => {
@@ -97,19 +98,6 @@ function tcpListeners(port: number): string[] {
   return found;
 }
 
-/** A WebSocket's opening: 'open', or the HTTP status it was refused with. */
-function attempt(url: string, headers: Record<string, string> = {}): Promise<'open' | number> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url, { headers });
-    ws.on('open', () => {
-      ws.close();
-      resolve('open');
-    });
-    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-    ws.on('error', () => {});
-  });
-}
-
 describe('the inspector bridge (INSPECT=true)', () => {
   it('listens on WS_HOST only, refuses other sites, and pages cannot publish', async () => {
     const port = await freeUdpPort();
@@ -117,8 +105,8 @@ describe('the inspector bridge (INSPECT=true)', () => {
     try {
       expect(tcpListeners(port)).toEqual(['127.0.0.1']); // not *:port
       const url = `ws://127.0.0.1:${port}/`;
-      expect(await attempt(url, { Origin: 'https://evil.example' })).toBe(403);
-      expect(await attempt(url, { Origin: 'http://localhost:5173' })).toBe('open');
+      expect(await wsAttempt(url, { Origin: 'https://evil.example' })).toBe(403);
+      expect(await wsAttempt(url, { Origin: 'http://localhost:5173' })).toBe('open');
       const page = await fetch(`http://127.0.0.1:${port}/`);
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('stately.ai/inspect');

@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import type { Relay } from '../../src/relay.ts';
 import { Phone } from '../helpers/phone.ts';
 import { startTestRelay } from '../helpers/relay.ts';
-import { wsClient } from '../helpers/ws-client.ts';
+import { wsAttempt, wsClient } from '../helpers/ws-client.ts';
 
 let relay: Relay | undefined;
 let phone: Phone | undefined;
@@ -107,12 +106,7 @@ describe('WebSocket limits: one client cannot stall or exhaust the relay', () =>
     const url = `ws://127.0.0.1:${relay.ws.port}/`;
     const a = await wsClient(url, (t) => t);
     const b = await wsClient(url, (t) => t);
-    const status = await new Promise<number | 'open'>((resolve) => {
-      const ws = new WebSocket(url);
-      ws.on('open', () => resolve('open'));
-      ws.on('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
-      ws.on('error', () => {});
-    });
+    const status = await wsAttempt(url);
     expect(status).toBe(503);
     a.ws.close();
     b.ws.close();
