@@ -5,6 +5,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+// the tests start the relay as users do (`npm start` runs dist/): build it first if src/ changed
+const built = spawnSync(process.execPath, ['scripts/build.mjs', '--stale'], { stdio: 'inherit' });
+if (built.status !== 0) {
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'vitest-report-'));
 const report = join(dir, 'report.json');
 const run = spawnSync(
