@@ -273,6 +273,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
           config.METRICS_PORT,
           { calls, media, ws, registration, ai },
           log,
+          () => readiness(),
         );
   if (metrics) log.info({ host: config.WS_HOST, port: metrics.port }, 'metrics on GET /metrics');
   const streams = config.MEDIA_STREAM_URL
@@ -280,6 +281,16 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     : undefined;
   registration?.start();
   let closed = false;
+  // GET /ready: the SIP socket is open and taking calls, and the registration (when configured) is up
+  const readiness = () => {
+    const checks = {
+      sip: !closed,
+      accepting: !closed && core.accepting,
+      ...(registration ? { registration: registration.status } : {}),
+    };
+    const ready = checks.sip && checks.accepting && (!registration || registration.status === 'registered');
+    return { ready, checks };
+  };
   return {
     sip: sipAddress,
     core,

@@ -161,18 +161,42 @@ export function relayMetrics(src: MetricsSources): { registry: Registry; stop():
   };
 }
 
-/** GET /metrics on its own port (METRICS_PORT); anything else is 404. */
+/** What GET /ready reports: each check, and whether all of them pass. */
+export interface Readiness {
+  readonly ready: boolean;
+  readonly checks: Readonly<Record<string, boolean | string>>;
+}
+
+/**
+ * On its own port (METRICS_PORT): GET /metrics (Prometheus), GET /health (liveness: the process answers)
+ * and GET /ready (readiness: 200 or 503 with the checks as JSON, for load balancers, Docker and
+ * Kubernetes); anything else is 404.
+ */
 export class MetricsServer {
   private constructor(
     readonly server: Server,
     readonly stopMetrics: () => void,
   ) {}
 
-  static start(host: string, port: number, src: MetricsSources, log: Logger): Promise<MetricsServer> {
+  static start(
+    host: string,
+    port: number,
+    src: MetricsSources,
+    log: Logger,
+    readiness: () => Readiness = () => ({ ready: true, checks: {} }),
+  ): Promise<MetricsServer> {
     const { registry, stop } = relayMetrics(src);
     const server = createServer((req, res) => {
-      if (req.method !== 'GET' || new URL(req.url ?? '/', 'http://relay').pathname !== '/metrics') {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics\n');
+      const path = new URL(req.url ?? '/', 'http://relay').pathname;
+      const json = (status: number, body: object) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
+      if (req.method === 'GET' && path === '/health') return void json(200, { status: 'ok' });
+      if (req.method === 'GET' && path === '/ready') {
+        const r = readiness();
+        return void json(r.ready ? 200 : 503, r);
+      }
+      if (req.method !== 'GET' || path !== '/metrics') {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics, /health or /ready\n');
         return;
       }
       registry.metrics().then(

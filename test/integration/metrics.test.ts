@@ -133,4 +133,40 @@ describe('GET /metrics (METRICS_PORT)', () => {
     relay = undefined;
     await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
   });
+
+  it('GET /health answers while the process lives; GET /ready says whether it takes calls', async () => {
+    relay = await startTestRelay({ METRICS_PORT: '0' });
+    const health = await scrape(relay, '/health');
+    expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
+    const ready = await scrape(relay, '/ready');
+    expect([ready.status, await ready.json()]).toEqual([
+      200,
+      { ready: true, checks: { sip: true, accepting: true } },
+    ]);
+    relay.core.stopAccepting(); // what close() does first: draining
+    const draining = await scrape(relay, '/ready');
+    expect([
+      draining.status,
+      ((await draining.json()) as { checks: { accepting: boolean } }).checks.accepting,
+    ]).toEqual([503, false]);
+    expect((await scrape(relay, '/health')).status).toBe(200);
+  });
+
+  it('GET /ready is 503 while a configured registration is not up', async () => {
+    const nobody = await freeUdpPort(); // a registrar that never answers
+    relay = await startTestRelay({
+      METRICS_PORT: '0',
+      SIP_REGISTER: 'true',
+      SIP_AUTH_USER: 'relay',
+      SIP_SERVER_IP: '127.0.0.1',
+      SIP_TRANSFER_PORT: String(nobody),
+    });
+    const r = await scrape(relay, '/ready');
+    expect(r.status).toBe(503);
+    expect(((await r.json()) as { checks: object }).checks).toMatchObject({
+      sip: true,
+      accepting: true,
+      registration: 'pending',
+    });
+  });
 });

@@ -68,6 +68,11 @@ export class SipCore {
     this.#accepting = false;
   }
 
+  /** False once the relay is draining (stopAccepting). */
+  get accepting(): boolean {
+    return this.#accepting;
+  }
+
   receive(data: Uint8Array, source: Address): void {
     const log = this.#deps.log;
     if (data.length > MAX_DATAGRAM) {
