@@ -196,7 +196,9 @@ export class MetricsServer {
         return void json(r.ready ? 200 : 503, r);
       }
       if (req.method !== 'GET' || path !== '/metrics') {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics, /health or /ready\n');
+        res
+          .writeHead(404, { 'content-type': 'text/plain' })
+          .end('not found: GET /metrics, /health or /ready\n');
         return;
       }
       registry.metrics().then(
