@@ -14,6 +14,7 @@ async function main(): Promise<void> {
   }
   const config = loaded.config;
   const { log, flush } = createLogger({ level: config.LOG_LEVEL, file: config.SIP_LOG_FILE });
+  for (const w of loaded.warnings) log.warn({}, `configuration: ${w}`);
   let relay: Awaited<ReturnType<typeof startRelay>>;
   try {
     relay = await startRelay(config, { log });

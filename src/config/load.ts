@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import type { z } from 'zod';
 import { aiProvider, configSchema, crossChecks, type RawConfig } from './schema.ts';
+import { unknownKeyWarnings } from './unknown-keys.ts';
 
 export interface Config extends RawConfig {
   readonly aiProvider: 'openai' | 'openai-realtime' | 'echo';
@@ -9,7 +10,9 @@ export interface Config extends RawConfig {
   readonly aiSystemPrompt: string;
 }
 
-export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+export type ConfigResult =
+  | { ok: true; config: Config; warnings: string[] }
+  | { ok: false; problems: string[] };
 
 /**
  * Validates an environment map. Empty strings count as unset (`OPENAI_API_KEY=` in a .env file).
@@ -46,7 +49,15 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     }
   }
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, config: { ...config, aiProvider: aiProvider(config), aiSystemPrompt } };
+  const warnings: string[] = [];
+  // each call takes an even RTP port and the odd one after it (RTCP)
+  const pairs = Math.floor((config.RTP_PORT_END - config.RTP_PORT_START + 1) / 2);
+  if (pairs < config.MAX_CALLS)
+    warnings.push(
+      `RTP_PORT_START..RTP_PORT_END (${config.RTP_PORT_START}-${config.RTP_PORT_END}) holds ${pairs} port pairs: ` +
+        `only ${pairs} of MAX_CALLS=${config.MAX_CALLS} calls can have media (a call takes two ports)`,
+    );
+  return { ok: true, config: { ...config, aiProvider: aiProvider(config), aiSystemPrompt }, warnings };
 }
 
 /**
@@ -64,7 +75,11 @@ export function loadConfig(
       return { ok: false, problems: [`${envFile}: cannot read (${(e as Error).message})`] };
     }
   }
-  return parseConfig({ ...fromFile, ...(opts.env ?? process.env), ...opts.overrides });
+  const env = opts.env ?? process.env;
+  const result = parseConfig({ ...fromFile, ...env, ...opts.overrides });
+  if (!result.ok) return result;
+  const known = Object.keys(configSchema.shape);
+  return { ...result, warnings: [...result.warnings, ...unknownKeyWarnings(known, fromFile, env, envFile)] };
 }
 
 export function formatProblems(problems: readonly string[]): string {

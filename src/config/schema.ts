@@ -114,7 +114,6 @@ export const configSchema = z.object({
   WS_HOST: ip('127.0.0.1'),
   METRICS_PORT: portNumber().optional(),
   WS_PORT: port(8080),
-  WS_URL: z.string().trim().optional(),
   MEDIA_STREAM_URL: z.url({ error: 'must be a ws:// or wss:// URL' }).optional(),
   WS_TOKEN: z.string().trim().min(8, 'must be at least 8 characters').optional(),
   WS_ALLOW_INSECURE: bool(false),
@@ -122,7 +121,7 @@ export const configSchema = z.object({
   WS_MAX_CLIENTS: z.coerce.number({ error: 'must be a number' }).int().min(1).max(10_000).default(50),
   // --- RTP ---
   RTP_PORT_START: port(31000),
-  RTP_PORT_END: port(31010),
+  RTP_PORT_END: port(31399),
   // --- logging ---
   LOG_LEVEL: z
     .string()

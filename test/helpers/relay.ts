@@ -13,6 +13,9 @@ export async function startTestRelay(
     SIP_LOG_FILE: '',
     RECORDING: 'false',
     WS_PORT: '0',
+    // never the default ports: a relay the developer runs (npm start) must not meet the tests
+    RTP_PORT_START: '38000',
+    RTP_PORT_END: '38999',
     ...env,
   });
   if (!r.ok) throw new Error(r.problems.join('; '));

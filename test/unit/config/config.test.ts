@@ -19,7 +19,7 @@ describe('config', () => {
       WS_HOST: '127.0.0.1',
       WS_PORT: 8080,
       RTP_PORT_START: 31000,
-      RTP_PORT_END: 31010,
+      RTP_PORT_END: 31399,
       SIP_LOG_FILE: 'sip_server.log',
       RECORDING_DIR: './recording',
       MAX_RECORDING_AGE_DAYS: 7,
@@ -122,5 +122,29 @@ describe('config', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('Invalid configuration (3 problems)');
     for (const key of ['SIP_LOCAL_PORT', 'WS_PORT', 'LOG_LEVEL']) expect(run.stderr).toContain(`  - ${key}:`);
+  });
+
+  it('warns about keys that look like settings but are not: a typo, a retired key; names the closest', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'env-'));
+    const envFile = join(dir, '.env');
+    writeFileSync(envFile, 'SIP_PORT=5070\nWS_URL=ws://x\nSIP_LOCL_IP=127.0.0.1\nFOO=1\n');
+    const r = loadConfig({ envFile, env: { RTP_PORTSTART: '1', PATH: '/bin', SIP_VECTORS_DIR: '/v' } });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.warnings).toEqual([
+      `SIP_PORT (${envFile}) is not a setting and does nothing: did you mean SIP_LOCAL_PORT?`,
+      `WS_URL (${envFile}) is no longer used: the call center runs inside the relay; remove it`,
+      `SIP_LOCL_IP (${envFile}) is not a setting and does nothing: did you mean SIP_LOCAL_IP?`,
+      `FOO (${envFile}) is not a setting and does nothing`,
+      'RTP_PORTSTART (environment) is not a setting and does nothing: did you mean RTP_PORT_START?',
+    ]);
+  });
+
+  it('warns when the RTP range cannot serve MAX_CALLS; the default range serves the default MAX_CALLS', () => {
+    const small = parseConfig({ RTP_PORT_START: '40000', RTP_PORT_END: '40009' });
+    expect(small.ok && small.warnings).toEqual([
+      'RTP_PORT_START..RTP_PORT_END (40000-40009) holds 5 port pairs: only 5 of MAX_CALLS=100 calls can have media (a call takes two ports)',
+    ]);
+    expect(parseConfig({}).ok && (parseConfig({}) as { warnings: string[] }).warnings).toEqual([]);
   });
 });
