@@ -6,6 +6,7 @@ import type { InspectionEvent } from 'xstate';
 import { CallCenter } from './ai/call-center.ts';
 import { type AgentOptions, agentFactory } from './ai/providers/index.ts';
 import type { Config } from './config/index.ts';
+import { logCalls } from './io/call-log.ts';
 import { CallTraceWriter } from './io/call-trace.ts';
 import { systemClock } from './io/clock.ts';
 import { InspectorBridge } from './io/inspector-bridge.ts';
@@ -239,6 +240,9 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     log,
   );
   undo.push(() => media.close());
+  // after the media manager: its report of a call's end arrives before the call's end line is written
+  const callLog = logCalls(calls.events$, media.ended$, log);
+  undo.push(() => callLog.unsubscribe());
   const ai = config.CALL_CENTER
     ? new CallCenter(
         calls,
@@ -316,6 +320,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       await media.close();
       await registration?.stop();
       subscription.unsubscribe();
+      callLog.unsubscribe();
       core.close();
       await udp.close();
       await observers.close();

@@ -256,7 +256,7 @@ export class MediaManager {
         this.#ended.received += report.received;
         this.#ended.lost += report.lost;
         this.ended$.next({ callId: e.callId, ...report });
-        this.log.info({ callId: e.callId, ...report }, 'media stats');
+        this.log.debug({ callId: e.callId, ...report }, 'media stats'); // the call's end line has them (call-log.ts)
         return;
       }
     }

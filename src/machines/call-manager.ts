@@ -179,6 +179,7 @@ export class CallManager implements TransactionUser {
     const callId = newCallId(this.#deps.core().local.host);
     const call = new OutgoingCall(callId, { ...u, uri: `sip:${number}@${u.uriHost}` }, ports, this.#env);
     this.#calls.set(callId, call);
+    this.#deps.log.info({ callId, to: number }, `call out: -> ${number}`);
     call.start();
     return { ok: true, callId };
   }

@@ -6,22 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGreeting } from '../../src/io/media-manager.ts';
 import { WavRecorder } from '../../src/io/recording.ts';
 import { readWav, wavHeader } from '../../src/media/wav.ts';
-import type { Logger } from '../../src/sip/core/logger.ts';
+import { listLogger } from '../helpers/list-logger.ts';
 import { Phone } from '../helpers/phone.ts';
 import { startTestRelay } from '../helpers/relay.ts';
-
-/** A logger that keeps every line (level, message, fields) for the test to read. */
-function listLogger() {
-  const lines: Array<{ level: string; msg: string; obj: object }> = [];
-  const make = (bound: object): Logger => ({
-    debug: (obj, msg = '') => lines.push({ level: 'debug', msg, obj: { ...bound, ...obj } }),
-    info: (obj, msg = '') => lines.push({ level: 'info', msg, obj: { ...bound, ...obj } }),
-    warn: (obj, msg = '') => lines.push({ level: 'warn', msg, obj: { ...bound, ...obj } }),
-    error: (obj, msg = '') => lines.push({ level: 'error', msg, obj: { ...bound, ...obj } }),
-    child: (b) => make({ ...bound, ...b }),
-  });
-  return { log: make({}), lines };
-}
 
 // a real full disk: a 96 KiB tmpfs (needs root, as CI runs; skipped elsewhere)
 const mountPoint = mkdtempSync(join(tmpdir(), 'full-disk-'));

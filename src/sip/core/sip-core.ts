@@ -76,7 +76,7 @@ export class SipCore {
   receive(data: Uint8Array, source: Address): void {
     const log = this.#deps.log;
     if (data.length > MAX_DATAGRAM) {
-      log.warn({ source, bytes: data.length }, 'datagram too large, dropped');
+      this.#junk(source, 'datagram too large', { bytes: data.length });
       return;
     }
     const parsed = parseMessage(data);
@@ -160,7 +160,7 @@ export class SipCore {
     };
     const dest = responseDestination(top, this.#deps.broadcasts);
     if (!dest) {
-      log.warn({ source, via: top.host }, 'request whose response has nowhere to go (broadcast?), dropped');
+      this.#junk(source, 'request whose response has nowhere to go (broadcast?)', { via: top.host });
       return;
     }
     if (this.layer.matchRequest(req)) return; // retransmission, or ACK of a non-2xx: the transaction has it
@@ -227,6 +227,30 @@ export class SipCore {
     tu.onRequest(req, tx);
   }
 
+  /**
+   * A malformed or stray packet: each at debug; at warning level the first of every minute, with how many
+   * came in the minute before (a scanner or a broken peer must not flood the log, nor go unnoticed).
+   */
+  #junk(source: Address, what: string, extra: object = {}): void {
+    const log = this.#deps.log;
+    log.debug({ source, ...extra }, `dropped or rejected: ${what}`);
+    const now = this.#deps.clock.now();
+    if (now - this.#junkWindow < 60_000) {
+      this.#junkSince++;
+      return;
+    }
+    log.warn(
+      { source, ...extra, earlier: this.#junkSince },
+      `malformed or stray SIP: ${what} from ${source.address}:${source.port}` +
+        (this.#junkSince > 0 ? ` (and ${this.#junkSince} more since the last warning)` : '') +
+        '; more this minute at debug level',
+    );
+    this.#junkWindow = now;
+    this.#junkSince = 0;
+  }
+  #junkWindow = Number.NEGATIVE_INFINITY;
+  #junkSince = 0;
+
   #refused = 0;
   /**
    * One source holds its share of memory in live transactions (a flood of large requests, each kept until
@@ -266,19 +290,19 @@ export class SipCore {
     const log = this.#deps.log;
     if (e.kind === 'noise') return;
     if (e.kind === 'response') {
-      log.info({ source, reason: e.reason }, 'malformed response dropped');
+      this.#junk(source, `malformed response (${e.reason})`);
       return;
     }
     const headers = e.headers;
     const cseq = headers ? (header({ headers }, 'cseq') ?? '') : '';
     if (e.method === 'ACK' || /\sACK$/.test(cseq.trim())) {
-      log.info({ source, reason: e.reason }, 'malformed ACK dropped');
+      this.#junk(source, `malformed ACK (${e.reason})`);
       return;
     }
     const topText = headers ? headerValues({ headers }, 'via')[0] : undefined;
     const top = topText === undefined ? undefined : parseVia(topText);
     if (!headers || !top?.ok) {
-      log.info({ source, reason: e.reason }, 'malformed request without a usable Via dropped');
+      this.#junk(source, `malformed request without a usable Via (${e.reason})`);
       return;
     }
     const stamped = stampVia(top.value, source);
@@ -290,7 +314,7 @@ export class SipCore {
       toTag: newTag(),
       headers: [...(e.replyHeaders ?? []), ['Server', this.#deps.policy.userAgent]],
     });
-    log.info({ source, status: e.status, reason: e.reason }, 'malformed request rejected');
+    this.#junk(source, `malformed request answered ${e.status} (${e.reason})`);
     this.#deps.transport.send(response, dest).catch((error: unknown) => {
       log.warn({ dest, err: String(error) }, 'could not send stateless response');
     });
