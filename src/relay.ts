@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
 import { getPriority } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { MediaStreams } from './io/ws/media-stream.ts';
 import { WsServer } from './io/ws/ws-server.ts';
 import { CallManager } from './machines/call-manager.ts';
 import { Registration } from './machines/registration.ts';
+import { chime } from './media/chime.ts';
 import type { Logger } from './sip/core/logger.ts';
 import { defaultPolicy } from './sip/core/policy.ts';
 import { SipCore } from './sip/core/sip-core.ts';
@@ -234,9 +235,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       maxQueuedMs: config.MAX_QUEUED_AUDIO_S * 1000,
       priority,
     },
-    aiSpeaksGreeting
-      ? undefined
-      : loadGreeting(config.GREETING_PATH || join(config.OUTPUT_DIR, 'transcode', 'greeting.wav'), log),
+    aiSpeaksGreeting ? undefined : greeting(config, log),
     log,
   );
   undo.push(() => media.close());
@@ -405,4 +404,21 @@ function setMainThreadPriority(p: ThreadPriority, log: Logger): () => void {
       ...(p.realtime !== undefined && !failed.realtime && { realtime: 0 }),
     });
   };
+}
+
+/**
+ * The greeting: GREETING_PATH's WAV (`none`: no greeting), else OUTPUT_DIR/transcode/greeting.wav, else, on a
+ * fresh install with neither, the built-in chime, so the first caller hears that the relay answered.
+ */
+function greeting(config: Config, log: Logger): Int16Array | undefined {
+  if (config.GREETING_PATH === 'none') return undefined;
+  const path = config.GREETING_PATH || join(config.OUTPUT_DIR, 'transcode', 'greeting.wav');
+  if (!config.GREETING_PATH && !existsSync(path)) {
+    log.info(
+      { path },
+      'no greeting file: callers hear the built-in chime (set GREETING_PATH to a WAV, or none)',
+    );
+    return chime();
+  }
+  return loadGreeting(path, log);
 }

@@ -16,6 +16,7 @@ export async function startTestRelay(
     // never the default ports: a relay the developer runs (npm start) must not meet the tests
     RTP_PORT_START: '38000',
     RTP_PORT_END: '38999',
+    GREETING_PATH: 'none', // silence unless a test gives a greeting (the built-in chime has its own test)
     ...env,
   });
   if (!r.ok) throw new Error(r.problems.join('; '));

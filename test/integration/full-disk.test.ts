@@ -7,7 +7,7 @@ import { loadGreeting } from '../../src/io/media-manager.ts';
 import { WavRecorder } from '../../src/io/recording.ts';
 import { readWav, wavHeader } from '../../src/media/wav.ts';
 import { listLogger } from '../helpers/list-logger.ts';
-import { Phone } from '../helpers/phone.ts';
+import { Phone, peakOf } from '../helpers/phone.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 
 // a real full disk: a 96 KiB tmpfs (needs root, as CI runs; skipped elsewhere)
@@ -66,7 +66,7 @@ describe.skipIf(!mounted)('a full disk (96 KiB tmpfs)', () => {
   });
 });
 
-describe('recordings and greetings that cannot be used', () => {
+describe('recordings and greetings', () => {
   it('a call without any audio leaves no recording', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rec-empty-'));
     const rec = new WavRecorder(dir, 'silent-call');
@@ -92,5 +92,18 @@ describe('recordings and greetings that cannot be used', () => {
     const phone = await Phone.call(relay.sip.port); // and it takes calls
     await phone.hangup();
     await relay.close();
+  });
+
+  it('a fresh install greets with the built-in chime; GREETING_PATH=none is silence', async () => {
+    const heardPeak = async (env: Record<string, string>) => {
+      const relay = await startTestRelay({ OUTPUT_DIR: mkdtempSync(join(tmpdir(), 'out-')), ...env });
+      const phone = await Phone.call(relay.sip.port);
+      await new Promise((r) => setTimeout(r, 1200));
+      await phone.hangup();
+      await relay.close();
+      return Math.max(0, ...phone.heard.map((h) => peakOf(h.samples)));
+    };
+    expect(await heardPeak({ GREETING_PATH: '' })).toBeGreaterThan(3000);
+    expect(await heardPeak({ GREETING_PATH: 'none' })).toBeLessThan(100);
   });
 });
