@@ -136,6 +136,19 @@ describe.skipIf(!hasBinary('sipp'))('sipp against the relay started with npm sta
     },
   );
 
+  it("the README's sipp commands (quick start, first call) succeed as written, on this relay's port", async () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const commands = [...readme.matchAll(/^sipp .*$/gm)].map((m) => m[0].replace(/\s+#.*$/, ''));
+    expect(commands.length).toBeGreaterThanOrEqual(2);
+    for (const cmd of commands) {
+      const mine = cmd
+        .replace('127.0.0.1:5062', `127.0.0.1:${port}`)
+        .replace(/-p \d+/, `-p ${await freeUdpPort()}`);
+      const r = await run('sh', ['-c', mine], { cwd: root, timeoutMs: 20_000 });
+      expect(r.code, `${mine}\n${r.stdout.slice(-1000)}`).toBe(0);
+    }
+  });
+
   it('SIGTERM stops the relay with exit code 0, and the JSON log file has the session', async () => {
     relay.kill('SIGTERM');
     expect(await exited).toBe(0);
