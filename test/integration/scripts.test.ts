@@ -1,7 +1,11 @@
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freeUdpPort } from '../helpers/peers.ts';
+import { Phone } from '../helpers/phone.ts';
+import { startTestRelay } from '../helpers/relay.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -50,4 +54,22 @@ describe('the scripts the README names', () => {
     expect(r.out.trim().split('\n').at(-1)).toBe('PASS');
     expect(r.code).toBe(0);
   }, 60_000);
+
+  it('npx tsx scripts/trace-to-mermaid.ts turns a call trace (CALL_TRACE_DIR) into a sequence diagram', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'traces-'));
+    const relay = await startTestRelay({ CALL_TRACE_DIR: dir });
+    const phone = await Phone.call(relay.sip.port);
+    await phone.hangup();
+    await relay.close();
+    const file = join(dir, readdirSync(dir)[0]!);
+    const r = await new Promise<{ code: number | null; out: string }>((done) => {
+      const child = spawn('npx', ['tsx', 'scripts/trace-to-mermaid.ts', file], { cwd: root });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.on('close', (code) => done({ code, out }));
+    });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('sequenceDiagram');
+    expect(r.out).toContain('sip.invite');
+  });
 });
