@@ -25,6 +25,7 @@ import { chime } from './media/chime.ts';
 import type { Logger } from './sip/core/logger.ts';
 import { defaultPolicy } from './sip/core/policy.ts';
 import { SipCore } from './sip/core/sip-core.ts';
+import { bracket } from './sip/message/host.ts';
 import { serialize } from './sip/message/serialize.ts';
 import type { Clock } from './sip/transaction/clock.ts';
 import { timerTable } from './sip/transaction/timers.ts';
@@ -61,8 +62,6 @@ export interface RelayDeps {
   /** How long close() lets calls hang up cleanly (BYE answered) before stopping them (default 3 s). */
   readonly shutdownGraceMs?: number;
 }
-
-const bracket = (host: string) => (isIPv6(host) ? `[${host}]` : host);
 
 /** Builds the SIP_ALLOWED_SOURCES filter (undefined = every source allowed). */
 function sourceFilter(list: readonly string[] | undefined): ((address: string) => boolean) | undefined {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { isIPv6 } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
+import { bracket } from '../sip/message/host.ts';
 import { originAllowed, presentsToken } from './ws/access.ts';
 
 /** Inspection messages kept for a page that connects later (the newest win). */
@@ -78,7 +78,7 @@ export class InspectorBridge {
   publishUrl(host: string, token?: string): string {
     const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
     const t = token ? `&token=${encodeURIComponent(token)}` : '';
-    return `ws://${isIPv6(h) ? `[${h}]` : h}:${this.port}/publish?key=${this.#key}${t}`;
+    return `ws://${bracket(h)}:${this.port}/publish?key=${this.#key}${t}`;
   }
 
   close(): Promise<void> {

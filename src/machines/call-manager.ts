@@ -1,11 +1,11 @@
 import { Subject } from 'rxjs';
 import type { InspectionEvent } from 'xstate';
-import { chooseMedia, parseSdp, type SessionDescription, sdpFromBody } from '../sdp/index.ts';
+import { chooseMedia, parseSdp, type SessionDescription, sdpOf } from '../sdp/index.ts';
 import type { Logger } from '../sip/core/logger.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
 import type { TransactionUser } from '../sip/core/tu.ts';
 import { dialogKey } from '../sip/dialog/dialog.ts';
-import { header } from '../sip/message/headers.ts';
+import { bareHost } from '../sip/message/host.ts';
 import { newCallId } from '../sip/message/ids.ts';
 import { param } from '../sip/message/params.ts';
 import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
@@ -203,9 +203,10 @@ export class CallManager implements TransactionUser {
   async shutdown(timeoutMs = 3000): Promise<void> {
     this.#accepting = false;
     for (const c of this.#calls.values()) c.send({ type: 'client.hangup' });
-    const deadline = Date.now() + timeoutMs;
-    while (this.#calls.size > 0 && Date.now() < deadline && !this.#hurry)
-      await new Promise((r) => setTimeout(r, 20));
+    const clock = this.#deps.clock;
+    const deadline = clock.now() + timeoutMs;
+    while (this.#calls.size > 0 && clock.now() < deadline && !this.#hurry)
+      await new Promise((r) => clock.setTimeout(() => r(undefined), 20));
     for (const c of [...this.#calls.values()]) {
       c.actor.stop();
       await this.#forget(c);
@@ -229,7 +230,7 @@ export class CallManager implements TransactionUser {
     const core = this.#deps.core();
     const log = this.#deps.log.child({ callId: req.callId });
     const source = param(req.via[0]!.params, 'received') ?? req.via[0]!.host;
-    if (this.#deps.allowSource && !this.#deps.allowSource(source.replace(/^\[|\]$/g, ''))) {
+    if (this.#deps.allowSource && !this.#deps.allowSource(bareHost(source))) {
       log.warn({ source }, 'INVITE from a source outside SIP_ALLOWED_SOURCES: 403');
       core.respond(tx, 403);
       return;
@@ -248,7 +249,7 @@ export class CallManager implements TransactionUser {
     }
     // RFC 3264: no common codec -> 488 before any resource is taken
     let offer: SessionDescription | undefined;
-    const text = sdpFromBody(header(req.msg, 'content-type'), req.msg.body);
+    const text = sdpOf(req.msg);
     if (text !== undefined) {
       const parsed = parseSdp(text);
       if (!parsed.ok) {
@@ -272,7 +273,7 @@ export class CallManager implements TransactionUser {
       offer = parsed.value;
     }
     // one source cannot hold every call slot with INVITEs it never completes
-    const ip = source.replace(/^\[|\]$/g, '');
+    const ip = bareHost(source);
     const limit = this.#deps.maxSettingUpPerSource;
     if (limit !== undefined && (this.#settingUpCount.get(ip) ?? 0) >= limit) {
       log.warn({ source, limit }, 'too many calls being set up from this source: 503');

@@ -7,12 +7,13 @@ import {
   type Negotiated,
   parseSdp,
   type SessionDescription,
-  sdpFromBody,
+  sdpOf,
 } from '../sdp/index.ts';
 import type { Logger } from '../sip/core/logger.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
 import { type Dialog, inDialogRequest, nextHop } from '../sip/dialog/dialog.ts';
 import { header, headerLines } from '../sip/message/headers.ts';
+import { bracket } from '../sip/message/host.ts';
 import { newBranch } from '../sip/message/ids.ts';
 import type { ParsedRequest } from '../sip/message/parse.ts';
 import type { SipResponse } from '../sip/message/types.ts';
@@ -138,8 +139,7 @@ export abstract class CallSession {
 
   protected contact(): string {
     const l = this.env.core.local;
-    const host = l.host.includes(':') ? `[${l.host}]` : l.host;
-    return `<sip:${this.env.settings.contactUser}@${host}:${l.port}>`;
+    return `<sip:${this.env.settings.contactUser}@${bracket(l.host)}:${l.port}>`;
   }
 
   /** Where our in-dialog requests go when the peer's Contact names a host we cannot resolve. */
@@ -255,7 +255,7 @@ export abstract class CallSession {
         this.onInfo(req);
         return;
       default:
-        core.respond(tx, 200, { headers: [['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO']] });
+        core.respond(tx, 200, { headers: [['Allow', this.env.core.allow]] });
     }
   }
 
@@ -282,7 +282,7 @@ export abstract class CallSession {
       core.respond(tx, 491, { headers: [['Retry-After', '1']] });
       return;
     }
-    const offerText = sdpFromBody(header(req.msg, 'content-type'), req.msg.body);
+    const offerText = sdpOf(req.msg);
     let sdp: string;
     if (offerText !== undefined) {
       const offer = parseSdp(offerText);
@@ -317,7 +317,7 @@ export abstract class CallSession {
     this.cancel('reinvite-2xx:give-up');
     this.#reinvite = undefined;
     if (r.offerInAck) {
-      const text = sdpFromBody(header(ack.msg, 'content-type'), ack.msg.body);
+      const text = sdpOf(ack.msg);
       const answer = text === undefined ? undefined : parseSdp(text);
       if (answer?.ok) this.acceptAnswer(answer.value);
     }
@@ -338,7 +338,7 @@ export abstract class CallSession {
       headers: [
         ...recordRoutes(tx),
         ['Contact', this.contact()],
-        ['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO'],
+        ['Allow', this.env.core.allow],
         ['Content-Type', 'application/sdp'],
       ],
       body: new TextEncoder().encode(sdp),

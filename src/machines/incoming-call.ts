@@ -1,6 +1,7 @@
-import { answerOffer, createOffer, parseSdp, type SessionDescription, sdpFromBody } from '../sdp/index.ts';
+import { answerOffer, createOffer, parseSdp, type SessionDescription, sdpOf } from '../sdp/index.ts';
 import { dialogAsUas } from '../sip/dialog/dialog.ts';
 import { header } from '../sip/message/headers.ts';
+import { bareHost } from '../sip/message/host.ts';
 import { newTag } from '../sip/message/ids.ts';
 import { param } from '../sip/message/params.ts';
 import type { ParsedRequest } from '../sip/message/parse.ts';
@@ -40,7 +41,7 @@ export class IncomingCall extends CallSession {
     const received = param(top.params, 'received');
     const rport = param(top.params, 'rport');
     this.#source = {
-      host: (received ?? top.host).replace(/^\[|\]$/g, ''),
+      host: bareHost(received ?? top.host),
       port: rport ? Number(rport) : (top.port ?? 5060),
     };
     this.dialog = dialogAsUas(invite, newTag(), Math.floor(Math.random() * 10_000) + 1);
@@ -135,7 +136,7 @@ export class IncomingCall extends CallSession {
     this.cancel('2xx:give-up');
     if (!this.#offer) {
       // delayed offer: the answer to the offer in our 200 comes in the ACK (RFC 3261 13.2.1)
-      const text = sdpFromBody(header(ack.msg, 'content-type'), ack.msg.body);
+      const text = sdpOf(ack.msg);
       const answer = text === undefined ? undefined : parseSdp(text);
       const taken = answer?.ok ? this.acceptAnswer(answer.value) : (answer?.error ?? 'no SDP');
       if (taken !== true) {

@@ -1,8 +1,8 @@
-import { createOffer, parseSdp, sdpFromBody } from '../sdp/index.ts';
+import { createOffer, parseSdp, sdpOf } from '../sdp/index.ts';
 import { authorizationHeader, pickChallenge } from '../sip/auth/digest.ts';
 import { type Dialog, dialogAsUac, inDialogRequest, nextHop } from '../sip/dialog/dialog.ts';
 import { buildCancel, buildRequest } from '../sip/message/build.ts';
-import { header, headerValues } from '../sip/message/headers.ts';
+import { headerValues } from '../sip/message/headers.ts';
 import { newBranch, newTag, randomToken } from '../sip/message/ids.ts';
 import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
 import type { SipRequest } from '../sip/message/types.ts';
@@ -106,7 +106,7 @@ export class OutgoingCall extends CallSession {
       contact: this.contact(),
       headers: [
         ...(auth ? [auth] : []),
-        ['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO'],
+        ['Allow', this.env.core.allow],
         ['User-Agent', core.userAgent],
         ['Content-Type', 'application/sdp'],
       ],
@@ -180,7 +180,7 @@ export class OutgoingCall extends CallSession {
 
   /** Takes the SDP of a 183 or 2xx; returns why it is not acceptable, if it is not. */
   #maybeMedia(r: ParsedResponse): string | undefined {
-    const text = sdpFromBody(header(r.msg, 'content-type'), r.msg.body);
+    const text = sdpOf(r.msg);
     const sdp = text === undefined ? undefined : parseSdp(text);
     if (!sdp) return undefined;
     if (!sdp.ok) return `SDP: ${sdp.error}`;

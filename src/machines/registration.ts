@@ -4,6 +4,7 @@ import type { Logger } from '../sip/core/logger.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
 import { buildRequest } from '../sip/message/build.ts';
 import { header, headerValues } from '../sip/message/headers.ts';
+import { bracket } from '../sip/message/host.ts';
 import { newBranch, newCallId, newTag, randomToken } from '../sip/message/ids.ts';
 import { parseNameAddr } from '../sip/message/name-addr.ts';
 import { param } from '../sip/message/params.ts';
@@ -114,9 +115,9 @@ export class Registration {
   #register(expires: number, withAuth: false | readonly [string, string]): void {
     const { core, settings } = this.#d;
     const l = core.local;
-    const host = l.host.includes(':') ? `[${l.host}]` : l.host;
+    const host = bracket(l.host);
     const reg = settings.registrar;
-    const uri = `sip:${reg.host.includes(':') ? `[${reg.host}]` : reg.host}:${reg.port}`;
+    const uri = `sip:${bracket(reg.host)}:${reg.port}`;
     this.#cseq++;
     const request = buildRequest({
       method: 'REGISTER',

@@ -116,9 +116,6 @@ export function buildRtpHeader(
   buf[11] = ssrc & 0xff;
 }
 
-/** RTCP packets share the port pair's odd port; a receiver tells them apart by PT 200-204 (RFC 5761 4). */
-export const isRtcp = (data: Uint8Array): boolean => data.length >= 2 && data[1]! >= 200 && data[1]! <= 204;
-
 /** Signed distance from sequence number a to b modulo 2^16 (wrap-around safe): b - a. */
 export function seqDelta(a: number, b: number): number {
   const d = (b - a) & 0xffff;

@@ -1,3 +1,6 @@
+import { header } from '../sip/message/headers.ts';
+import type { Header } from '../sip/message/types.ts';
+
 /**
  * The SDP inside a SIP body: application/sdp itself, or the application/sdp part of a multipart/mixed body
  * (RFC 5621; RFC 4475 3.1.1.11 sends one). Returns undefined when there is none.
@@ -25,4 +28,12 @@ export function sdpFromBody(contentType: string | undefined, body: Uint8Array): 
     }
   }
   return undefined;
+}
+
+/** The SDP a SIP message carries (its body, or the SDP part of a multipart body), or undefined. */
+export function sdpOf(msg: {
+  readonly headers: readonly Header[];
+  readonly body: Uint8Array;
+}): string | undefined {
+  return sdpFromBody(header(msg, 'content-type'), msg.body);
 }

@@ -135,6 +135,11 @@ export class SipCore {
     return this.#deps.policy.userAgent;
   }
 
+  /** The Allow header's value: the methods we act on (the policy's list, RFC 3261 20.5). */
+  get allow(): string {
+    return this.#deps.policy.allow.join(', ');
+  }
+
   /** The sent-by our requests carry in their Via. */
   get local(): { host: string; port: number } {
     return this.#deps.local ?? { host: '127.0.0.1', port: 5060 };

@@ -2,7 +2,7 @@ import type { ParsedRequest, ParsedResponse } from '../message/parse.ts';
 import type { ServerTransaction } from '../transaction/layer.ts';
 
 /**
- * The transaction user above the SIP core: the call manager (issue 3) implements it. The core has already
+ * The transaction user above the SIP core: the call manager (src/machines) implements it. The core has already
  * validated the request (RFC 3261 8.2), created its server transaction and answered OPTIONS outside dialogs.
  */
 export interface TransactionUser {

@@ -1,6 +1,6 @@
 import { buildRequest } from '../message/build.ts';
 import { headerLines, headerValues } from '../message/headers.ts';
-import { isIPv4, isIPv6 } from '../message/host.ts';
+import { bareHost, isIPv4, isIPv6 } from '../message/host.ts';
 import { parseNameAddr } from '../message/name-addr.ts';
 import type { ParsedRequest, ParsedResponse } from '../message/parse.ts';
 import type { Header, SipRequest } from '../message/types.ts';
@@ -130,7 +130,7 @@ export function nextHop(d: Dialog, fallback: { host: string; port: number }): { 
   if (!na.ok || na.value.uri.kind !== 'sip') return fallback;
   const uri = na.value.uri;
   const maddr = uriParam(uri, 'maddr');
-  const host = (maddr ?? uri.host).replace(/^\[|\]$/g, '');
+  const host = bareHost(maddr ?? uri.host);
   if (!isIPv4(host) && !isIPv6(host)) return fallback;
   return { host, port: uri.port ?? 5060 };
 }

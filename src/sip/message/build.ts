@@ -1,5 +1,6 @@
 import { reasonPhrase } from '../status.ts';
 import { headerLines } from './headers.ts';
+import { bracket } from './host.ts';
 import { parseNameAddr, tagOf } from './name-addr.ts';
 import type { ParsedRequest, ParsedResponse } from './parse.ts';
 import type { Header, SipRequest, SipResponse } from './types.ts';
@@ -105,9 +106,7 @@ export interface RequestSpec {
  * 3581: ask for the response at the port we sent from), Max-Forwards 70, From, To, Call-ID, CSeq, Contact.
  */
 export function buildRequest(spec: RequestSpec): SipRequest {
-  const sentBy = spec.via.host.includes(':')
-    ? `[${spec.via.host}]:${spec.via.port}`
-    : `${spec.via.host}:${spec.via.port}`;
+  const sentBy = `${bracket(spec.via.host)}:${spec.via.port}`;
   const headers: Header[] = [
     { name: 'Via', value: `SIP/2.0/UDP ${sentBy};branch=${spec.branch};rport` },
     { name: 'Max-Forwards', value: '70' },

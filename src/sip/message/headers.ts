@@ -1,4 +1,4 @@
-import type { Header, SipMessage } from './types.ts';
+import type { Header } from './types.ts';
 
 /** Compact forms (RFC 3261 7.3.3 and the extensions that registered one with IANA). */
 const COMPACT: Readonly<Record<string, string>> = {
@@ -110,11 +110,4 @@ export function headerValues(msg: { headers: readonly Header[] }, name: string):
 export function header(msg: { headers: readonly Header[] }, name: string): string | undefined {
   const want = canonicalName(name);
   return msg.headers.find((h) => canonicalName(h.name) === want)?.value;
-}
-
-/** Option tags or tokens of a list header, lower-cased, empties dropped (Require, Supported, Allow ...). */
-export function tokenList(msg: SipMessage, name: string): string[] {
-  return headerValues(msg, name)
-    .map((v) => v.trim())
-    .filter((v) => v.length > 0);
 }

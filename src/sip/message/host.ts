@@ -115,8 +115,9 @@ export function bareHost(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
-export function formatHostPort(hp: { host: string; port?: number | undefined }): string {
-  return hp.port === undefined ? hp.host : `${hp.host}:${hp.port}`;
+/** A host as a URI, Via or URL writes it: an IPv6 address in brackets (RFC 3261 19.1.1, RFC 5118). */
+export function bracket(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
 /** False for limited broadcast, multicast and unspecified addresses: never a target for a response. */

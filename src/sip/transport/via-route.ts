@@ -1,5 +1,5 @@
 import { headerLines, splitList } from '../message/headers.ts';
-import { bareHost, isIPv4, isIPv6, isUnicast } from '../message/host.ts';
+import { bareHost, bracket, isIPv4, isIPv6, isUnicast } from '../message/host.ts';
 
 export { isUnicast };
 
@@ -58,6 +58,4 @@ export function responseDestination(
   return { host, port };
 }
 
-function formatReceived(address: string): string {
-  return isIPv6(address) ? `[${address}]` : address;
-}
+const formatReceived = bracket;
