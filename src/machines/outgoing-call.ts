@@ -1,9 +1,8 @@
 import { createOffer, parseSdp, sdpOf } from '../sdp/index.ts';
-import { authorizationHeader, pickChallenge } from '../sip/auth/digest.ts';
+import { answerChallenge } from '../sip/auth/answer.ts';
 import { type Dialog, dialogAsUac, inDialogRequest, nextHop } from '../sip/dialog/dialog.ts';
 import { buildCancel, buildRequest } from '../sip/message/build.ts';
-import { headerValues } from '../sip/message/headers.ts';
-import { newBranch, newTag, randomToken } from '../sip/message/ids.ts';
+import { newBranch, newTag } from '../sip/message/ids.ts';
 import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
 import type { SipRequest } from '../sip/message/types.ts';
 import type { CallContext, EmittedType } from './call.machine.ts';
@@ -134,25 +133,16 @@ export class OutgoingCall extends CallSession {
       this.onAnswer(r);
       return;
     }
-    if ((status === 401 || status === 407) && !this.#authTried && this.#target.credentials) {
-      const challenge = pickChallenge(
-        headerValues(r.msg, status === 401 ? 'www-authenticate' : 'proxy-authenticate'),
-      );
-      if (challenge) {
-        this.#authTried = true;
-        this.#cseq++;
-        const value = authorizationHeader({
-          challenge,
-          method: 'INVITE',
-          uri: this.#target.uri,
-          username: this.#target.credentials.username,
-          password: this.#target.credentials.password,
-          cnonce: randomToken(16),
-          nc: 1,
-        });
-        this.#sendInvite([status === 401 ? 'Authorization' : 'Proxy-Authorization', value]);
-        return;
-      }
+    const creds = this.#target.credentials;
+    const answer =
+      !this.#authTried && creds
+        ? answerChallenge(r.msg, { method: 'INVITE', uri: this.#target.uri }, creds)
+        : undefined;
+    if (answer) {
+      this.#authTried = true;
+      this.#cseq++;
+      this.#sendInvite(answer);
+      return;
     }
     this.send({ type: 'sip.failed', status, reason: r.msg.reason });
   }

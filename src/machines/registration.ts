@@ -1,11 +1,11 @@
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
-import { authorizationHeader, pickChallenge } from '../sip/auth/digest.ts';
+import { answerChallenge } from '../sip/auth/answer.ts';
 import type { Logger } from '../sip/core/logger.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
 import { buildRequest } from '../sip/message/build.ts';
 import { header, headerValues } from '../sip/message/headers.ts';
 import { bracket } from '../sip/message/host.ts';
-import { newBranch, newCallId, newTag, randomToken } from '../sip/message/ids.ts';
+import { newBranch, newCallId, newTag } from '../sip/message/ids.ts';
 import { parseNameAddr } from '../sip/message/name-addr.ts';
 import { param } from '../sip/message/params.ts';
 import type { ParsedResponse } from '../sip/message/parse.ts';
@@ -150,23 +150,11 @@ export class Registration {
   #onFinal(r: ParsedResponse, expires: number, uri: string, authTried: boolean, unregister: boolean): void {
     const status = r.msg.status;
     const creds = this.#d.settings.credentials;
-    if ((status === 401 || status === 407) && !authTried && creds) {
-      const challenge = pickChallenge(
-        headerValues(r.msg, status === 401 ? 'www-authenticate' : 'proxy-authenticate'),
-      );
-      if (challenge) {
-        const value = authorizationHeader({
-          challenge,
-          method: 'REGISTER',
-          uri,
-          username: creds.username,
-          password: creds.password,
-          cnonce: randomToken(16),
-          nc: 1,
-        });
-        this.#register(expires, [status === 401 ? 'Authorization' : 'Proxy-Authorization', value]);
-        return;
-      }
+    const answer =
+      !authTried && creds ? answerChallenge(r.msg, { method: 'REGISTER', uri }, creds) : undefined;
+    if (answer) {
+      this.#register(expires, answer);
+      return;
     }
     if (unregister) {
       this.actor.send({ type: 'unreg.done' });

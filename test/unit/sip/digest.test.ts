@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { answerChallenge } from '../../../src/sip/auth/answer.ts';
 import {
   authorizationHeader,
   parseAuthParams,
@@ -62,5 +63,22 @@ describe('digest authentication (RFC 2617 / 7616 / 8760)', () => {
     expect(parseChallenge('Digest realm="r", nonce="n", algorithm=SHA-512-256').ok).toBe(false);
     expect(parseAuthParams('Digest realm="unterminated').ok).toBe(false);
     expect(parseChallenge('Digest nonce="n"').ok).toBe(false);
+  });
+
+  it('answerChallenge: 401 -> Authorization, 407 -> Proxy-Authorization; nothing usable or another status -> undefined', () => {
+    const creds = { username: 'alice', password: 'secret' };
+    const req = { method: 'INVITE', uri: 'sip:bob@example.com' };
+    const resp = (status: number, name: string, value: string) => ({ status, headers: [{ name, value }] });
+    const ch = 'Digest realm="r", nonce="n", algorithm=MD5';
+    const www = answerChallenge(resp(401, 'WWW-Authenticate', ch), req, creds, 'c');
+    expect(www?.[0]).toBe('Authorization');
+    const ha1 = h('md5', 'alice:r:secret');
+    const ha2 = h('md5', 'INVITE:sip:bob@example.com');
+    expect(www?.[1]).toContain(`response="${h('md5', `${ha1}:n:${ha2}`)}"`);
+    expect(answerChallenge(resp(407, 'Proxy-Authenticate', ch), req, creds)?.[0]).toBe('Proxy-Authorization');
+    // a 407 answers the proxy's challenge only, not a WWW-Authenticate it may carry
+    expect(answerChallenge(resp(407, 'WWW-Authenticate', ch), req, creds)).toBeUndefined();
+    expect(answerChallenge(resp(401, 'WWW-Authenticate', 'Basic realm="r"'), req, creds)).toBeUndefined();
+    expect(answerChallenge(resp(403, 'WWW-Authenticate', ch), req, creds)).toBeUndefined();
   });
 });
