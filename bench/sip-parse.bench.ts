@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
 import { silentLogger } from '../src/sip/core/logger.ts';
-import { noCallTu } from '../src/sip/core/no-call-tu.ts';
 import { defaultPolicy } from '../src/sip/core/policy.ts';
 import { SipCore } from '../src/sip/core/sip-core.ts';
 import { parseMessage } from '../src/sip/message/parse.ts';
 import { serialize } from '../src/sip/message/serialize.ts';
 import { timerTable } from '../src/sip/transaction/timers.ts';
+import { noCallTu } from '../test/helpers/no-call-tu.ts';
 import { fmt, opsPerSecond } from './measure.ts';
 
 /** The peer: the `sip` npm package (kirm/sip.js), a plain-JS SIP stack whose transport parses the same way. */

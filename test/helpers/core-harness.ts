@@ -1,4 +1,4 @@
-import { noCallTu } from '../../src/sip/core/no-call-tu.ts';
+import { silentLogger as silent } from '../../src/sip/core/logger.ts';
 import { defaultPolicy } from '../../src/sip/core/policy.ts';
 import { SipCore } from '../../src/sip/core/sip-core.ts';
 import type { TransactionUser } from '../../src/sip/core/tu.ts';
@@ -9,6 +9,7 @@ import type { SipMessage } from '../../src/sip/message/types.ts';
 import type { Destination } from '../../src/sip/transaction/layer.ts';
 import { timerTable } from '../../src/sip/transaction/timers.ts';
 import { ManualClock } from './manual-clock.ts';
+import { noCallTu } from './no-call-tu.ts';
 
 export interface Sent {
   readonly message: SipMessage;
@@ -46,6 +47,3 @@ export function coreHarness(
     list.map((s) => (s.message.kind === 'response' ? s.message.status : s.message.method));
   return { core, clock, sent, deliver, statuses };
 }
-
-const noop = () => {};
-const silent = { debug: noop, info: noop, warn: noop, error: noop, child: () => silent };

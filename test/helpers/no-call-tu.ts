@@ -1,7 +1,7 @@
-import type { ParsedRequest } from '../message/parse.ts';
-import type { ServerTransaction } from '../transaction/layer.ts';
-import type { SipCore } from './sip-core.ts';
-import type { TransactionUser } from './tu.ts';
+import type { SipCore } from '../../src/sip/core/sip-core.ts';
+import type { TransactionUser } from '../../src/sip/core/tu.ts';
+import type { ParsedRequest } from '../../src/sip/message/parse.ts';
+import type { ServerTransaction } from '../../src/sip/transaction/layer.ts';
 
 /**
  * The transaction user while no call engine is attached: no dialog exists, so in-dialog requests get 481
