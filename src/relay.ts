@@ -1,7 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { BlockList, isIPv6 } from 'node:net';
 import { getPriority } from 'node:os';
-import { join } from 'node:path';
 import type { InspectionEvent } from 'xstate';
 import { CallCenter } from './ai/call-center.ts';
 import { type AgentOptions, agentFactory } from './ai/providers/index.ts';
@@ -22,6 +20,7 @@ import { WsServer } from './io/ws/ws-server.ts';
 import { CallManager } from './machines/call-manager.ts';
 import { Registration } from './machines/registration.ts';
 import { chime } from './media/chime.ts';
+import { type RelaySettings, relaySettings } from './relay-settings.ts';
 import type { Logger } from './sip/core/logger.ts';
 import { defaultPolicy } from './sip/core/policy.ts';
 import { SipCore } from './sip/core/sip-core.ts';
@@ -63,19 +62,6 @@ export interface RelayDeps {
   readonly shutdownGraceMs?: number;
 }
 
-/** Builds the SIP_ALLOWED_SOURCES filter (undefined = every source allowed). */
-function sourceFilter(list: readonly string[] | undefined): ((address: string) => boolean) | undefined {
-  if (!list || list.length === 0) return undefined;
-  const allowed = new BlockList();
-  for (const entry of list) {
-    const [addr, prefix] = entry.split('/') as [string, string | undefined];
-    const type = isIPv6(addr) ? 'ipv6' : 'ipv4';
-    if (prefix === undefined) allowed.addAddress(addr, type);
-    else allowed.addSubnet(addr, Number(prefix), type);
-  }
-  return (address) => allowed.check(address, isIPv6(address) ? 'ipv6' : 'ipv4');
-}
-
 /**
  * Wires the edges to the core: UDP socket -> SipCore -> call manager; RTP port pool. Used by main and tests.
  * When a step fails (a port in use, say), what the earlier steps opened is closed again before the error
@@ -100,6 +86,7 @@ export async function startRelay(config: Config, deps: RelayDeps): Promise<Relay
 async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>): Promise<Relay> {
   const { log } = deps;
   const clock = deps.clock ?? systemClock;
+  const settings = relaySettings(config);
   // before any thread is started: on Linux priority is per thread, and new threads inherit nice
   const priority = { nice: config.PROCESS_NICE, realtime: config.REALTIME_PRIORITY };
   const restorePriority = setMainThreadPriority(priority, log);
@@ -135,8 +122,6 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     return undefined;
   };
   const bound: Map<number, RtpPorts> = new Map();
-  const fromDomain = config.SIP_FROM_DOMAIN || bracket(config.SIP_SERVER_IP);
-  const display = config.SIP_DISPLAY_NAME ? `"${config.SIP_DISPLAY_NAME.replace(/(["\\])/g, '\\$1')}" ` : '';
   const calls = new CallManager({
     core: () => core,
     clock,
@@ -166,16 +151,12 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       refuseRemote,
     },
     upstream: {
-      uriHost: `${bracket(config.SIP_SERVER_IP)}:${config.SIP_TRANSFER_PORT}`,
-      dest: { host: config.SIP_SERVER_IP, port: config.SIP_TRANSFER_PORT },
-      from: `${display}<sip:${config.SIP_FROM_USER}@${fromDomain}>`,
-      ...(config.SIP_AUTH_USER
-        ? { credentials: { username: config.SIP_AUTH_USER, password: config.SIP_AUTH_PASSWORD ?? '' } }
-        : {}),
+      uriHost: settings.upstream.uriHost,
+      dest: { host: settings.upstream.host, port: settings.upstream.port },
+      from: settings.from,
+      ...(settings.credentials ? { credentials: settings.credentials } : {}),
     },
-    ...(sourceFilter(config.SIP_ALLOWED_SOURCES)
-      ? { allowSource: sourceFilter(config.SIP_ALLOWED_SOURCES)! }
-      : {}),
+    ...(settings.allowSource ? { allowSource: settings.allowSource } : {}),
     ...(observers.inspect ? { inspect: observers.inspect } : {}),
   });
   const core: SipCore = new SipCore({
@@ -196,12 +177,10 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
         log: log.child({ component: 'registration' }),
         contactUser: config.SIP_FROM_USER,
         settings: {
-          registrar: { host: config.SIP_SERVER_IP, port: config.SIP_TRANSFER_PORT },
-          aor: `sip:${config.SIP_FROM_USER}@${fromDomain}`,
+          registrar: { host: settings.upstream.host, port: settings.upstream.port },
+          aor: settings.aor,
           expires: config.SIP_REGISTER_EXPIRES,
-          ...(config.SIP_AUTH_USER
-            ? { credentials: { username: config.SIP_AUTH_USER, password: config.SIP_AUTH_PASSWORD ?? '' } }
-            : {}),
+          ...(settings.credentials ? { credentials: settings.credentials } : {}),
         },
         ...(observers.inspect ? { inspect: observers.inspect } : {}),
       })
@@ -223,7 +202,6 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     calls,
     (port) => bound.get(port),
     {
-      greetingPath: config.GREETING_PATH || join(config.OUTPUT_DIR, 'transcode', 'greeting.wav'),
       recordingDir: config.RECORDING ? config.RECORDING_DIR : undefined,
       recordingStereo: config.RECORDING_STEREO,
       sendSilence: config.RTP_SEND_SILENCE,
@@ -234,7 +212,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       maxQueuedMs: config.MAX_QUEUED_AUDIO_S * 1000,
       priority,
     },
-    aiSpeaksGreeting ? undefined : greeting(config, log),
+    aiSpeaksGreeting ? undefined : greeting(settings, log),
     log,
   );
   undo.push(() => media.close());
@@ -409,10 +387,10 @@ function setMainThreadPriority(p: ThreadPriority, log: Logger): () => void {
  * The greeting: GREETING_PATH's WAV (`none`: no greeting), else OUTPUT_DIR/transcode/greeting.wav, else, on a
  * fresh install with neither, the built-in chime, so the first caller hears that the relay answered.
  */
-function greeting(config: Config, log: Logger): Int16Array | undefined {
-  if (config.GREETING_PATH === 'none') return undefined;
-  const path = config.GREETING_PATH || join(config.OUTPUT_DIR, 'transcode', 'greeting.wav');
-  if (!config.GREETING_PATH && !existsSync(path)) {
+function greeting(settings: RelaySettings, log: Logger): Int16Array | undefined {
+  const path = settings.greetingPath;
+  if (path === undefined) return undefined;
+  if (settings.greetingIsDefault && !existsSync(path)) {
     log.info(
       { path },
       'no greeting file: callers hear the built-in chime (set GREETING_PATH to a WAV, or none)',

@@ -13,7 +13,6 @@ import type { RtpPorts } from './rtp-port-pool.ts';
 import { RtpScheduler } from './rtp-scheduler.ts';
 
 export interface MediaSettings {
-  readonly greetingPath: string;
   readonly recordingDir: string | undefined;
   readonly recordingStereo: boolean;
   readonly sendSilence: boolean;

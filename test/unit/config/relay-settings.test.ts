@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config/index.ts';
+import { relaySettings } from '../../../src/relay-settings.ts';
+
+const settings = (env: Record<string, string>) => {
+  const r = parseConfig(env);
+  if (!r.ok) throw new Error(r.problems.join('; '));
+  return relaySettings(r.config);
+};
+
+describe('relaySettings (the configuration shaped once for the relay)', () => {
+  it('upstream, From and AOR: IPv6 hosts bracketed, the display name quoted', () => {
+    const s = settings({
+      SIP_SERVER_IP: '2001:db8::1',
+      SIP_TRANSFER_PORT: '5070',
+      SIP_DISPLAY_NAME: 'Front "Desk"',
+      SIP_FROM_USER: 'bot',
+    });
+    expect(s.upstream).toEqual({ host: '2001:db8::1', port: 5070, uriHost: '[2001:db8::1]:5070' });
+    expect(s.aor).toBe('sip:bot@[2001:db8::1]');
+    expect(s.from).toBe(String.raw`"Front \"Desk\"" <sip:bot@[2001:db8::1]>`);
+    expect(settings({ SIP_FROM_DOMAIN: 'pbx.example' }).aor).toBe('sip:relay@pbx.example');
+  });
+
+  it('credentials only with SIP_AUTH_USER; the source filter takes addresses and CIDRs', () => {
+    expect(settings({}).credentials).toBeUndefined();
+    expect(settings({ SIP_AUTH_USER: 'u', SIP_AUTH_PASSWORD: 'p' }).credentials).toEqual({
+      username: 'u',
+      password: 'p',
+    });
+    expect(settings({}).allowSource).toBeUndefined();
+    const allow = settings({ SIP_ALLOWED_SOURCES: '10.0.0.0/8, 192.168.1.7, ::1' }).allowSource!;
+    expect(['10.2.3.4', '192.168.1.7', '::1'].map(allow)).toEqual([true, true, true]);
+    expect(['11.0.0.1', '192.168.1.8'].map(allow)).toEqual([false, false]);
+  });
+
+  it('the greeting: a path, the default (where a missing file means the chime), or none', () => {
+    expect(settings({ OUTPUT_DIR: '/o' })).toMatchObject({
+      greetingPath: '/o/transcode/greeting.wav',
+      greetingIsDefault: true,
+    });
+    expect(settings({ GREETING_PATH: '/g.wav' })).toMatchObject({
+      greetingPath: '/g.wav',
+      greetingIsDefault: false,
+    });
+    expect(settings({ GREETING_PATH: 'none' }).greetingPath).toBeUndefined();
+  });
+});
