@@ -9,7 +9,9 @@ import {
 } from '../media/g711.ts';
 import { JitterBuffer } from '../media/jitter-buffer.ts';
 import { FRAME_SAMPLES, PlayoutQueue } from '../media/playout-queue.ts';
+import { decodeTelephoneEvent, dtmfEvent, encodeTelephoneEvent } from '../rtp/dtmf.ts';
 import { buildRtp, buildRtpHeader, readRtpHeader, rtpHeader } from '../rtp/packet.ts';
+import { ReceiverStats } from '../rtp/receiver-stats.ts';
 import { buildReport, ntpMiddle, ntpTime, parseReports, roundTripMs } from '../rtp/rtcp.ts';
 import { RtpSourcePolicy } from '../rtp/source-policy.ts';
 import type { Logger } from '../sip/core/logger.ts';
@@ -65,8 +67,8 @@ export class MediaSession implements PacedStream {
   readonly #sources: RtpSourcePolicy;
   /** Since when we send without having heard anything (RTP or RTCP) from where we send to. */
   #unheardSince: number | undefined;
-  #remoteSsrc: number | undefined;
-  #probation: { ssrc: number; count: number } | undefined;
+  /** RFC 3550 A.1/A.3: the source received, probation, sequence, loss (src/rtp/receiver-stats.ts). */
+  readonly #rx = new ReceiverStats();
   readonly #ssrc = (Math.random() * 0x1_0000_0000) >>> 0;
   /** Scratch buffer for the decoded frame (the recorder copies it). */
   readonly #decoded = new Int16Array(FRAME_SAMPLES * 4);
@@ -81,11 +83,6 @@ export class MediaSession implements PacedStream {
   readonly #onRtcp: (data: Buffer, rinfo: { address: string; port: number }) => void;
   // RTCP bookkeeping (RFC 3550 6.4, A.3)
   #ticks = 0;
-  #baseSeq: number | undefined;
-  #maxSeq = 0;
-  #cycles = 0;
-  #expectedPrior = 0;
-  #receivedPrior = 0;
   #lastSr: { middle: number; at: number } | undefined;
   #rttMs: number | undefined;
   #rtcpRemote: { address: string; port: number } | undefined;
@@ -210,23 +207,14 @@ export class MediaSession implements PacedStream {
       return;
     }
     this.#heardNow();
-    if (this.#remoteSsrc !== undefined && pkt.ssrc !== this.#remoteSsrc) {
-      // RFC 3550 A.1 probation: a new SSRC from the latched source is taken only after 3 packets in a row
-      // (the peer restarted its stream, e.g. after a re-INVITE); a stray packet is ignored
-      this.#probation =
-        this.#probation?.ssrc === pkt.ssrc
-          ? { ssrc: pkt.ssrc, count: this.#probation.count + 1 }
-          : { ssrc: pkt.ssrc, count: 1 };
-      if (this.#probation.count < 3) {
-        this.stats.ignored++;
-        return;
-      }
-      this.log.debug({ ssrc: pkt.ssrc }, 'RTP SSRC changed');
-      this.#baseSeq = undefined;
+    // RFC 3550 A.1 probation: a new SSRC is taken only after 3 packets in a row (the peer restarted its
+    // stream, e.g. after a re-INVITE); a stray packet is ignored
+    const taken = this.#rx.accept(pkt.ssrc, pkt.sequence);
+    if (taken === 'held') {
+      this.stats.ignored++;
+      return;
     }
-    this.#probation = undefined;
-    this.#remoteSsrc = pkt.ssrc;
-    this.#trackSequence(pkt.sequence);
+    if (taken === 'new') this.log.debug({ ssrc: pkt.ssrc }, 'RTP SSRC changed');
     this.stats.received++;
     this.stats.lastPacketAt = this.now();
     if (pkt.payloadType === this.#opts.dtmfPayloadType) {
@@ -249,13 +237,13 @@ export class MediaSession implements PacedStream {
   }
 
   #lastDtmfTs: number | undefined;
-  /** RFC 4733 2.3: event, E bit, volume, duration; one press = one timestamp, however many end packets. */
+  /** RFC 4733: one press = one timestamp, however many packets (and end packets) carry it. */
   #dtmf(timestamp: number, payload: Uint8Array): void {
-    if (payload.length < 4 || timestamp === this.#lastDtmfTs) return;
-    const event = payload[0]!;
-    if (event > 15) return;
+    if (timestamp === this.#lastDtmfTs) return;
+    const e = decodeTelephoneEvent(payload);
+    if (!e) return;
     this.#lastDtmfTs = timestamp;
-    this.onDtmf('0123456789*#ABCD'[event]!);
+    this.onDtmf(e.digit);
   }
 
   /** One 20 ms tick of the shared scheduler (`transmit` false: long overdue, everything but the packet). */
@@ -327,8 +315,7 @@ export class MediaSession implements PacedStream {
   /** Queues a digit to send as RFC 4733 telephone-events (100 ms tone, then 3 end packets). */
   sendDtmf(digits: string): boolean {
     if (this.#opts.dtmfPayloadType === undefined) return false;
-    for (const d of digits)
-      if ('0123456789*#ABCD'.includes(d.toUpperCase())) this.#dtmfOut.push(d.toUpperCase());
+    for (const d of digits) if (dtmfEvent(d) >= 0) this.#dtmfOut.push(d.toUpperCase());
     return true;
   }
 
@@ -336,7 +323,7 @@ export class MediaSession implements PacedStream {
     if (!this.#dtmfEvent) {
       const digit = this.#dtmfOut.shift()!;
       this.#dtmfEvent = {
-        event: '0123456789*#ABCD'.indexOf(digit),
+        event: dtmfEvent(digit),
         ts: this.#ts,
         sent: 0,
         frames: 5,
@@ -346,9 +333,8 @@ export class MediaSession implements PacedStream {
     const d = this.#dtmfEvent;
     const last = d.sent >= d.frames - 1;
     const duration = (Math.min(d.sent, d.frames - 1) + 1) * FRAME_SAMPLES;
-    // RFC 4733 2.3: event, E bit + volume (10 = -10 dBm0), duration; same timestamp for the whole event;
-    // the end packet is sent three times (2.5.1.4)
-    const payload = Uint8Array.of(d.event, (last ? 0x80 : 0) | 10, duration >> 8, duration & 0xff);
+    // RFC 4733: the same timestamp for the whole event, duration growing; the end packet three times (2.5.1.4)
+    const payload = encodeTelephoneEvent(d.event, last, duration);
     const packet = buildRtp({
       marker: d.sent === 0,
       payloadType: this.#opts.dtmfPayloadType!,
@@ -372,29 +358,14 @@ export class MediaSession implements PacedStream {
 
   /** Per-call statistics for logs and metrics. */
   report(): MediaReport {
-    const expected = this.#baseSeq === undefined ? 0 : this.#cycles + this.#maxSeq - this.#baseSeq + 1;
     return {
       sent: this.stats.sent,
       received: this.stats.received,
-      lost: Math.max(0, expected - this.stats.received),
+      lost: this.#rx.lost,
       jitterMs: this.jitter.stats.jitter / 8,
       rttMs: this.#rttMs,
       firstHeardMs: this.#firstHeardMs,
     };
-  }
-
-  /** RFC 3550 A.1: extended highest sequence number, counting wraps. */
-  #trackSequence(seq: number): void {
-    if (this.#baseSeq === undefined) {
-      this.#baseSeq = seq;
-      this.#maxSeq = seq;
-      return;
-    }
-    const delta = (seq - this.#maxSeq) & 0xffff;
-    if (delta < 0x8000) {
-      if (seq < this.#maxSeq) this.#cycles += 0x10000;
-      this.#maxSeq = seq;
-    }
   }
 
   /** Sends an RTCP SR (or RR before we sent anything) with a report block about the peer (RFC 3550 6.4). */
@@ -404,21 +375,10 @@ export class MediaSession implements PacedStream {
       this.#rtcpRemote ?? (remote ? { address: remote.address, port: remote.port + 1 } : undefined);
     if (!this.rtcpSocket || !target || !this.#sending) return;
     const blocks = [];
-    if (this.#remoteSsrc !== undefined && this.#baseSeq !== undefined) {
-      const extMax = this.#cycles + this.#maxSeq;
-      const expected = extMax - this.#baseSeq + 1;
-      const lost = expected - this.stats.received;
-      const expInterval = expected - this.#expectedPrior;
-      const recInterval = this.stats.received - this.#receivedPrior;
-      this.#expectedPrior = expected;
-      this.#receivedPrior = this.stats.received;
-      const lostInterval = expInterval - recInterval;
+    const rx = this.#rx.nextBlock();
+    if (rx) {
       blocks.push({
-        ssrc: this.#remoteSsrc,
-        fractionLost:
-          expInterval <= 0 || lostInterval <= 0 ? 0 : Math.floor((lostInterval << 8) / expInterval),
-        cumulativeLost: lost,
-        highestSeq: extMax,
+        ...rx,
         jitter: this.jitter.stats.jitter,
         lsr: this.#lastSr?.middle ?? 0,
         dlsr: this.#lastSr ? Math.round(((this.now() - this.#lastSr.at) / 1000) * 65536) : 0,
@@ -451,7 +411,8 @@ export class MediaSession implements PacedStream {
     if (!remote || rinfo.address !== remote.address) return;
     const reports = parseReports(data);
     if (reports.length === 0) return;
-    if (this.#remoteSsrc !== undefined && !reports.some((r) => r.ssrc === this.#remoteSsrc)) return;
+    const ssrc = this.#rx.ssrc;
+    if (ssrc !== undefined && !reports.some((r) => r.ssrc === ssrc)) return;
     this.#rtcpRemote = { address: rinfo.address, port: rinfo.port };
     this.#rtcpHeard = true;
     this.#heardNow();
