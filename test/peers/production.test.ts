@@ -51,6 +51,7 @@ async function startAndProbe(dir: string): Promise<{ status: number | undefined;
   await peer.send(optionsRequest(peer.port, 'z9hG4bK-prod'), port);
   const status = (await peer.waitFor('z9hG4bK-prod', 2000))?.status;
   await peer.close();
+  await new Promise((r) => setTimeout(r, 500)); // npm forwards signals only a moment after it spawned node
   relay.kill('SIGTERM');
   const exit = await exited;
   if (status !== 200) console.log(out);
