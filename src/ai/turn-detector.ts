@@ -1,3 +1,5 @@
+import { joinSamples } from '../media/samples.ts';
+
 /**
  * End-of-turn detection over 20 ms frames already classified by a VAD. Pure (no timers: time is counted in
  * frames). The caller has finished when speech of at least `minSpeechMs` is followed by `endSilenceMs` of
@@ -92,12 +94,7 @@ export class TurnDetector {
   }
 
   #end(reason: 'silence' | 'max-length'): TurnEvent {
-    const audio = new Int16Array(this.#frames.reduce((n, f) => n + f.length, 0));
-    let o = 0;
-    for (const f of this.#frames) {
-      audio.set(f, o);
-      o += f.length;
-    }
+    const audio = joinSamples(this.#frames);
     const speechMs = this.#speechFrames * FRAME_MS;
     this.#reset();
     return { type: 'turn.ended', audio, speechMs, reason };

@@ -1,12 +1,15 @@
 import type { Observable, Subscription } from 'rxjs';
 import type { CallEvent } from '../machines/call-events.ts';
 import type { Logger } from '../sip/core/logger.ts';
+import { parseNameAddr } from '../sip/message/name-addr.ts';
 import type { MediaReport } from './media-session.ts';
 
-/** The user part (or the whole URI) of a From/To value, for a short log line. */
-function who(nameAddr: string): string {
-  const uri = /<([^>]*)>/.exec(nameAddr)?.[1] ?? nameAddr.split(';')[0]!.trim();
-  return uri.replace(/^sips?:/, '');
+/** user@host of a From/To value (the value itself if it does not parse), for a short log line. */
+function who(value: string): string {
+  const na = parseNameAddr(value);
+  if (!na.ok) return value;
+  const u = na.value.uri;
+  return u.kind === 'sip' ? `${u.user ? `${u.user}@` : ''}${u.host}` : `${u.scheme}:${u.opaque}`;
 }
 
 interface Seen {

@@ -1,3 +1,5 @@
+import { joinSamples } from './samples.ts';
+
 /**
  * Streaming down-sampler by an integer factor (24 kHz TTS `pcm` -> 8 kHz, also 16 or 48 kHz), for audio that
  * arrives in chunks of any size, even split in the middle of a sample. Same band-limited filter as
@@ -109,11 +111,5 @@ export async function narrowbandInSlices(
     parts.push(r.pushBytes(bytes.subarray(o, o + step)));
   }
   parts.push(r.flush());
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return joinSamples(parts);
 }

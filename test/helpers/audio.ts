@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { joinSamples } from '../../src/media/samples.ts';
 import { readWav, wavHeader } from '../../src/media/wav.ts';
 
 /** A deterministic speech-like signal: syllables of voiced tones (with harmonics) and pauses. */
@@ -97,13 +98,7 @@ export function envelopeCorrelation(
 
 /** Joins sample arrays end to end. */
 export function concatSamples(...parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return joinSamples(parts);
 }
 
 /** The whole 20 ms frames (160 samples at 8 kHz) of a signal, as views. */
