@@ -290,8 +290,6 @@ export class MediaManager {
         this.log.warn({ callId: s.callId, seconds: inactivityMs / 1000 }, 'no RTP: hanging up');
         s.stats.lastPacketAt = now; // once
         this.calls.hangup(s.callId);
-      } else if (!s.expectsRtp) {
-        s.stats.lastPacketAt = now; // on hold: the timeout counts from the resume
       }
     }
   }

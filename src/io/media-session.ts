@@ -128,7 +128,10 @@ export class MediaSession implements PacedStream {
    * afresh there (RFC 3264 8.3.1), and must be heard from within the start timeout like a new call.
    */
   update(opts: MediaOptions): void {
+    const wasExpecting = this.expectsRtp;
     this.#opts = opts;
+    // back from a hold: the inactivity timeout counts from the resume, not from the last packet before it
+    if (!wasExpecting && this.expectsRtp) this.stats.lastPacketAt = this.now();
     if (this.#sources.setSdp(opts.remote)) {
       this.#rtcpRemote = undefined;
       if (this.#sending) this.#unheardSince = this.now();

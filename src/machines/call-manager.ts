@@ -56,8 +56,8 @@ export class CallManager implements TransactionUser {
   readonly #byInviteTx = new Map<string, IncomingCall>();
   /** Calls being set up (ports being bound): they count against MAX_CALLS. */
   #pending = 0;
-  /** Call-IDs of incoming calls being set up (not yet in #calls). */
-  readonly #settingUp = new Set<string>();
+  /** Call-IDs of incoming calls whose ports are being bound (not yet in #calls). */
+  readonly #binding = new Set<string>();
   /** Incoming calls not established yet: their source IP, and how many each source has. */
   readonly #settingUpFrom = new Map<string, string>();
   readonly #settingUpCount = new Map<string, number>();
@@ -84,8 +84,7 @@ export class CallManager implements TransactionUser {
       settings: deps.settings,
       log: deps.log,
       emit: (e) => {
-        if ((e.type === 'call.answered' || e.type === 'call.ended') && this.#settingUpFrom.has(e.callId))
-          this.#doneSettingUp(e.callId);
+        if (e.type === 'call.answered' || e.type === 'call.ended') this.#doneSettingUp(e.callId);
         this.events$.next(e);
       },
       registerDialog: (s) => {
@@ -287,16 +286,16 @@ export class CallManager implements TransactionUser {
     // call_id) is named by Call-ID, which RFC 3261 8.1.1.4 makes globally unique. A second INVITE reusing a
     // live call's Call-ID with another From tag is a new dialog on paper, but it would overwrite the first
     // call and leak its RTP ports: refuse it.
-    if (this.#calls.has(req.callId) || this.#settingUp.has(req.callId)) {
+    if (this.#calls.has(req.callId) || this.#binding.has(req.callId)) {
       log.warn({ source }, 'INVITE reusing the Call-ID of a live call: 400');
       core.respond(tx, 400, { reason: 'Bad Request (Call-ID already in use)' });
       return;
     }
     this.#pending++;
-    this.#settingUp.add(req.callId);
+    this.#binding.add(req.callId);
     const ports = await this.#deps.ports.allocate().finally(() => {
       this.#pending--;
-      this.#settingUp.delete(req.callId);
+      this.#binding.delete(req.callId);
     });
     if (!ports) {
       log.warn({}, 'no free RTP port pair: 503');
