@@ -20,7 +20,7 @@ export interface Sent {
 
 /** A SipCore with a manual clock and a transport that records what it sends (no sockets). */
 export function coreHarness(
-  opts: { tu?: (core: () => SipCore) => TransactionUser; broadcasts?: Set<string> } = {},
+  opts: { tu?: (core: () => SipCore, clock: ManualClock) => TransactionUser; broadcasts?: Set<string> } = {},
 ) {
   const clock = new ManualClock();
   const sent: Sent[] = [];
@@ -35,7 +35,7 @@ export function coreHarness(
       },
     },
     log: silent,
-    tu: (opts.tu ?? noCallTu)(() => core),
+    tu: (opts.tu ?? noCallTu)(() => core, clock),
     ...(opts.broadcasts ? { broadcasts: opts.broadcasts } : {}),
   });
   const deliver = (data: Uint8Array | string, source = { address: '127.0.0.1', port: 5999 }) => {
