@@ -11,13 +11,21 @@ import {
 } from '../sdp/index.ts';
 import type { Logger } from '../sip/core/logger.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
-import { type Dialog, inDialogRequest, nextHop } from '../sip/dialog/dialog.ts';
-import { header, headerLines } from '../sip/message/headers.ts';
+import { AckWaits } from '../sip/dialog/ack-waits.ts';
+import {
+  type Dialog,
+  inDialogRequest,
+  nextHop,
+  receiveInDialog,
+  recordRouteHeaders,
+} from '../sip/dialog/dialog.ts';
+import { reinviteRefusal } from '../sip/dialog/reinvite.ts';
+import { dtmfOfInfo } from '../sip/message/dtmf-relay.ts';
 import { bracket } from '../sip/message/host.ts';
 import { newBranch } from '../sip/message/ids.ts';
 import type { ParsedRequest } from '../sip/message/parse.ts';
 import type { SipResponse } from '../sip/message/types.ts';
-import type { Clock } from '../sip/transaction/clock.ts';
+import { type Clock, TimerSet } from '../sip/transaction/clock.ts';
 import type { ServerTransaction } from '../sip/transaction/layer.ts';
 import type { TimerTable } from '../sip/transaction/timers.ts';
 import { type CallContext, type CallMachineEvent, callMachine, type EmittedType } from './call.machine.ts';
@@ -88,10 +96,12 @@ export abstract class CallSession {
   protected readonly log: Logger;
   protected readonly sessionId = String(Math.floor(Math.random() * 1e9));
   protected sdpVersion = 0;
-  readonly #timers = new Map<string, unknown>();
+  /** The call's own timers (ring); its 2xx retransmissions are the dialog layer's (#acks). */
+  readonly #timers: TimerSet;
+  readonly #acks: AckWaits;
   readonly #impl: Record<string, ActionImpl>;
   /** An incoming re-INVITE whose 200 awaits its ACK. */
-  #reinvite: { tx: ServerTransaction; ok: SipResponse; offerInAck: boolean } | undefined;
+  #reinvite: { cseq: number; offerInAck: boolean } | undefined;
 
   constructor(
     readonly callId: string,
@@ -100,6 +110,8 @@ export abstract class CallSession {
     protected readonly env: SessionEnv,
   ) {
     this.log = env.log.child({ callId });
+    this.#timers = new TimerSet(env.clock);
+    this.#acks = new AckWaits(env.clock, env.timers);
     this.#impl = { ...this.commonActions(), ...this.actions() } as Record<string, ActionImpl>;
     this.actor = createActor(boundMachine, {
       input: { direction },
@@ -145,66 +157,32 @@ export abstract class CallSession {
   /** Where our in-dialog requests go when the peer's Contact names a host we cannot resolve. */
   protected abstract fallbackHop(): { host: string; port: number };
 
+  /** Sends `event` to the machine after `ms` (restarting a timer of the same name). */
   protected after(name: string, ms: number, event: CallMachineEvent): void {
-    this.cancel(name);
-    this.#timers.set(
-      name,
-      this.env.clock.setTimeout(() => {
-        this.#timers.delete(name);
-        this.send(event);
-      }, ms),
-    );
-  }
-
-  protected every(name: string, first: number, fn: () => void, next: (prev: number) => number): void {
-    this.cancel(name);
-    const fire = (interval: number) => {
-      this.#timers.set(
-        name,
-        this.env.clock.setTimeout(() => {
-          fn();
-          fire(next(interval));
-        }, interval),
-      );
-    };
-    fire(first);
+    this.#timers.set(name, ms, () => this.send(event));
   }
 
   protected cancel(name: string): void {
-    const h = this.#timers.get(name);
-    if (h !== undefined) this.env.clock.clearTimeout(h);
-    this.#timers.delete(name);
+    this.#timers.clear(name);
   }
 
-  protected clearTimers(): void {
-    for (const h of this.#timers.values()) this.env.clock.clearTimeout(h);
-    this.#timers.clear();
+  /** The 2xx just sent through `tx` is retransmitted until its ACK (the dialog layer's AckWaits). */
+  protected awaitAck(tx: ServerTransaction, ok: SipResponse, onGiveUp: () => void): void {
+    this.#acks.wait(tx.request.cseq.seq, ok, (r) => tx.respond(r), onGiveUp);
   }
 
-  /** RFC 3261 13.3.1.4: retransmit a 2xx at T1, doubling up to T2, until the ACK; give up after 64*T1. */
-  protected retransmit2xx(name: string, tx: ServerTransaction, ok: SipResponse, onGiveUp: () => void): void {
-    const t = this.env.timers;
-    this.every(
-      name,
-      t.t1,
-      () => tx.respond(ok),
-      (prev) => Math.min(prev * 2, t.t2),
-    );
-    const giveUp = `${name}:give-up`;
-    this.#timers.set(
-      giveUp,
-      this.env.clock.setTimeout(() => {
-        this.#timers.delete(giveUp);
-        this.cancel(name);
-        onGiveUp();
-      }, 64 * t.t1),
-    );
+  /** An ACK for a 2xx of ours: stops its retransmission; true when one was waiting for it. */
+  protected acked(cseq: number): boolean {
+    return this.#acks.ack(cseq);
   }
 
   private commonActions(): Partial<MachineActions> {
     return {
       sendBye: () => this.sendBye(),
-      stopTimers: () => this.clearTimers(),
+      stopTimers: () => {
+        this.#timers.clearAll();
+        this.#acks.close();
+      },
       emitDtmf: (_, params) => this.env.emit({ type: 'call.dtmf', callId: this.callId, digit: params.digit }),
       emit: ({ context }, params) => {
         const e = this.describe(params.type, context);
@@ -234,14 +212,14 @@ export abstract class CallSession {
   /** A request inside this dialog (the manager matched Call-ID and tags). */
   onInDialogRequest(req: ParsedRequest, tx: ServerTransaction): void {
     const core = this.env.core;
-    const d = this.dialog;
-    // RFC 3261 12.2.2: "If the remote sequence number was not empty, but the sequence number of the request
-    // is lower than the remote sequence number, the request is out of order and MUST be rejected with a 500"
-    if (d?.remoteSeq !== undefined && req.cseq.seq < d.remoteSeq) {
-      core.respond(tx, 500, { reason: 'Server Internal Error (CSeq out of order)' });
-      return;
+    if (this.dialog) {
+      const verdict = receiveInDialog(this.dialog, req);
+      if (!verdict.ok) {
+        core.respond(tx, verdict.status, { reason: verdict.reason });
+        return;
+      }
+      this.dialog = verdict.dialog;
     }
-    if (d) this.dialog = { ...d, remoteSeq: req.cseq.seq };
     switch (req.msg.method) {
       case 'BYE':
         core.respond(tx, 200);
@@ -261,25 +239,19 @@ export abstract class CallSession {
 
   /** SIP INFO DTMF (application/dtmf-relay "Signal=5"), as many PBXs send it. */
   private onInfo(req: ParsedRequest): void {
-    const type = header(req.msg, 'content-type')?.toLowerCase() ?? '';
-    const text = new TextDecoder().decode(req.msg.body);
-    const digit = type.startsWith('application/dtmf-relay')
-      ? /^Signal\s*=\s*([0-9A-D*#])/im.exec(text)?.[1]
-      : type.startsWith('application/dtmf')
-        ? /^([0-9A-D*#])/.exec(text.trim())?.[1]
-        : undefined;
+    const digit = dtmfOfInfo(req.msg);
     if (digit) this.send({ type: 'media.dtmf', digit });
   }
 
   /**
    * re-INVITE (hold, resume, new media address): 200 with a fresh answer, or our offer when it came without
-   * one (the answer then comes in the ACK). RFC 3261 14.2: while another INVITE on the dialog is in
-   * progress -> 491 Request Pending.
+   * one (the answer then comes in the ACK); refused with 491 while the dialog is busy (reinvite.ts).
    */
   private onReinvite(req: ParsedRequest, tx: ServerTransaction): void {
     const core = this.env.core;
-    if (this.#reinvite || this.state !== 'established') {
-      core.respond(tx, 491, { headers: [['Retry-After', '1']] });
+    const refusal = reinviteRefusal({ established: this.state === 'established', pending: !!this.#reinvite });
+    if (refusal) {
+      core.respond(tx, refusal.status, { headers: refusal.headers });
       return;
     }
     const offerText = sdpOf(req.msg);
@@ -297,8 +269,8 @@ export abstract class CallSession {
       sdp = createOffer(this.localMedia(), this.env.settings.codecs);
     }
     const ok = this.respondWithSdp(tx, sdp);
-    this.#reinvite = { tx, ok, offerInAck: offerText === undefined };
-    this.retransmit2xx('reinvite-2xx', tx, ok, () => {
+    this.#reinvite = { cseq: req.cseq.seq, offerInAck: offerText === undefined };
+    this.awaitAck(tx, ok, () => {
       this.#reinvite = undefined;
       this.send({ type: 'client.hangup' });
     });
@@ -312,9 +284,8 @@ export abstract class CallSession {
   /** An ACK inside the dialog; true when it was for a re-INVITE (the subclass handles the first one). */
   protected ackForReinvite(ack: ParsedRequest): boolean {
     const r = this.#reinvite;
-    if (!r || ack.cseq.seq !== r.tx.request.cseq.seq) return false;
-    this.cancel('reinvite-2xx');
-    this.cancel('reinvite-2xx:give-up');
+    if (!r || ack.cseq.seq !== r.cseq) return false;
+    this.acked(r.cseq);
     this.#reinvite = undefined;
     if (r.offerInAck) {
       const text = sdpOf(ack.msg);
@@ -336,7 +307,7 @@ export abstract class CallSession {
     return this.env.core.respond(tx, 200, {
       ...(this.dialog ? { toTag: this.dialog.localTag } : {}),
       headers: [
-        ...recordRoutes(tx),
+        ...recordRouteHeaders(tx.request),
         ['Contact', this.contact()],
         ['Allow', this.env.core.allow],
         ['Content-Type', 'application/sdp'],
@@ -378,14 +349,4 @@ export abstract class CallSession {
       signalling: this.fallbackHop().host,
     });
   }
-}
-
-/**
- * RFC 3261 12.1.1: "When a UAS responds to a request with a response that establishes a dialog (such as a
- * 2xx to INVITE), the UAS MUST copy all Record-Route header field values from the request into the
- * response ... and MUST maintain the order of those values." Without them the caller sends its ACK and BYE
- * straight to our Contact, past the proxy (a PBX in front of us) that asked to stay in the dialog.
- */
-export function recordRoutes(tx: ServerTransaction): Array<[string, string]> {
-  return headerLines(tx.request.msg, 'record-route').map((h) => ['Record-Route', h.value]);
 }

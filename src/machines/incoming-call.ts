@@ -1,20 +1,13 @@
 import { answerOffer, createOffer, parseSdp, type SessionDescription, sdpOf } from '../sdp/index.ts';
-import { dialogAsUas } from '../sip/dialog/dialog.ts';
+import { dialogAsUas, recordRouteHeaders } from '../sip/dialog/dialog.ts';
 import { header } from '../sip/message/headers.ts';
-import { bareHost } from '../sip/message/host.ts';
 import { newTag } from '../sip/message/ids.ts';
-import { param } from '../sip/message/params.ts';
 import type { ParsedRequest } from '../sip/message/parse.ts';
 import type { ServerTransaction } from '../sip/transaction/layer.ts';
+import { viaSource } from '../sip/transport/via-route.ts';
 import type { CallContext, EmittedType } from './call.machine.ts';
 import type { CallEvent } from './call-events.ts';
-import {
-  CallSession,
-  type MachineActions,
-  type MediaPorts,
-  recordRoutes,
-  type SessionEnv,
-} from './call-session.ts';
+import { CallSession, type MachineActions, type MediaPorts, type SessionEnv } from './call-session.ts';
 
 /**
  * An incoming call (UAS): INVITE -> 100 (by the transaction) -> 180 -> 200 with the SDP answer, retransmitted
@@ -37,13 +30,7 @@ export class IncomingCall extends CallSession {
     this.invite = invite;
     this.#tx = tx;
     this.#offer = offer;
-    const top = invite.via[0]!;
-    const received = param(top.params, 'received');
-    const rport = param(top.params, 'rport');
-    this.#source = {
-      host: bareHost(received ?? top.host),
-      port: rport ? Number(rport) : (top.port ?? 5060),
-    };
+    this.#source = viaSource(invite.via[0]!);
     this.dialog = dialogAsUas(invite, newTag(), Math.floor(Math.random() * 10_000) + 1);
   }
 
@@ -70,7 +57,7 @@ export class IncomingCall extends CallSession {
       sendRinging: () =>
         core.respond(this.#tx, 180, {
           toTag: toTag(),
-          headers: [...recordRoutes(this.#tx), ['Contact', this.contact()]],
+          headers: [...recordRouteHeaders(this.#tx.request), ['Contact', this.contact()]],
         }),
       startRingTimer: () => {
         if (s.autoAnswer) this.after('ring', s.ringDelayMs, { type: 'client.answer' });
@@ -88,7 +75,7 @@ export class IncomingCall extends CallSession {
           sdp = createOffer(this.localMedia(), s.codecs); // no offer in the INVITE: ours goes in the 200
         }
         const ok = this.respondWithSdp(this.#tx, sdp);
-        this.retransmit2xx('2xx', this.#tx, ok, () => this.send({ type: 'timer.ackTimeout' }));
+        this.awaitAck(this.#tx, ok, () => this.send({ type: 'timer.ackTimeout' }));
       },
       sendReject: (_, params) => core.respond(this.#tx, params.status, { toTag: toTag() }),
       sendRequestTerminated: () => core.respond(this.#tx, 487, { toTag: toTag() }),
@@ -132,8 +119,7 @@ export class IncomingCall extends CallSession {
   override onAck(ack: ParsedRequest): void {
     if (this.ackForReinvite(ack)) return;
     if (ack.cseq.seq !== this.invite.cseq.seq) return;
-    this.cancel('2xx');
-    this.cancel('2xx:give-up');
+    this.acked(ack.cseq.seq);
     if (!this.#offer) {
       // delayed offer: the answer to the offer in our 200 comes in the ACK (RFC 3261 13.2.1)
       const text = sdpOf(ack.msg);

@@ -139,3 +139,31 @@ function routeUri(route: string): string {
   const na = parseNameAddr(route);
   return na.ok ? serializeUri(na.value.uri) : route;
 }
+
+export type InDialogVerdict =
+  | { readonly ok: true; readonly dialog: Dialog }
+  | { readonly ok: false; readonly status: 500; readonly reason: string };
+
+/**
+ * A request that matched this dialog (not ACK or CANCEL). RFC 3261 12.2.2: "If the remote sequence number
+ * was not empty, but the sequence number of the request is lower than the remote sequence number, the
+ * request is out of order and MUST be rejected with a 500 (Server Internal Error) response ... If the remote
+ * sequence number was not empty, and the sequence number of the request is greater than the remote sequence
+ * number, the request is in order ... the UAS MUST then set the remote sequence number to the value of the
+ * sequence number in the CSeq header field value in the request."
+ */
+export function receiveInDialog(d: Dialog, req: ParsedRequest): InDialogVerdict {
+  if (d.remoteSeq !== undefined && req.cseq.seq < d.remoteSeq)
+    return { ok: false, status: 500, reason: 'Server Internal Error (CSeq out of order)' };
+  return { ok: true, dialog: { ...d, remoteSeq: req.cseq.seq } };
+}
+
+/**
+ * RFC 3261 12.1.1: "When a UAS responds to a request with a response that establishes a dialog (such as a
+ * 2xx to INVITE), the UAS MUST copy all Record-Route header field values from the request into the
+ * response ... and MUST maintain the order of those values." Without them the caller sends its ACK and BYE
+ * straight to our Contact, past the proxy (a PBX in front of us) that asked to stay in the dialog.
+ */
+export function recordRouteHeaders(request: ParsedRequest): Array<[string, string]> {
+  return headerLines(request.msg, 'record-route').map((h) => ['Record-Route', h.value]);
+}

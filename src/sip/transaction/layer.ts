@@ -2,7 +2,7 @@ import type { ParsedRequest, ParsedResponse } from '../message/parse.ts';
 import { isRequest, parseMessage } from '../message/parse.ts';
 import { serialize } from '../message/serialize.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../message/types.ts';
-import type { Clock } from './clock.ts';
+import { type Clock, TimerSet } from './clock.ts';
 import { compactRequest, compactResponse, fresh, messageSize } from './compact.ts';
 import type { TxEffect } from './effects.ts';
 import { type IctState, ictReduce, ictStart } from './ict.ts';
@@ -69,7 +69,7 @@ interface Record {
   readonly key: string;
   state: TxState;
   readonly dest: Destination;
-  readonly timers: Map<TimerName, unknown>;
+  readonly timers: TimerSet<TimerName>;
   readonly client?: ClientCallbacks;
   readonly server?: ServerCallbacks;
   readonly merge?: string;
@@ -143,7 +143,7 @@ export class TransactionLayer {
       key,
       state,
       dest,
-      timers: new Map(),
+      timers: new TimerSet(this.#deps.clock),
       server: callbacks,
       ...(merge ? { merge } : {}),
       ...(from ? { source: from.source } : {}),
@@ -175,7 +175,14 @@ export class TransactionLayer {
     const key = clientKeyOfRequest(req);
     const [state, effects] =
       request.method === 'INVITE' ? ictStart(req, this.#deps.timers) : nictStart(req, this.#deps.timers);
-    const rec: Record = { key, state, dest, timers: new Map(), client: callbacks, cost: 0 };
+    const rec: Record = {
+      key,
+      state,
+      dest,
+      timers: new TimerSet(this.#deps.clock),
+      client: callbacks,
+      cost: 0,
+    };
     this.#table.set(key, rec);
     this.#run(rec, effects);
     return {
@@ -198,8 +205,7 @@ export class TransactionLayer {
 
   /** Stops every timer and forgets every transaction (shutdown). */
   close(): void {
-    for (const rec of this.#table.values())
-      for (const h of rec.timers.values()) this.#deps.clock.clearTimeout(h);
+    for (const rec of this.#table.values()) rec.timers.clearAll();
     this.#table.clear();
     this.#merged.clear();
     this.#held.clear();
@@ -269,31 +275,20 @@ export class TransactionLayer {
   }
 
   #run(rec: Record, effects: readonly TxEffect[]): void {
-    const { clock, transport } = this.#deps;
+    const { transport } = this.#deps;
     for (const e of effects) {
       switch (e.type) {
         case 'send':
           transport.send(e.message, rec.dest).catch(() => this.#dispatch(rec, { type: 'transport.error' }));
           break;
         case 'timer.start': {
-          const old = rec.timers.get(e.timer);
-          if (old !== undefined) clock.clearTimeout(old);
           const timer = e.timer;
-          rec.timers.set(
-            timer,
-            clock.setTimeout(() => {
-              rec.timers.delete(timer);
-              this.#dispatch(rec, { type: 'timer', timer });
-            }, e.ms),
-          );
+          rec.timers.set(timer, e.ms, () => this.#dispatch(rec, { type: 'timer', timer }));
           break;
         }
-        case 'timer.stop': {
-          const h = rec.timers.get(e.timer);
-          if (h !== undefined) clock.clearTimeout(h);
-          rec.timers.delete(e.timer);
+        case 'timer.stop':
+          rec.timers.clear(e.timer);
           break;
-        }
         case 'tu.response':
           rec.client?.onResponse(e.response);
           break;
@@ -307,8 +302,7 @@ export class TransactionLayer {
           (rec.client ?? rec.server)?.onTransportError?.();
           break;
         case 'terminated':
-          for (const h of rec.timers.values()) clock.clearTimeout(h);
-          rec.timers.clear();
+          rec.timers.clearAll();
           this.#table.delete(rec.key);
           this.#charge(rec, 0);
           if (rec.merge && this.#merged.get(rec.merge) === rec.key) this.#merged.delete(rec.merge);

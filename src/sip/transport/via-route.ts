@@ -59,3 +59,14 @@ export function responseDestination(
 }
 
 const formatReceived = bracket;
+
+/**
+ * Where a request's sender is, from its top Via as the transport stamped it (received and rport, RFC 3261
+ * 18.2.1 and RFC 3581 4): the address in-dialog requests fall back to when the peer's Contact names a host
+ * we cannot resolve.
+ */
+export function viaSource(via: Via): { host: string; port: number } {
+  const received = param(via.params, 'received');
+  const rport = param(via.params, 'rport');
+  return { host: bareHost(received ?? via.host), port: rport ? Number(rport) : (via.port ?? 5060) };
+}

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { ackWaitReduce, ackWaitStart } from '../../../src/sip/dialog/ack-wait.ts';
+import { dialogAsUas, receiveInDialog, recordRouteHeaders } from '../../../src/sip/dialog/dialog.ts';
+import { reinviteRefusal } from '../../../src/sip/dialog/reinvite.ts';
+import { dtmfOfInfo } from '../../../src/sip/message/dtmf-relay.ts';
+import type { SipResponse } from '../../../src/sip/message/types.ts';
+import { DEFAULT_TIMERS } from '../../../src/sip/transaction/timers.ts';
+import { parsedRequest } from '../../helpers/messages.ts';
+
+const ok = { kind: 'response', status: 200 } as unknown as SipResponse;
+const t = DEFAULT_TIMERS;
+
+describe('ack-wait (RFC 3261 13.3.1.4), pure', () => {
+  it('retransmits at T1, 2*T1 ... capped at T2, and gives up at 64*T1 with ack.timeout', () => {
+    let [s, fx] = ackWaitStart(7, ok, t);
+    expect(fx).toEqual([
+      { type: 'timer.start', timer: 'retransmit', ms: 500 },
+      { type: 'timer.start', timer: 'give-up', ms: 32_000 },
+    ]);
+    const intervals: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      [s, fx] = ackWaitReduce(s, { type: 'timer', timer: 'retransmit' }, t);
+      expect(fx[0]).toEqual({ type: 'send', response: ok });
+      intervals.push((fx[1] as { ms: number }).ms);
+    }
+    expect(intervals).toEqual([1000, 2000, 4000, 4000, 4000]);
+    [s, fx] = ackWaitReduce(s, { type: 'timer', timer: 'give-up' }, t);
+    expect(s.state).toBe('timed-out');
+    expect(fx.at(-1)).toEqual({ type: 'ack.timeout' });
+    expect(ackWaitReduce(s, { type: 'timer', timer: 'retransmit' }, t)[1]).toEqual([]);
+  });
+
+  it('the ACK with the same CSeq number stops both timers; another CSeq changes nothing', () => {
+    const [s] = ackWaitStart(7, ok, t);
+    expect(ackWaitReduce(s, { type: 'ack', cseq: 8 }, t)).toEqual([s, []]);
+    const [acked, fx] = ackWaitReduce(s, { type: 'ack', cseq: 7 }, t);
+    expect(acked.state).toBe('acked');
+    expect(fx.map((e) => e.type)).toEqual(['timer.stop', 'timer.stop']);
+  });
+});
+
+describe('dialog rules, pure', () => {
+  const invite = parsedRequest({
+    cseq: 5,
+    extra: ['Record-Route: <sip:p1;lr>', 'Record-Route: <sip:p2;lr>'],
+  });
+  const d = dialogAsUas(invite, 'mine', 100);
+
+  it('12.2.2: a lower CSeq is 500; an equal or higher one moves the remote sequence number', () => {
+    expect(receiveInDialog(d, parsedRequest({ cseq: 4 }))).toMatchObject({ ok: false, status: 500 });
+    const next = receiveInDialog(d, parsedRequest({ cseq: 9 }));
+    expect(next.ok && next.dialog.remoteSeq).toBe(9);
+    expect(receiveInDialog(d, parsedRequest({ cseq: 5 })).ok).toBe(true);
+  });
+
+  it('12.1.1: Record-Route values are copied in order', () => {
+    expect(recordRouteHeaders(invite)).toEqual([
+      ['Record-Route', '<sip:p1;lr>'],
+      ['Record-Route', '<sip:p2;lr>'],
+    ]);
+  });
+
+  it('14.2: a re-INVITE is refused with 491 and Retry-After while the dialog is busy', () => {
+    expect(reinviteRefusal({ established: true, pending: false })).toBeUndefined();
+    expect(reinviteRefusal({ established: true, pending: true })?.status).toBe(491);
+    expect(reinviteRefusal({ established: false, pending: false })?.headers).toEqual([['Retry-After', '1']]);
+  });
+
+  it('INFO DTMF bodies: dtmf-relay Signal= and bare dtmf; anything else is no key', () => {
+    const info = (type: string, body: string) =>
+      dtmfOfInfo(parsedRequest({ method: 'INFO', body, extra: [`Content-Type: ${type}`] }).msg);
+    expect(info('application/dtmf-relay', 'Signal=*\r\nDuration=100\r\n')).toBe('*');
+    expect(info('Application/DTMF-Relay', 'signal = 9')).toBe('9');
+    expect(info('application/dtmf', ' 4 ')).toBe('4');
+    expect(info('application/dtmf', 'x')).toBeUndefined();
+    expect(info('text/plain', 'Signal=5')).toBeUndefined();
+  });
+});
