@@ -13,7 +13,7 @@ import { MetricsServer } from './io/metrics.ts';
 import { localAddresses, localBroadcasts } from './io/net-info.ts';
 import { currentThreadId, setThreadPriority, type ThreadPriority } from './io/priority.ts';
 import { removeOldRecordings } from './io/recording.ts';
-import { RtpPortPool, type RtpPorts } from './io/rtp-port-pool.ts';
+import { RtpPortPool } from './io/rtp-port-pool.ts';
 import { SipUdpAdapter } from './io/sip-udp.adapter.ts';
 import { MediaStreams } from './io/ws/media-stream.ts';
 import { WsServer } from './io/ws/ws-server.ts';
@@ -121,7 +121,6 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     if (ours.has(address) && (port === sipAddress.port || ports.holds(port))) return 'is the relay itself';
     return undefined;
   };
-  const bound: Map<number, RtpPorts> = new Map();
   const calls = new CallManager({
     core: () => core,
     clock,
@@ -129,17 +128,8 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     log,
     maxCalls: config.MAX_CALLS,
     maxSettingUpPerSource: config.MAX_RINGING_PER_SOURCE,
-    ports: {
-      allocate: async () => {
-        const p = await ports.allocate();
-        if (p) bound.set(p.rtpPort, p);
-        return p;
-      },
-      release: (p) => {
-        bound.delete(p.rtpPort);
-        return ports.release(p as RtpPorts);
-      },
-    },
+    // the media manager (below) owns the pool's sockets and leases a pair per call
+    ports: { allocate: (callId) => media.allocate(callId), release: (callId) => media.release(callId) },
     settings: {
       autoAnswer: config.AUTO_ANSWER,
       ringDelayMs: config.RING_DELAY_MS,
@@ -200,7 +190,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
   const aiSpeaksGreeting = config.CALL_CENTER && !!config.AI_GREETING_TEXT && config.aiProvider !== 'echo';
   const media = new MediaManager(
     calls,
-    (port) => bound.get(port),
+    ports,
     {
       recordingDir: config.RECORDING ? config.RECORDING_DIR : undefined,
       recordingStereo: config.RECORDING_STEREO,

@@ -9,7 +9,7 @@ import type { Logger } from '../sip/core/logger.ts';
 import { type MediaReport, MediaSession } from './media-session.ts';
 import type { ThreadPriority } from './priority.ts';
 import { WavRecorder } from './recording.ts';
-import type { RtpPorts } from './rtp-port-pool.ts';
+import type { RtpPortPool, RtpPorts } from './rtp-port-pool.ts';
 import { RtpScheduler } from './rtp-scheduler.ts';
 
 export interface MediaSettings {
@@ -95,9 +95,13 @@ export class MediaManager {
   readonly #sub: Subscription;
   readonly #watchdog: NodeJS.Timeout | undefined;
 
+  /** Each call's RTP/RTCP sockets, leased from `ports` by the call manager (allocate/release). */
+  readonly #leases = new Map<string, RtpPorts>();
+
   constructor(
     private readonly calls: CallManager,
-    private readonly portsOf: (rtpPort: number) => RtpPorts | undefined,
+    /** The RTP port pool: its sockets are this manager's to bind, lend and close. */
+    readonly ports: RtpPortPool,
     private readonly settings: MediaSettings,
     private readonly greeting: Int16Array | undefined,
     private readonly log: Logger,
@@ -168,12 +172,34 @@ export class MediaManager {
     });
   }
 
+  /** Binds a call's RTP/RTCP pair (undefined when none is free); the call manager sees only the numbers. */
+  async allocate(callId: string): Promise<{ rtpPort: number; rtcpPort: number } | undefined> {
+    const ports = await this.ports.allocate();
+    if (ports) this.#leases.set(callId, ports);
+    return ports;
+  }
+
+  /** The call is gone: its media (if still open) and its sockets are closed, the pair goes back. */
+  async release(callId: string): Promise<void> {
+    const ports = this.#leases.get(callId);
+    if (!ports) return;
+    this.#leases.delete(callId);
+    const s = this.#sessions.get(callId);
+    if (s) {
+      this.#sessions.delete(callId);
+      this.#track(this.#close(s));
+    }
+    await this.ports.release(ports);
+  }
+
   /** Stops every stream and resolves once every recording is finalised on disk (shutdown). */
   async close(): Promise<void> {
     this.#sub.unsubscribe();
     if (this.#watchdog) clearInterval(this.#watchdog);
     for (const s of this.#sessions.values()) this.#track(this.#close(s));
     this.#sessions.clear();
+    await Promise.all([...this.#leases.values()].map((p) => this.ports.release(p)));
+    this.#leases.clear();
     await Promise.all(this.#closing);
     await this.scheduler.close();
   }
@@ -202,7 +228,7 @@ export class MediaManager {
           existing.update(opts);
           return;
         }
-        const ports = this.portsOf(e.localPort);
+        const ports = this.#leases.get(e.callId);
         if (!ports) return;
         const log = this.log.child({ callId: e.callId });
         let recorder: WavRecorder | undefined;
@@ -220,19 +246,17 @@ export class MediaManager {
             log.error({ err: String(err) }, 'cannot record this call');
           }
         }
-        const session = new MediaSession(
-          e.callId,
-          ports.rtp,
-          ports.rtcp,
-          opts,
-          this.scheduler,
+        const session = new MediaSession({
+          callId: e.callId,
+          socket: ports.rtp,
+          rtcpSocket: ports.rtcp,
+          options: opts,
+          scheduler: this.scheduler,
           recorder,
           log,
-          // a key press goes to the call actor, which reports it while the call is up
-          (digit) => this.calls.call(e.callId)?.send({ type: 'media.dtmf', digit }),
-          undefined,
-          (payloadType, payload) => this.packets$.next({ callId: e.callId, payloadType, payload }),
-        );
+          onDtmf: (digit) => this.calls.dtmf(e.callId, digit),
+          onAudio: (payloadType, payload) => this.packets$.next({ callId: e.callId, payloadType, payload }),
+        });
         session.wantsAudio = () => this.packets$.observed && this.#wanted(e.callId);
         if (this.settings.maxQueuedMs !== undefined) session.queue.limitMs = this.settings.maxQueuedMs;
         this.#sessions.set(e.callId, session);

@@ -54,6 +54,22 @@ export interface MediaStats {
 
 const ZERO = new Int16Array(FRAME_SAMPLES);
 
+/** What a media session is made of: its sockets (leased, not owned), settings and hooks. */
+export interface MediaSessionInit {
+  readonly callId: string;
+  readonly socket: Socket;
+  readonly rtcpSocket?: Socket | undefined;
+  readonly options: MediaOptions;
+  readonly scheduler: RtpScheduler;
+  readonly recorder?: WavRecorder | undefined;
+  readonly log: Logger;
+  /** A key pressed on the phone (RFC 4733 event, reported once per event). */
+  readonly onDtmf: (digit: string) => void;
+  /** The clock (ms), performance.now() by default. */
+  readonly now?: () => number;
+  readonly onAudio?: (payloadType: number, payload: Uint8Array) => void;
+}
+
 /**
  * One call's media: RTP in (source check, jitter buffer, G.711 decode with each packet's own payload type,
  * recording) and RTP out (playout queue or silence, encode, packetise) on the shared scheduler's 20 ms
@@ -90,19 +106,28 @@ export class MediaSession implements PacedStream {
   readonly #dtmfOut: string[] = [];
   #dtmfEvent: { event: number; ts: number; sent: number; frames: number; ends: number } | undefined;
 
-  constructor(
-    readonly callId: string,
-    readonly socket: Socket,
-    readonly rtcpSocket: Socket | undefined,
-    opts: MediaOptions,
-    readonly scheduler: RtpScheduler,
-    readonly recorder: WavRecorder | undefined,
-    readonly log: Logger,
-    readonly onDtmf: (digit: string) => void,
-    readonly now: () => number = () => performance.now(),
-    /** Every received audio packet, raw (the legacy RTP:{pt}##{hex} event). */
-    readonly onAudio?: (payloadType: number, payload: Uint8Array) => void,
-  ) {
+  readonly callId: string;
+  readonly socket: Socket;
+  readonly rtcpSocket: Socket | undefined;
+  readonly scheduler: RtpScheduler;
+  readonly recorder: WavRecorder | undefined;
+  readonly log: Logger;
+  readonly onDtmf: (digit: string) => void;
+  readonly now: () => number;
+  /** Every received audio packet, raw (the legacy RTP:{pt}##{hex} event). */
+  readonly onAudio: ((payloadType: number, payload: Uint8Array) => void) | undefined;
+
+  constructor(init: MediaSessionInit) {
+    const opts = init.options;
+    this.callId = init.callId;
+    this.socket = init.socket;
+    this.rtcpSocket = init.rtcpSocket;
+    this.scheduler = init.scheduler;
+    this.recorder = init.recorder;
+    this.log = init.log;
+    this.onDtmf = init.onDtmf;
+    this.now = init.now ?? (() => performance.now());
+    this.onAudio = init.onAudio;
     this.#opts = opts;
     this.#sources = new RtpSourcePolicy(opts.remote, {
       symmetric: opts.symmetric,
@@ -110,12 +135,12 @@ export class MediaSession implements PacedStream {
     });
     this.jitter = new JitterBuffer({ depthMs: opts.jitterMs });
     this.#onMessage = (data, rinfo) => this.#receive(data, rinfo);
-    socket.on('message', this.#onMessage);
+    this.socket.on('message', this.#onMessage);
     this.#onRtcp = (data, rinfo) => this.#receiveRtcp(data, rinfo);
-    rtcpSocket?.on('message', this.#onRtcp);
+    this.rtcpSocket?.on('message', this.#onRtcp);
     this.stats.lastPacketAt = this.now();
     this.queue.onStart = () => this.#startEarly();
-    scheduler.add(this);
+    this.scheduler.add(this);
   }
 
   /** The call's negotiated codec (what we send). */

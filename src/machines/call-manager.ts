@@ -17,9 +17,13 @@ import type { CallSession, CallSettings, MediaPorts, SessionEnv } from './call-s
 import { IncomingCall } from './incoming-call.ts';
 import { type DialTarget, OutgoingCall } from './outgoing-call.ts';
 
+/**
+ * The media side's RTP port pairs, leased per call: it owns the sockets and closes them (with whatever
+ * media the call still has) when the call is released. The call manager only sees the numbers.
+ */
 export interface PortAllocator {
-  allocate(): Promise<MediaPorts | undefined>;
-  release(ports: MediaPorts): Promise<void>;
+  allocate(callId: string): Promise<MediaPorts | undefined>;
+  release(callId: string): Promise<void>;
 }
 
 export interface CallManagerDeps {
@@ -172,10 +176,10 @@ export class CallManager implements TransactionUser {
     if (this.#calls.size + this.#pending >= this.#deps.maxCalls)
       return { ok: false, status: 503, reason: 'too many calls' };
     this.#pending++;
-    const ports = await this.#deps.ports.allocate().finally(() => this.#pending--);
+    const callId = newCallId(this.#deps.core().local.host);
+    const ports = await this.#deps.ports.allocate(callId).finally(() => this.#pending--);
     if (!ports) return { ok: false, status: 503, reason: 'no free RTP ports' };
     const u = this.#deps.upstream;
-    const callId = newCallId(this.#deps.core().local.host);
     const call = new OutgoingCall(callId, { ...u, uri: `sip:${number}@${u.uriHost}` }, ports, this.#env);
     this.#calls.set(callId, call);
     this.#deps.log.info({ callId, to: number }, `call out: -> ${number}`);
@@ -189,6 +193,11 @@ export class CallManager implements TransactionUser {
 
   reject(callId: string, status = 486): boolean {
     return this.#sendIf(callId, 'ringing.alerting', { type: 'client.reject', status });
+  }
+
+  /** A key pressed on the phone (RTP telephone-event): the call reports it while it is up. */
+  dtmf(callId: string, digit: string): void {
+    this.#calls.get(callId)?.send({ type: 'media.dtmf', digit });
   }
 
   hangup(callId: string): boolean {
@@ -293,7 +302,7 @@ export class CallManager implements TransactionUser {
     }
     this.#pending++;
     this.#binding.add(req.callId);
-    const ports = await this.#deps.ports.allocate().finally(() => {
+    const ports = await this.#deps.ports.allocate(req.callId).finally(() => {
       this.#pending--;
       this.#binding.delete(req.callId);
     });
@@ -306,7 +315,7 @@ export class CallManager implements TransactionUser {
       return;
     }
     if (tx.state !== 'proceeding') {
-      await this.#deps.ports.release(ports); // cancelled while we bound the ports
+      await this.#deps.ports.release(req.callId); // cancelled while we bound the ports
       return;
     }
     const call = new IncomingCall(req, tx, offer, ports, this.#env);
@@ -323,6 +332,6 @@ export class CallManager implements TransactionUser {
     this.#doneSettingUp(s.callId);
     if (s.dialog) this.#byDialog.delete(dialogKey(s.dialog.callId, s.dialog.localTag, s.dialog.remoteTag));
     if (s instanceof IncomingCall) this.#byInviteTx.delete(s.inviteTxKey);
-    await this.#deps.ports.release(s.ports);
+    await this.#deps.ports.release(s.callId);
   }
 }

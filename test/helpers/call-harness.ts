@@ -30,6 +30,7 @@ export function callHarness(
   const free: number[] = [];
   for (let p = 20_000; p < 20_040; p += 2) free.push(p);
   const released: MediaPorts[] = [];
+  const leased = new Map<string, MediaPorts>();
   let manager: CallManager | undefined;
   const h = coreHarness({
     tu: (core, clock) => {
@@ -40,11 +41,16 @@ export function callHarness(
         log: silentLogger,
         maxCalls: 10,
         ports: {
-          allocate: async () => {
+          allocate: async (callId) => {
             const rtpPort = free.shift();
-            return rtpPort === undefined ? undefined : { rtpPort, rtcpPort: rtpPort + 1 };
+            if (rtpPort === undefined) return undefined;
+            leased.set(callId, { rtpPort, rtcpPort: rtpPort + 1 });
+            return leased.get(callId);
           },
-          release: async (p) => {
+          release: async (callId) => {
+            const p = leased.get(callId);
+            if (!p) return;
+            leased.delete(callId);
             released.push(p);
             free.push(p.rtpPort);
           },

@@ -43,11 +43,11 @@ async function setup(
   const dtmf: string[] = [];
   const scheduler = new RtpScheduler();
   schedulers.push(scheduler);
-  const session = new MediaSession(
-    'c1',
-    rtp,
-    rtcp,
-    {
+  const session = new MediaSession({
+    callId: 'c1',
+    socket: rtp,
+    rtcpSocket: rtcp,
+    options: {
       codec: 'PCMU',
       remote: { address: '127.0.0.1', port: port(peer) },
       dtmfPayloadType: opts.dtmf,
@@ -56,10 +56,10 @@ async function setup(
       jitterMs: 40,
     },
     scheduler,
-    opts.recorder,
-    silentLogger,
-    (d) => dtmf.push(d),
-  );
+    recorder: opts.recorder,
+    log: silentLogger,
+    onDtmf: (d) => dtmf.push(d),
+  });
   sessions.push(session);
   const sendFrom = (from: Socket, seq: number, ssrc = 77) =>
     new Promise<void>((r) =>
