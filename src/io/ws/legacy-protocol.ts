@@ -1,4 +1,5 @@
 import type { CallEvent } from '../../machines/call-events.ts';
+import { l16Samples } from '../../media/client-audio.ts';
 
 /**
  * The original relay's text protocol (../shared/PROTOCOL-legacy.md), byte for byte: events out, commands in.
@@ -78,9 +79,7 @@ export function parseLegacyCommand(text: string): LegacyCommand | { error: strin
       const bytes = Buffer.from(b64, 'base64');
       if (bytes.length === 0) return { error: 'empty audio' };
       if (bytes.length % 2 !== 0) return { error: 'odd byte count: audio is 16-bit PCM' };
-      const pcm = new Int16Array(bytes.length / 2);
-      for (let i = 0; i < pcm.length; i++) pcm[i] = bytes.readInt16LE(i * 2);
-      return { kind: 'rtp', callId: content.slice(0, sep), pcm };
+      return { kind: 'rtp', callId: content.slice(0, sep), pcm: l16Samples(bytes) };
     }
     case 'HANGUP':
     case 'BYE':

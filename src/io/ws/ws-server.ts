@@ -2,51 +2,58 @@ import type { Observable, Subscription } from 'rxjs';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { CallEvent } from '../../machines/call-events.ts';
 import type { CallManager } from '../../machines/call-manager.ts';
-import { decodeG711 } from '../../media/g711.ts';
-import type { PlayoutQueue } from '../../media/playout-queue.ts';
-import { narrowbandInSlices } from '../../media/stream-resampler.ts';
 import type { Logger } from '../../sip/core/logger.ts';
 import type { MediaManager } from '../media-manager.ts';
 import { originAllowed, presentsToken } from './access.ts';
-import { type JsonReply, jsonEvent, parseJsonCommand } from './json-protocol.ts';
-import { type LegacyCallState, legacyEvent, legacyRtp, parseLegacyCommand } from './legacy-protocol.ts';
+import { type AudioPacket, type ClientSession, openSession, type ProtocolTexts } from './client-protocol.ts';
+import { JsonClients } from './json-clients.ts';
+import { LegacyClients } from './legacy-clients.ts';
 import { CLOSE_AT, DROP_AUDIO_AT, MAX_MESSAGE_BYTES } from './limits.ts';
 
 interface Client {
   readonly ws: WebSocket;
   readonly id: number;
   /** `/v1` speaks the typed JSON protocol; any other path the original text protocol. */
-  readonly mode: 'legacy' | 'json';
-  /** JSON clients: the calls whose audio they asked for ('*' = all). */
-  readonly audio: Set<string>;
+  readonly protocol: ProtocolTexts;
+  /** Its index in #protocols (fan-out encodes each event once per protocol). */
+  readonly kind: number;
+  /** The protocol's per-connection side. */
+  readonly session: ClientSession;
   alive: boolean;
   dropped: number;
 }
 
 /**
  * The WebSocket server on WS_HOST:WS_PORT: the typed JSON protocol on /v1, the original text protocol on any
- * other path. Every event goes
- * to every client, commands drive the calls, a bad command gets `ERROR:{reason}` and the connection stays.
- * Never blocks the engine on a client: each has a bounded backlog; audio is dropped first.
+ * other path (json-clients.ts, legacy-clients.ts). This keeps listening, authentication, keepalive,
+ * backpressure and fan-out: every event goes to every client in its protocol's words, a bad command gets
+ * an error reply and the connection stays. Never blocks the engine on a client: each has a bounded
+ * backlog; audio is dropped first.
  */
 export class WsServer {
   readonly #wss: WebSocketServer;
   readonly #clients = new Set<Client>();
-  readonly #calls = new Map<string, LegacyCallState>();
+  readonly #protocols: readonly ProtocolTexts[];
+  readonly #open: ReadonlyArray<() => ClientSession>;
+  /** Per audio packet: its text in each protocol, made for the first client that wants it. */
+  readonly #audioTexts: Array<string | undefined>;
   readonly #subs: Subscription[] = [];
   readonly #ping: NodeJS.Timeout;
   #nextId = 1;
-  /** Plays being resampled, per call queue: the next one waits for them. */
-  readonly #playing = new WeakMap<PlayoutQueue, Promise<void>>();
 
   private constructor(
     wss: WebSocketServer,
-    private readonly calls: CallManager,
-    private readonly media: MediaManager,
+    calls: CallManager,
+    media: MediaManager,
     private readonly log: Logger,
-    private readonly autoAnswer: boolean,
+    autoAnswer: boolean,
   ) {
     this.#wss = wss;
+    const legacy = new LegacyClients(calls, media, log, autoAnswer);
+    const json = new JsonClients(calls, media);
+    this.#protocols = [legacy, json];
+    this.#open = [() => openSession(legacy), () => openSession(json)];
+    this.#audioTexts = this.#protocols.map(() => undefined);
     wss.on('connection', (ws, req) => this.#connect(ws, new URL(req.url ?? '/', 'ws://relay').pathname));
     this.#subs.push(calls.events$.subscribe((e) => this.#onCallEvent(e)));
     this.#subs.push(media.packets$.subscribe((p) => this.#onAudio(p)));
@@ -140,27 +147,26 @@ export class WsServer {
   }
 
   #connect(ws: WebSocket, path: string): void {
-    const mode = path === '/v1' ? 'json' : 'legacy';
-    const c: Client = { ws, id: this.#nextId++, mode, audio: new Set(), alive: true, dropped: 0 };
+    const kind = path === '/v1' ? 1 : 0;
+    const protocol = this.#protocols[kind]!;
+    const c: Client = {
+      ws,
+      id: this.#nextId++,
+      protocol,
+      kind,
+      session: this.#open[kind]!(),
+      alive: true,
+      dropped: 0,
+    };
     this.#clients.add(c);
-    this.log.info({ client: c.id, mode }, 'WebSocket client connected');
+    this.log.info({ client: c.id, mode: protocol.name }, 'WebSocket client connected');
+    const reply = (text: string) => this.#send(c, text, false);
     ws.on('pong', () => {
       c.alive = true;
     });
     ws.on('message', (data, isBinary) => {
-      if (isBinary) {
-        const msg = 'binary frames are not supported: send text';
-        this.#send(
-          c,
-          c.mode === 'json'
-            ? JSON.stringify({ type: 'error', code: 'binary', message: msg })
-            : `ERROR:${msg}`,
-          false,
-        );
-        return;
-      }
-      if (c.mode === 'json') this.#jsonCommand(c, data.toString());
-      else this.#command(c, data.toString());
+      if (isBinary) reply(protocol.binaryRefused());
+      else c.session.command(data.toString(), reply, c.id);
     });
     ws.on('close', () => {
       this.#clients.delete(c);
@@ -170,31 +176,24 @@ export class WsServer {
   }
 
   #onCallEvent(e: CallEvent): void {
-    if (e.type === 'call.incoming') this.#calls.set(e.callId, { direction: 'incoming', answered: false });
-    if (e.type === 'call.answered') {
-      const s = this.#calls.get(e.callId) ?? { direction: e.direction, answered: false };
-      s.answered = true;
-      this.#calls.set(e.callId, s);
-    }
-    if (e.type === 'call.ringing' && !this.#calls.has(e.callId)) {
-      this.#calls.set(e.callId, { direction: 'outgoing', answered: false });
-    }
-    const text = legacyEvent(e, this.#calls.get(e.callId) ?? { direction: 'outgoing', answered: false });
-    if (e.type === 'call.ended') this.#calls.delete(e.callId);
-    const json = JSON.stringify(jsonEvent(e));
+    // every protocol sees every event (the legacy one keeps per-call state), clients or not
+    const texts = this.#protocols.map((p) => p.event(e));
     for (const c of this.#clients) {
-      if (c.mode === 'json') this.#send(c, json, false);
-      else if (text) this.#send(c, text, false);
+      const text = texts[c.kind];
+      if (text) this.#send(c, text, false);
     }
-    if (e.type === 'call.ended') for (const c of this.#clients) c.audio.delete(e.callId);
+    if (e.type === 'call.ended') for (const c of this.#clients) c.session.ended(e.callId);
   }
 
-  /** More events for JSON clients (the AI call center's transcripts, replies, barge-ins and errors). */
+  /** More events for the clients whose protocol carries them (the AI call center's, for JSON clients). */
   publish(events$: Observable<{ readonly type: string; readonly callId: string }>): void {
     this.#subs.push(
       events$.subscribe((e) => {
-        const json = JSON.stringify(e);
-        for (const c of this.#clients) if (c.mode === 'json') this.#send(c, json, false);
+        const texts = this.#protocols.map((p) => p.extra(e));
+        for (const c of this.#clients) {
+          const text = texts[c.kind];
+          if (text) this.#send(c, text, false);
+        }
       }),
     );
   }
@@ -202,32 +201,23 @@ export class WsServer {
   /** Set by the benchmark: time from an RTP packet's arrival to its frame handed to the socket (ms). */
   sendLatency: ((ms: number) => void) | undefined;
 
-  /** Legacy clients get every call's audio; JSON clients the calls they asked for. */
   #wantsAudio(callId: string): boolean {
-    for (const c of this.#clients)
-      if (c.mode === 'legacy' || c.audio.has('*') || c.audio.has(callId)) return true;
+    for (const c of this.#clients) if (c.session.wantsAudio(callId)) return true;
     return false;
   }
 
-  #onAudio(p: { callId: string; payloadType: number; payload: Uint8Array }): void {
+  #onAudio(p: AudioPacket): void {
     const t0 = this.sendLatency ? performance.now() : 0;
-    let legacy: string | undefined;
-    let json: string | undefined;
+    const texts = this.#audioTexts;
+    texts.fill(undefined);
     for (const c of this.#clients) {
-      if (c.mode === 'legacy') {
-        legacy ??= legacyRtp(p.payloadType, p.payload);
-        this.#send(c, legacy, true);
-      } else if (c.audio.has('*') || c.audio.has(p.callId)) {
-        json ??= JSON.stringify({
-          type: 'call.audio',
-          callId: p.callId,
-          format: p.payloadType === 8 ? 'pcma' : 'pcmu',
-          payload: Buffer.from(p.payload.buffer, p.payload.byteOffset, p.payload.byteLength).toString(
-            'base64',
-          ),
-        });
-        this.#send(c, json, true);
+      if (!c.session.wantsAudio(p.callId)) continue;
+      let text = texts[c.kind];
+      if (text === undefined) {
+        text = c.protocol.audio(p);
+        texts[c.kind] = text;
       }
+      this.#send(c, text, true);
     }
     this.sendLatency?.(performance.now() - t0);
   }
@@ -246,157 +236,4 @@ export class WsServer {
     }
     c.ws.send(text);
   }
-
-  #jsonCommand(c: Client, text: string): void {
-    const parsed = parseJsonCommand(text);
-    const reply = (r: JsonReply) => this.#send(c, JSON.stringify(r), false);
-    if (!parsed.ok) {
-      reply(parsed.reply);
-      return;
-    }
-    const cmd = parsed.command;
-    const rid = cmd.id === undefined ? {} : { id: cmd.id };
-    const fail = (code: string, message: string) => reply({ type: 'error', ...rid, code, message });
-    const ack = (extra: { callId?: string } = {}) => reply({ type: 'ack', ...rid, ...extra });
-    if (cmd.type === 'call.dial') {
-      void this.calls
-        .dial(cmd.number)
-        .then((r) => (r.ok ? ack({ callId: r.callId }) : fail('dial_failed', `${r.status} ${r.reason}`)));
-      return;
-    }
-    if (cmd.type === 'call.subscribe') {
-      if (cmd.audio) c.audio.add(cmd.callId);
-      else c.audio.delete(cmd.callId);
-      ack();
-      return;
-    }
-    const call = this.calls.call(cmd.callId);
-    if (!call) {
-      fail('unknown_call', `no call ${cmd.callId}`);
-      return;
-    }
-    switch (cmd.type) {
-      case 'call.answer':
-        return void (this.calls.answer(cmd.callId)
-          ? ack()
-          : fail('invalid_state', `call is ${call.state}, not ringing`));
-      case 'call.reject':
-        return void (this.calls.reject(cmd.callId, cmd.status)
-          ? ack()
-          : fail('invalid_state', `call is ${call.state}, not ringing`));
-      case 'call.hangup':
-        return void (this.calls.hangup(cmd.callId) ? ack() : fail('invalid_state', 'call already ended'));
-      default:
-        break;
-    }
-    const session = this.media.session(cmd.callId);
-    if (!session) {
-      fail('no_media', 'the call has no media yet');
-      return;
-    }
-    if (cmd.type === 'call.clear') {
-      session.queue.clear();
-      ack();
-    } else if (cmd.type === 'call.dtmf') {
-      if (session.sendDtmf(cmd.digits)) ack();
-      else fail('no_dtmf', 'the peer did not offer telephone-event');
-    } else if (cmd.type === 'call.play') {
-      if (cmd.format !== 'l16' && cmd.sampleRate !== 8000) {
-        fail('bad_audio', 'G.711 is 8000 Hz');
-        return;
-      }
-      // the cap is checked on the message's length, before any decoding or resampling is done
-      const bytes = Math.floor((cmd.audio.length * 3) / 4);
-      const ms = ((cmd.format === 'l16' ? bytes / 2 : bytes) / cmd.sampleRate) * 1000;
-      if (!session.queue.fits(ms)) {
-        fail('queue_full', queueFull(session.queue));
-        return;
-      }
-      const raw = Buffer.from(cmd.audio, 'base64');
-      if (cmd.format !== 'l16') {
-        session.queue.enqueue(decodeG711(cmd.format === 'pcma' ? 'PCMA' : 'PCMU', raw));
-        ack();
-        return;
-      }
-      if (raw.length % 2 !== 0) {
-        fail('bad_audio', 'odd byte count: l16 is 16-bit PCM');
-        return;
-      }
-      if (cmd.sampleRate === 8000) {
-        const pcm = new Int16Array(raw.length / 2);
-        for (let i = 0; i < pcm.length; i++) pcm[i] = raw.readInt16LE(i * 2);
-        session.queue.enqueue(pcm);
-        ack();
-        return;
-      }
-      // resampled a slice at a time, yielding between slices: other calls' RTP and SIP go on meanwhile;
-      // plays for one call queue in the order they came
-      const before = this.#playing.get(session.queue) ?? Promise.resolve();
-      const done = before
-        .then(() => narrowbandInSlices(raw, cmd.sampleRate, yieldToLoop))
-        .then((out) => {
-          session.queue.enqueue(out);
-          ack();
-        });
-      this.#playing.set(session.queue, done);
-      void done.finally(() => {
-        if (this.#playing.get(session.queue) === done) this.#playing.delete(session.queue);
-      });
-    }
-  }
-
-  #command(c: Client, text: string): void {
-    const cmd = parseLegacyCommand(text);
-    const reply = (t: string) => this.#send(c, t, false);
-    if ('error' in cmd) {
-      this.log.info({ client: c.id, error: cmd.error }, 'bad WebSocket command');
-      reply(`ERROR:${cmd.error}`);
-      return;
-    }
-    switch (cmd.kind) {
-      case 'call':
-        void this.calls.dial(cmd.number).then((r) => {
-          if (!r.ok) reply(`CALL_FAILED:${r.status} ${r.reason}`);
-        });
-        return;
-      case 'rtp': {
-        const s = this.media.session(cmd.callId);
-        if (!s) reply(`ERROR:unknown call ${cmd.callId}`);
-        else if (!s.queue.fits(cmd.pcm.length / 8)) reply(`ERROR:${queueFull(s.queue)}`);
-        else s.queue.enqueue(cmd.pcm);
-        return;
-      }
-      case 'hangup': {
-        let id = cmd.callId;
-        if (id === undefined) {
-          const live = this.calls.list();
-          if (live.length !== 1) {
-            reply(`ERROR:${live.length === 0 ? 'no active call' : 'several active calls: name one'}`);
-            return;
-          }
-          id = live[0]!.callId;
-        }
-        if (!this.calls.hangup(id)) reply(`ERROR:unknown call ${id}`);
-        return;
-      }
-      case 'answer':
-      case 'reject': {
-        if (!this.calls.call(cmd.callId)) {
-          reply(`ERROR:unknown call ${cmd.callId}`);
-          return;
-        }
-        if (this.autoAnswer) return; // the original answered by itself: these are no-ops then
-        const done = cmd.kind === 'answer' ? this.calls.answer(cmd.callId) : this.calls.reject(cmd.callId);
-        if (!done) reply(`ERROR:call ${cmd.callId} is not ringing`);
-        return;
-      }
-    }
-  }
-}
-
-const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
-
-function queueFull(q: PlayoutQueue): string {
-  const limit = Math.round(q.limitMs / 1000);
-  return `audio queue full: ${Math.round(q.queuedMs / 1000)} s queued, at most ${limit} s per call (MAX_QUEUED_AUDIO_S)`;
 }
