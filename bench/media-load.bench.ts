@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseConfig } from '../src/config/index.ts';
+import { silentLogger } from '../src/kernel/logger.ts';
 import { decodeG711, encodeG711 } from '../src/media/g711.ts';
 import { startRelay } from '../src/relay.ts';
-import { silentLogger } from '../src/sip/core/logger.ts';
 import { opsPerSecond } from './measure.ts';
 
 const root = join(import.meta.dirname, '..');

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { silentLogger } from '../src/sip/core/logger.ts';
+import { silentLogger } from '../src/kernel/logger.ts';
 import { defaultPolicy } from '../src/sip/core/policy.ts';
 import { SipCore } from '../src/sip/core/sip-core.ts';
 import { parseMessage } from '../src/sip/message/parse.ts';

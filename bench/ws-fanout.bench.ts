@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseConfig } from '../src/config/index.ts';
+import { silentLogger } from '../src/kernel/logger.ts';
 import { startRelay } from '../src/relay.ts';
-import { silentLogger } from '../src/sip/core/logger.ts';
 
 const root = join(import.meta.dirname, '..');
 const CALLS = Number(process.env.BENCH_WS_CALLS ?? 100);

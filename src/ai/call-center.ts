@@ -1,9 +1,9 @@
 import { Subject, type Subscription } from 'rxjs';
 import type { MediaManager } from '../io/media-manager.ts';
+import type { Logger } from '../kernel/logger.ts';
 import type { CallManager } from '../machines/call-manager.ts';
 import type { G711 } from '../media/g711.ts';
 import type { PlayoutQueue } from '../media/playout-queue.ts';
-import type { Logger } from '../sip/core/logger.ts';
 import type { AiSessionNote } from './ai-session.ts';
 import type { TimingStage } from './providers/port.ts';
 

@@ -1,7 +1,7 @@
 import type { OpenAIRealtimeWS } from 'openai/realtime/ws';
+import type { Logger } from '../kernel/logger.ts';
 import { decodeG711, encodeG711, type G711 } from '../media/g711.ts';
 import type { PlayoutQueue } from '../media/playout-queue.ts';
-import type { Logger } from '../sip/core/logger.ts';
 import { AgentActor } from './agent-actor.ts';
 import type { AiSessionNote } from './ai-session.ts';
 

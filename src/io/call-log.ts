@@ -1,6 +1,6 @@
 import type { Observable, Subscription } from 'rxjs';
+import type { Logger } from '../kernel/logger.ts';
 import type { CallEvent } from '../machines/call-events.ts';
-import type { Logger } from '../sip/core/logger.ts';
 import { parseNameAddr } from '../sip/message/name-addr.ts';
 import type { MediaReport } from './media-session.ts';
 

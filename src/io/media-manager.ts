@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Observable, Subject, Subscription } from 'rxjs';
+import type { Logger } from '../kernel/logger.ts';
 import type { CallEvent } from '../machines/call-events.ts';
 import type { CallManager } from '../machines/call-manager.ts';
 import type { G711 } from '../media/g711.ts';
 import { resample } from '../media/resample.ts';
 import { readWav } from '../media/wav.ts';
-import type { Logger } from '../sip/core/logger.ts';
 import { type MediaReport, MediaSession } from './media-session.ts';
 import type { ThreadPriority } from './priority.ts';
 import { WavRecorder } from './recording.ts';

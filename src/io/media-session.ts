@@ -1,4 +1,5 @@
 import type { Socket } from 'node:dgram';
+import type { Logger } from '../kernel/logger.ts';
 import {
   codecOfPayloadType,
   decodeG711,
@@ -14,7 +15,6 @@ import { buildRtp, buildRtpHeader, readRtpHeader, rtpHeader } from '../rtp/packe
 import { ReceiverStats } from '../rtp/receiver-stats.ts';
 import { buildReport, ntpMiddle, ntpTime, parseReports, roundTripMs } from '../rtp/rtcp.ts';
 import { RtpSourcePolicy } from '../rtp/source-policy.ts';
-import type { Logger } from '../sip/core/logger.ts';
 import type { WavRecorder } from './recording.ts';
 import type { PacedStream, RtpScheduler } from './rtp-scheduler.ts';
 

@@ -2,9 +2,9 @@ import { createServer, type Server } from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
 import type { CallCenter } from '../ai/call-center.ts';
+import type { Logger } from '../kernel/logger.ts';
 import type { CallManager } from '../machines/call-manager.ts';
 import type { Registration } from '../machines/registration.ts';
-import type { Logger } from '../sip/core/logger.ts';
 import type { MediaManager } from './media-manager.ts';
 import type { WsServer } from './ws/ws-server.ts';
 

@@ -1,7 +1,7 @@
 import { Subject } from 'rxjs';
 import type { InspectionEvent } from 'xstate';
+import type { Logger } from '../kernel/logger.ts';
 import { chooseMedia, parseSdp, type SessionDescription, sdpOf } from '../sdp/index.ts';
-import type { Logger } from '../sip/core/logger.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
 import type { TransactionUser } from '../sip/core/tu.ts';
 import { dialogKey } from '../sip/dialog/dialog.ts';

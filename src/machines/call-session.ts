@@ -1,4 +1,5 @@
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
+import type { Logger } from '../kernel/logger.ts';
 import {
   answerOffer,
   type CodecName,
@@ -9,7 +10,6 @@ import {
   type SessionDescription,
   sdpOf,
 } from '../sdp/index.ts';
-import type { Logger } from '../sip/core/logger.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
 import { AckWaits } from '../sip/dialog/ack-waits.ts';
 import {

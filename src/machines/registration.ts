@@ -1,6 +1,6 @@
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
+import type { Logger } from '../kernel/logger.ts';
 import { answerChallenge } from '../sip/auth/answer.ts';
-import type { Logger } from '../sip/core/logger.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
 import { buildRequest } from '../sip/message/build.ts';
 import { header, headerValues } from '../sip/message/headers.ts';

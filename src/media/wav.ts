@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '../sip/result.ts';
+import { err, ok, type Result } from '../kernel/result.ts';
 import { decodeG711 } from './g711.ts';
 
 /** A decoded WAV: 16-bit samples per channel, interleaved channels folded to mono by averaging. */

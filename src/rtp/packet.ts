@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '../sip/result.ts';
+import { err, ok, type Result } from '../kernel/result.ts';
 
 /**
  *  0                   1                   2                   3

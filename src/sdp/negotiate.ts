@@ -1,5 +1,5 @@
+import { err, ok, type Result } from '../kernel/result.ts';
 import { isUnicast } from '../sip/message/host.ts';
-import { err, ok, type Result } from '../sip/result.ts';
 import type { CodecName, Direction, MediaDescription, SessionDescription } from './types.ts';
 import { STATIC_PT } from './types.ts';
 

@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '../sip/result.ts';
+import { err, ok, type Result } from '../kernel/result.ts';
 import type { Connection, Direction, MediaDescription, RtpMap, SessionDescription } from './types.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { silentLogger as silent } from '../../src/sip/core/logger.ts';
+import { silentLogger as silent } from '../../src/kernel/logger.ts';
 import { defaultPolicy } from '../../src/sip/core/policy.ts';
 import { SipCore } from '../../src/sip/core/sip-core.ts';
 import type { TransactionUser } from '../../src/sip/core/tu.ts';

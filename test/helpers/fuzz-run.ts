@@ -1,5 +1,5 @@
+import type { Logger } from '../../src/kernel/logger.ts';
 import type { Relay } from '../../src/relay.ts';
-import type { Logger } from '../../src/sip/core/logger.ts';
 import { countingClock } from './counting-clock.ts';
 import { type FuzzReport, fuzz } from './fuzz.ts';
 import { startTestRelay } from './relay.ts';

@@ -1,4 +1,4 @@
-import type { Logger } from '../../src/sip/core/logger.ts';
+import type { Logger } from '../../src/kernel/logger.ts';
 
 export interface LogLine {
   readonly level: 'debug' | 'info' | 'warn' | 'error';

@@ -1,6 +1,6 @@
 import { parseConfig } from '../../src/config/index.ts';
+import { silentLogger } from '../../src/kernel/logger.ts';
 import { type Relay, type RelayDeps, startRelay } from '../../src/relay.ts';
-import { silentLogger } from '../../src/sip/core/logger.ts';
 
 /** The real relay in-process on an ephemeral loopback port, quiet, for live tests. */
 export async function startTestRelay(

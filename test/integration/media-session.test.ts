@@ -6,10 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MediaSession } from '../../src/io/media-session.ts';
 import { WavRecorder } from '../../src/io/recording.ts';
 import { RtpScheduler } from '../../src/io/rtp-scheduler.ts';
+import { silentLogger } from '../../src/kernel/logger.ts';
 import { encodeG711 } from '../../src/media/g711.ts';
 import { buildRtp, parseRtp, type RtpPacket } from '../../src/rtp/packet.ts';
 import { parseReports } from '../../src/rtp/rtcp.ts';
-import { silentLogger } from '../../src/sip/core/logger.ts';
 
 const bind = async (): Promise<Socket> => {
   const s = createSocket('udp4');

@@ -1,8 +1,8 @@
 import OpenAI, { toFile } from 'openai';
 import { Agent } from 'undici';
+import type { Logger } from '../../kernel/logger.ts';
 import { StreamResampler } from '../../media/stream-resampler.ts';
 import { wavHeader } from '../../media/wav.ts';
-import type { Logger } from '../../sip/core/logger.ts';
 import { Channel } from '../channel.ts';
 import { SentenceSplitter } from '../sentences.ts';
 import type { AiConversation, ReplyPart } from './port.ts';

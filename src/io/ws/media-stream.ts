@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Subscription } from 'rxjs';
 import WebSocket from 'ws';
+import type { Logger } from '../../kernel/logger.ts';
 import type { CallEvent } from '../../machines/call-events.ts';
 import type { CallManager } from '../../machines/call-manager.ts';
 import { decodeG711, encodeG711 } from '../../media/g711.ts';
-import type { Logger } from '../../sip/core/logger.ts';
 import type { MediaManager } from '../media-manager.ts';
 import { MAX_MESSAGE_BYTES } from './limits.ts';
 

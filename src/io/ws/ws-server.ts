@@ -1,8 +1,8 @@
 import type { Observable, Subscription } from 'rxjs';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { Logger } from '../../kernel/logger.ts';
 import type { CallEvent } from '../../machines/call-events.ts';
 import type { CallManager } from '../../machines/call-manager.ts';
-import type { Logger } from '../../sip/core/logger.ts';
 import type { MediaManager } from '../media-manager.ts';
 import { originAllowed, presentsToken } from './access.ts';
 import { type AudioPacket, type ClientSession, openSession, type ProtocolTexts } from './client-protocol.ts';

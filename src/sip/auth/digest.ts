@@ -1,8 +1,8 @@
 import { md5 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { err, ok, type Result } from '../../kernel/result.ts';
 import { Scanner } from '../message/grammar.ts';
-import { err, ok, type Result } from '../result.ts';
 
 /**
  * HTTP Digest for SIP (RFC 3261 22.4, RFC 2617, RFC 7616; SHA-256 in SIP per RFC 8760). Pure: the hashes

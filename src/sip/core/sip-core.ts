@@ -1,3 +1,4 @@
+import type { Logger } from '../../kernel/logger.ts';
 import { buildResponse } from '../message/build.ts';
 import { header, headerValues } from '../message/headers.ts';
 import { newTag } from '../message/ids.ts';
@@ -22,7 +23,6 @@ import {
   responseDestination,
   stampVia,
 } from '../transport/via-route.ts';
-import type { Logger } from './logger.ts';
 import type { UasPolicy } from './policy.ts';
 import type { TransactionUser } from './tu.ts';
 import { checkRequest } from './validate.ts';

@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '../result.ts';
+import { err, ok, type Result } from '../../kernel/result.ts';
 import { quoteIfNeeded, Scanner } from './grammar.ts';
 import { type Params, param, parseParams, serializeParams } from './params.ts';
 import { parseUri, serializeUri, type Uri } from './uri.ts';

@@ -1,5 +1,5 @@
+import { err, ok, type Result } from '../../kernel/result.ts';
 import { badRequest, type SipError, sipError } from '../errors.ts';
-import { err, ok, type Result } from '../result.ts';
 import { isToken, parseBoundedInt } from './grammar.ts';
 import { canonicalName, headerLines, isListHeader, splitList } from './headers.ts';
 import { type NameAddr, parseNameAddr, tagOf } from './name-addr.ts';

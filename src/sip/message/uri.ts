@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '../result.ts';
+import { err, ok, type Result } from '../../kernel/result.ts';
 import { type HostKind, parseHostPort } from './host.ts';
 
 /**

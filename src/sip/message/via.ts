@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '../result.ts';
+import { err, ok, type Result } from '../../kernel/result.ts';
 import { isDigits, parseBoundedInt, Scanner } from './grammar.ts';
 import { type HostKind, isIPv4, isIPv6, parseHostPort } from './host.ts';
 import { type Params, param, parseParams, serializeParams } from './params.ts';

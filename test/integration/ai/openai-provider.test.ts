@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { KEEP_ALIVE_MS, OpenAiConversation, openAiClient } from '../../../src/ai/providers/openai.ts';
 import type { ReplyPart } from '../../../src/ai/providers/port.ts';
-import type { Logger } from '../../../src/sip/core/logger.ts';
+import type { Logger } from '../../../src/kernel/logger.ts';
 import { speechLike } from '../../helpers/audio.ts';
 import { type FakeOpenAi, type FakeOpenAiOptions, startFakeOpenAi } from '../../helpers/fake-openai.ts';
 

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { Result } from '../../../src/kernel/result.ts';
 import { encodeG711 } from '../../../src/media/g711.ts';
 import { resample } from '../../../src/media/resample.ts';
 import { readWav, wavHeader } from '../../../src/media/wav.ts';
 import { buildRtp, parseRtp, seqDelta } from '../../../src/rtp/packet.ts';
-import type { Result } from '../../../src/sip/result.ts';
 
 const v = <T>(r: Result<T, string>): T => {
   if (!r.ok) throw new Error(r.error);

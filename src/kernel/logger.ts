@@ -1,4 +1,4 @@
-/** The logging the SIP layer needs: a structural subset of pino's Logger, so src/sip imports no pino. */
+/** The logging every layer needs: a structural subset of pino's Logger, so no layer but src/io imports pino. */
 export interface Logger {
   debug(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;

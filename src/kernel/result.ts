@@ -1,4 +1,7 @@
-/** A value or a typed error. Pure code in src/sip returns these instead of throwing on untrusted input. */
+/**
+ * A value or a typed error. Pure code (SIP, SDP, RTP, WAV) returns these instead of throwing on untrusted
+ * input. Shared by every layer, so it lives in no layer of its own.
+ */
 export type Result<T, E> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly error: E };
