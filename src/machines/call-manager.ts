@@ -5,13 +5,12 @@ import { chooseMedia, parseSdp, type SessionDescription, sdpOf } from '../sdp/in
 import type { SipCore } from '../sip/core/sip-core.ts';
 import type { TransactionUser } from '../sip/core/tu.ts';
 import { dialogKey } from '../sip/dialog/dialog.ts';
-import { bareHost } from '../sip/message/host.ts';
 import { newCallId } from '../sip/message/ids.ts';
-import { param } from '../sip/message/params.ts';
 import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
 import type { Clock } from '../sip/transaction/clock.ts';
 import type { ServerTransaction } from '../sip/transaction/layer.ts';
 import type { TimerTable } from '../sip/transaction/timers.ts';
+import { viaSource } from '../sip/transport/via-route.ts';
 import type { CallEvent } from './call-events.ts';
 import type { CallSession, CallSettings, MediaPorts, SessionEnv } from './call-session.ts';
 import { IncomingCall } from './incoming-call.ts';
@@ -163,7 +162,7 @@ export class CallManager implements TransactionUser {
     // a 2xx retransmitted after the INVITE transaction ended: ACK it again (RFC 3261 13.2.2.4)
     if (res.msg.status < 200 || res.msg.status >= 300 || res.cseq.method !== 'INVITE') return;
     const session = this.#byDialog.get(dialogKey(res.callId, res.fromTag ?? '', res.toTag ?? ''));
-    if (session instanceof OutgoingCall) session.onAnswer(res);
+    if (session instanceof OutgoingCall) session.onResponse(res);
   }
 
   // --- client API --------------------------------------------------------------------------------------
@@ -237,8 +236,8 @@ export class CallManager implements TransactionUser {
   async #incoming(req: ParsedRequest, tx: ServerTransaction): Promise<void> {
     const core = this.#deps.core();
     const log = this.#deps.log.child({ callId: req.callId });
-    const source = param(req.via[0]!.params, 'received') ?? req.via[0]!.host;
-    if (this.#deps.allowSource && !this.#deps.allowSource(bareHost(source))) {
+    const source = viaSource(req.via[0]!).host;
+    if (this.#deps.allowSource && !this.#deps.allowSource(source)) {
       log.warn({ source }, 'INVITE from a source outside SIP_ALLOWED_SOURCES: 403');
       core.respond(tx, 403);
       return;
@@ -281,9 +280,8 @@ export class CallManager implements TransactionUser {
       offer = parsed.value;
     }
     // one source cannot hold every call slot with INVITEs it never completes
-    const ip = bareHost(source);
     const limit = this.#deps.maxSettingUpPerSource;
-    if (limit !== undefined && (this.#settingUpCount.get(ip) ?? 0) >= limit) {
+    if (limit !== undefined && (this.#settingUpCount.get(source) ?? 0) >= limit) {
       log.warn({ source, limit }, 'too many calls being set up from this source: 503');
       core.respond(tx, 503, {
         reason: 'Service Unavailable (too many calls being set up from this source)',
@@ -320,8 +318,8 @@ export class CallManager implements TransactionUser {
     }
     const call = new IncomingCall(req, tx, offer, ports, this.#env);
     this.#calls.set(call.callId, call);
-    this.#settingUpFrom.set(call.callId, ip);
-    this.#settingUpCount.set(ip, (this.#settingUpCount.get(ip) ?? 0) + 1);
+    this.#settingUpFrom.set(call.callId, source);
+    this.#settingUpCount.set(source, (this.#settingUpCount.get(source) ?? 0) + 1);
     this.#byInviteTx.set(tx.key, call);
     call.start();
   }

@@ -1,6 +1,7 @@
 import { createOffer, parseSdp, sdpOf } from '../sdp/index.ts';
 import { answerChallenge } from '../sip/auth/answer.ts';
 import { type Dialog, dialogAsUac, inDialogRequest, nextHop } from '../sip/dialog/dialog.ts';
+import { type InviteClient, inviteClientResponse, inviteClientStart } from '../sip/dialog/invite-client.ts';
 import { buildCancel, buildRequest } from '../sip/message/build.ts';
 import { newBranch, newTag } from '../sip/message/ids.ts';
 import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
@@ -27,10 +28,8 @@ export interface DialTarget {
 export class OutgoingCall extends CallSession {
   readonly #target: DialTarget;
   readonly #localTag = newTag();
-  #cseq = 1;
+  #client: InviteClient = inviteClientStart(1);
   #invite: ParsedRequest | undefined;
-  #authTried = false;
-  #answer: ParsedResponse | undefined;
   #ack: SipRequest | undefined;
   #lastProvisional = 0;
 
@@ -101,7 +100,7 @@ export class OutgoingCall extends CallSession {
       from: `${this.#target.from};tag=${this.#localTag}`,
       to: `<${this.#target.uri}>`,
       callId: this.callId,
-      cseq: this.#cseq,
+      cseq: this.#client.cseq,
       contact: this.contact(),
       headers: [
         ...(auth ? [auth] : []),
@@ -112,50 +111,47 @@ export class OutgoingCall extends CallSession {
       body: createOffer(this.localMedia(), this.env.settings.codecs),
     });
     const tx = core.sendRequest(request, this.#target.dest, {
-      onResponse: (r) => this.#onResponse(r),
+      onResponse: (r) => this.onResponse(r),
       onTimeout: () => this.send({ type: 'sip.timeout' }),
       onTransportError: () => this.send({ type: 'sip.failed', status: 503, reason: 'Service Unavailable' }),
     });
     this.#invite = tx.request;
   }
 
-  #onResponse(r: ParsedResponse): void {
-    if (!this.#invite || r.cseq.seq !== this.#invite.cseq.seq) return;
-    const status = r.msg.status;
-    if (status < 200) {
-      if (status === 100) return; // hop-by-hop: not a sign of ringing
-      this.#lastProvisional = status;
-      this.#maybeMedia(r); // 183 with SDP: early media
-      this.send({ type: 'sip.provisional', status });
-      return;
-    }
-    if (status < 300) {
-      this.onAnswer(r);
-      return;
-    }
+  /** Every response to our INVITE (and a 2xx retransmitted after its transaction ended). */
+  onResponse(r: ParsedResponse): void {
+    if (!this.#invite) return;
     const creds = this.#target.credentials;
-    const answer =
-      !this.#authTried && creds
-        ? answerChallenge(r.msg, { method: 'INVITE', uri: this.#target.uri }, creds)
-        : undefined;
-    if (answer) {
-      this.#authTried = true;
-      this.#cseq++;
-      this.#sendInvite(answer);
-      return;
+    const [client, action] = inviteClientResponse(this.#client, r, (res) =>
+      creds ? answerChallenge(res.msg, { method: 'INVITE', uri: this.#target.uri }, creds) : undefined,
+    );
+    this.#client = client;
+    switch (action.type) {
+      case 'provisional':
+        this.#lastProvisional = action.status;
+        this.#maybeMedia(r); // 183 with SDP: early media
+        this.send({ type: 'sip.provisional', status: action.status });
+        return;
+      case 'answered':
+        this.#answered(r);
+        return;
+      case 'ack-again':
+        if (this.#ack && this.dialog)
+          this.env.core.sendStateless(this.#ack, nextHop(this.dialog, this.#target.dest));
+        return;
+      case 'retry':
+        this.#sendInvite(action.authorization);
+        return;
+      case 'failed':
+        this.send({ type: 'sip.failed', status: action.status, reason: action.reason });
+        return;
+      case 'ignore':
+        return;
     }
-    this.send({ type: 'sip.failed', status, reason: r.msg.reason });
   }
 
-  /** A 2xx: the first one confirms the dialog; retransmissions (and late ones) get the same ACK again. */
-  onAnswer(r: ParsedResponse): void {
-    if (this.#answer) {
-      if (r.toTag === this.#answer.toTag && this.#ack && this.dialog) {
-        this.env.core.sendStateless(this.#ack, nextHop(this.dialog, this.#target.dest));
-      }
-      return;
-    }
-    this.#answer = r;
+  /** The first 2xx confirms the dialog. */
+  #answered(r: ParsedResponse): void {
     this.dialog = dialogAsUac(this.#invite!, r);
     this.env.registerDialog(this);
     const refused = this.#maybeMedia(r);

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ackWaitReduce, ackWaitStart } from '../../../src/sip/dialog/ack-wait.ts';
 import { dialogAsUas, receiveInDialog, recordRouteHeaders } from '../../../src/sip/dialog/dialog.ts';
+import { inviteClientResponse, inviteClientStart } from '../../../src/sip/dialog/invite-client.ts';
 import { reinviteRefusal } from '../../../src/sip/dialog/reinvite.ts';
 import { dtmfOfInfo } from '../../../src/sip/message/dtmf-relay.ts';
 import type { SipResponse } from '../../../src/sip/message/types.ts';
 import { DEFAULT_TIMERS } from '../../../src/sip/transaction/timers.ts';
-import { parsedRequest } from '../../helpers/messages.ts';
+import { parsedRequest, responseTo } from '../../helpers/messages.ts';
 
 const ok = { kind: 'response', status: 200 } as unknown as SipResponse;
 const t = DEFAULT_TIMERS;
@@ -74,5 +75,41 @@ describe('dialog rules, pure', () => {
     expect(info('application/dtmf', ' 4 ')).toBe('4');
     expect(info('application/dtmf', 'x')).toBeUndefined();
     expect(info('text/plain', 'Signal=5')).toBeUndefined();
+  });
+});
+
+describe('INVITE client (RFC 3261 13.2.2, 22.2), pure', () => {
+  const invite = parsedRequest({ cseq: 1, fromTag: 'us' });
+  const auth = ['Authorization', 'Digest x'] as const;
+  const yes = () => auth;
+  const no = () => undefined;
+
+  it('100 means nothing; 180/183 are provisional; the first 2xx answers; its retransmission is ACKed again', () => {
+    const start = inviteClientStart(1);
+    expect(inviteClientResponse(start, responseTo(invite, 100), no)[1]).toEqual({ type: 'ignore' });
+    expect(inviteClientResponse(start, responseTo(invite, 183), no)[1]).toEqual({
+      type: 'provisional',
+      status: 183,
+    });
+    const [s, action] = inviteClientResponse(start, responseTo(invite, 200, 'a'), no);
+    expect(action).toEqual({ type: 'answered' });
+    expect(inviteClientResponse(s, responseTo(invite, 200, 'a'), no)[1]).toEqual({ type: 'ack-again' });
+    expect(inviteClientResponse(s, responseTo(invite, 200, 'forked'), no)[1]).toEqual({ type: 'ignore' });
+    expect(inviteClientResponse(s, responseTo(invite, 486, 'a'), no)[1]).toEqual({ type: 'ignore' });
+  });
+
+  it('a challenge is answered once with the next CSeq; a second one fails; without credentials it fails', () => {
+    const [s, retry] = inviteClientResponse(inviteClientStart(1), responseTo(invite, 407), yes);
+    expect(retry).toEqual({ type: 'retry', cseq: 2, authorization: auth });
+    const again = parsedRequest({ cseq: 2, fromTag: 'us' });
+    expect(inviteClientResponse(s, responseTo(again, 407), yes)[1]).toMatchObject({
+      type: 'failed',
+      status: 407,
+    });
+    expect(inviteClientResponse(s, responseTo(invite, 500), yes)[1]).toEqual({ type: 'ignore' }); // old CSeq
+    expect(inviteClientResponse(inviteClientStart(1), responseTo(invite, 401), no)[1]).toMatchObject({
+      type: 'failed',
+      status: 401,
+    });
   });
 });

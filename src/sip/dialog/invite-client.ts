@@ -1,0 +1,57 @@
+import type { ParsedResponse } from '../message/parse.ts';
+
+/**
+ * The UAC side of an INVITE we sent, as a pure function of each response: what the call should do with it.
+ * RFC 3261 13.2.2: provisional responses (a 100 is hop-by-hop and means nothing to the call); 13.2.2.4: the
+ * first 2xx confirms the dialog and is ACKed, "the UAC core MUST generate an ACK request for each 2xx
+ * received from the transaction layer", so a retransmitted 2xx of the same dialog gets the same ACK again;
+ * 22.2/22.3: a 401 or 407 is answered once with credentials in a new INVITE (next CSeq); any other final
+ * response, or a second challenge, fails the call.
+ */
+export interface InviteClient {
+  /** CSeq number of the INVITE in flight. */
+  readonly cseq: number;
+  readonly authTried: boolean;
+  /** The To tag of the 2xx that confirmed the dialog. */
+  readonly answeredBy?: string | undefined;
+}
+
+export type InviteClientAction =
+  | { readonly type: 'ignore' }
+  | { readonly type: 'provisional'; readonly status: number }
+  | { readonly type: 'answered' }
+  | { readonly type: 'ack-again' }
+  | { readonly type: 'retry'; readonly cseq: number; readonly authorization: readonly [string, string] }
+  | { readonly type: 'failed'; readonly status: number; readonly reason: string };
+
+export const inviteClientStart = (cseq: number): InviteClient => ({ cseq, authTried: false });
+
+/**
+ * `answer` gives the header answering a 401/407's challenge (answerChallenge with the credentials), or
+ * undefined when there are none or the challenge is unusable.
+ */
+export function inviteClientResponse(
+  s: InviteClient,
+  r: ParsedResponse,
+  answer: (r: ParsedResponse) => readonly [string, string] | undefined,
+): readonly [InviteClient, InviteClientAction] {
+  const status = r.msg.status;
+  if (r.cseq.seq !== s.cseq) return [s, { type: 'ignore' }];
+  if (status >= 200 && status < 300) {
+    if (s.answeredBy === undefined) return [{ ...s, answeredBy: r.toTag ?? '' }, { type: 'answered' }];
+    // another dialog's 2xx (a forking proxy) is not ours to confirm: left alone, as before
+    return [s, (r.toTag ?? '') === s.answeredBy ? { type: 'ack-again' } : { type: 'ignore' }];
+  }
+  // after a 2xx the INVITE client transaction passes on only 2xx (RFC 6026 7.2)
+  if (s.answeredBy !== undefined) return [s, { type: 'ignore' }];
+  if (status < 200) return [s, status === 100 ? { type: 'ignore' } : { type: 'provisional', status }];
+  const authorization = s.authTried ? undefined : answer(r);
+  if (authorization) {
+    const cseq = s.cseq + 1;
+    return [
+      { cseq, authTried: true },
+      { type: 'retry', cseq, authorization },
+    ];
+  }
+  return [s, { type: 'failed', status, reason: r.msg.reason }];
+}
