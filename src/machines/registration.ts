@@ -2,14 +2,10 @@ import { type Actor, createActor, type InspectionEvent } from 'xstate';
 import type { Logger } from '../kernel/logger.ts';
 import { answerChallenge } from '../sip/auth/answer.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
-import { buildRequest } from '../sip/message/build.ts';
-import { header, headerValues } from '../sip/message/headers.ts';
-import { bracket } from '../sip/message/host.ts';
+import { grantedExpires, registerRequest, registrarUri } from '../sip/dialog/register.ts';
 import { newBranch, newCallId, newTag } from '../sip/message/ids.ts';
-import { parseNameAddr } from '../sip/message/name-addr.ts';
-import { param } from '../sip/message/params.ts';
 import type { ParsedResponse } from '../sip/message/parse.ts';
-import type { Clock } from '../sip/transaction/clock.ts';
+import { type Clock, TimerSet } from '../sip/transaction/clock.ts';
 import { refreshDelayMs, registrationMachine, retryDelayMs } from './registration.machine.ts';
 
 export interface RegistrationSettings {
@@ -42,11 +38,12 @@ export class Registration {
   readonly #callId: string;
   readonly #tag = newTag();
   #cseq = 0;
-  #timer: unknown;
+  readonly #timers: TimerSet;
   #status: 'registered' | 'failed' | 'unregistered' | 'pending' = 'pending';
 
   constructor(deps: RegistrationDeps) {
     this.#d = deps;
+    this.#timers = new TimerSet(deps.clock);
     this.#callId = newCallId(deps.core.local.host);
     const machine = registrationMachine.provide({
       actions: {
@@ -98,42 +95,33 @@ export class Registration {
     this.actor.stop();
   }
 
+  /** Refresh or retry: one timer at a time. */
   #schedule(ms: number, type: 'timer.refresh' | 'timer.retry'): void {
-    this.#cancel();
-    this.#timer = this.#d.clock.setTimeout(() => {
-      this.#timer = undefined;
-      this.actor.send({ type });
-    }, ms);
+    this.#timers.set('next', ms, () => this.actor.send({ type }));
   }
 
   #cancel(): void {
-    if (this.#timer !== undefined) this.#d.clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#timers.clearAll();
   }
 
   /** RFC 3261 10.2: same Call-ID for every REGISTER to this registrar, CSeq up by one each time. */
   #register(expires: number, withAuth: false | readonly [string, string]): void {
     const { core, settings } = this.#d;
-    const l = core.local;
-    const host = bracket(l.host);
     const reg = settings.registrar;
-    const uri = `sip:${bracket(reg.host)}:${reg.port}`;
+    const uri = registrarUri(reg);
     this.#cseq++;
-    const request = buildRequest({
-      method: 'REGISTER',
-      uri,
-      via: l,
-      branch: newBranch(),
-      from: `<${settings.aor}>;tag=${this.#tag}`,
-      to: `<${settings.aor}>`,
+    const request = registerRequest({
+      registrar: reg,
+      aor: settings.aor,
+      contactUser: this.#d.contactUser,
+      local: core.local,
       callId: this.#callId,
+      fromTag: this.#tag,
       cseq: this.#cseq,
-      contact: `<sip:${this.#d.contactUser}@${host}:${l.port}>`,
-      headers: [
-        ...(withAuth ? [withAuth] : []),
-        ['Expires', String(expires)],
-        ['User-Agent', core.userAgent],
-      ],
+      branch: newBranch(),
+      expires,
+      userAgent: core.userAgent,
+      authorization: withAuth || undefined,
     });
     const done = expires === 0;
     core.sendRequest(request, reg, {
@@ -166,19 +154,4 @@ export class Registration {
     }
     this.actor.send({ type: 'reg.failed', status });
   }
-}
-
-/**
- * RFC 3261 10.2.4: the expiry the registrar granted: the expires param of OUR Contact among the bindings it
- * lists, else the Expires header, else what we asked for.
- */
-function grantedExpires(r: ParsedResponse, asked: number, ourPort: number): number {
-  for (const c of headerValues(r.msg, 'contact')) {
-    const na = parseNameAddr(c);
-    if (!na.ok || na.value.uri.kind !== 'sip' || (na.value.uri.port ?? 5060) !== ourPort) continue;
-    const e = param(na.value.params, 'expires');
-    if (e && /^\d+$/.test(e)) return Number(e);
-  }
-  const h = header(r.msg, 'expires');
-  return h && /^\d+$/.test(h) ? Number(h) : asked;
 }

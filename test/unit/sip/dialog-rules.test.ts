@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { ackWaitReduce, ackWaitStart } from '../../../src/sip/dialog/ack-wait.ts';
 import { dialogAsUas, receiveInDialog, recordRouteHeaders } from '../../../src/sip/dialog/dialog.ts';
 import { inviteClientResponse, inviteClientStart } from '../../../src/sip/dialog/invite-client.ts';
+import { grantedExpires, registerRequest } from '../../../src/sip/dialog/register.ts';
 import { reinviteRefusal } from '../../../src/sip/dialog/reinvite.ts';
 import { dtmfOfInfo } from '../../../src/sip/message/dtmf-relay.ts';
+import { header } from '../../../src/sip/message/headers.ts';
 import type { SipResponse } from '../../../src/sip/message/types.ts';
 import { DEFAULT_TIMERS } from '../../../src/sip/transaction/timers.ts';
 import { parsedRequest, responseTo } from '../../helpers/messages.ts';
@@ -111,5 +113,51 @@ describe('INVITE client (RFC 3261 13.2.2, 22.2), pure', () => {
       type: 'failed',
       status: 401,
     });
+  });
+});
+
+describe('REGISTER (RFC 3261 10.2), pure', () => {
+  const base = {
+    registrar: { host: '::1', port: 5070 },
+    aor: 'sip:1001@pbx.example',
+    contactUser: 'relay',
+    local: { host: '::1', port: 5062 },
+    callId: 'reg-1',
+    fromTag: 't1',
+    cseq: 3,
+    branch: 'z9hG4bK-r3',
+    expires: 300,
+    userAgent: 'test',
+  };
+
+  it('To and From are the AOR, the Request-URI the registrar, IPv6 bracketed, Expires as asked', () => {
+    const req = registerRequest({ ...base, authorization: ['Authorization', 'Digest y'] });
+    expect(req.uri).toBe('sip:[::1]:5070');
+    expect(header(req, 'to')).toBe('<sip:1001@pbx.example>');
+    expect(header(req, 'from')).toBe('<sip:1001@pbx.example>;tag=t1');
+    expect(header(req, 'contact')).toBe('<sip:relay@[::1]:5062>');
+    expect(header(req, 'cseq')).toBe('3 REGISTER');
+    expect([header(req, 'expires'), header(req, 'authorization')]).toEqual(['300', 'Digest y']);
+  });
+
+  it('10.2.4: the granted expiry is our Contact binding, else Expires, else what we asked', () => {
+    const reg = parsedRequest({ method: 'REGISTER' });
+    const ok = (extra: string[]) => {
+      const r = responseTo(reg, 200);
+      return { ...r, msg: { ...r.msg, headers: [...r.msg.headers, ...extra.map(parseLine)] } };
+    };
+    const parseLine = (l: string) => {
+      const i = l.indexOf(':');
+      return { name: l.slice(0, i), value: l.slice(i + 1).trim() };
+    };
+    expect(
+      grantedExpires(
+        ok(['Contact: <sip:x@h:5999>;expires=10', 'Contact: <sip:relay@h:5062>;expires=60']),
+        300,
+        5062,
+      ),
+    ).toBe(60);
+    expect(grantedExpires(ok(['Expires: 120']), 300, 5062)).toBe(120);
+    expect(grantedExpires(ok([]), 300, 5062)).toBe(300);
   });
 });
