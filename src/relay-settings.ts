@@ -1,7 +1,12 @@
 import { BlockList, isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from './config/index.ts';
+import type { MediaSettings } from './io/media-manager.ts';
+import type { ThreadPriority } from './io/priority.ts';
+import type { CallSettings } from './machines/call-session.ts';
+import type { DialTarget } from './machines/outgoing-call.ts';
 import { bracket } from './sip/message/host.ts';
+import { type TimerTable, timerTable } from './sip/transaction/timers.ts';
 
 export interface RelaySettings {
   /** The greeting WAV to load; undefined for GREETING_PATH=none. */
@@ -17,6 +22,17 @@ export interface RelaySettings {
   /** Our From for calls out, and the address of record we register. */
   readonly from: string;
   readonly aor: string;
+  /** Calls out: the upstream as the call manager dials it (the number makes the Request-URI). */
+  readonly dial: Omit<DialTarget, 'uri'> & { readonly uriHost: string };
+  /** RFC 3261 17 timers from SIP_T1_MS, SIP_T2_MS, SIP_T4_MS, SIP_TIMER_D_MS. */
+  readonly timers: TimerTable;
+  /** The calls' settings; the media address and what RTP may not go to depend on the bound sockets. */
+  readonly calls: Omit<CallSettings, 'mediaAddress' | 'refuseRemote'>;
+  readonly media: MediaSettings;
+  /** PROCESS_NICE and REALTIME_PRIORITY (main thread and the RTP clock thread). */
+  readonly priority: ThreadPriority;
+  /** In the call center a greeting text is spoken by the AI instead of the WAV (echo cannot speak). */
+  readonly aiSpeaksGreeting: boolean;
 }
 
 /** What the relay's parts need from the configuration, shaped once (pure: no I/O). */
@@ -24,6 +40,16 @@ export function relaySettings(config: Config): RelaySettings {
   const fromDomain = config.SIP_FROM_DOMAIN || bracket(config.SIP_SERVER_IP);
   const display = config.SIP_DISPLAY_NAME ? `"${config.SIP_DISPLAY_NAME.replace(/(["\\])/g, '\\$1')}" ` : '';
   const aor = `sip:${config.SIP_FROM_USER}@${fromDomain}`;
+  const credentials = config.SIP_AUTH_USER
+    ? { username: config.SIP_AUTH_USER, password: config.SIP_AUTH_PASSWORD ?? '' }
+    : undefined;
+  const upstream = {
+    host: config.SIP_SERVER_IP,
+    port: config.SIP_TRANSFER_PORT,
+    uriHost: `${bracket(config.SIP_SERVER_IP)}:${config.SIP_TRANSFER_PORT}`,
+  };
+  const from = `${display}<${aor}>`;
+  const priority = { nice: config.PROCESS_NICE, realtime: config.REALTIME_PRIORITY };
   return {
     greetingPath:
       config.GREETING_PATH === 'none'
@@ -31,16 +57,43 @@ export function relaySettings(config: Config): RelaySettings {
         : config.GREETING_PATH || join(config.OUTPUT_DIR, 'transcode', 'greeting.wav'),
     greetingIsDefault: !config.GREETING_PATH,
     allowSource: sourceFilter(config.SIP_ALLOWED_SOURCES),
-    credentials: config.SIP_AUTH_USER
-      ? { username: config.SIP_AUTH_USER, password: config.SIP_AUTH_PASSWORD ?? '' }
-      : undefined,
-    upstream: {
-      host: config.SIP_SERVER_IP,
-      port: config.SIP_TRANSFER_PORT,
-      uriHost: `${bracket(config.SIP_SERVER_IP)}:${config.SIP_TRANSFER_PORT}`,
-    },
-    from: `${display}<${aor}>`,
+    credentials,
+    upstream,
+    from,
     aor,
+    dial: {
+      uriHost: upstream.uriHost,
+      dest: { host: upstream.host, port: upstream.port },
+      from,
+      ...(credentials ? { credentials } : {}),
+    },
+    timers: timerTable({
+      t1: config.SIP_T1_MS,
+      t2: config.SIP_T2_MS,
+      t4: config.SIP_T4_MS,
+      timerD: config.SIP_TIMER_D_MS,
+    }),
+    calls: {
+      autoAnswer: config.AUTO_ANSWER,
+      ringDelayMs: config.RING_DELAY_MS,
+      ringTimeoutMs: config.RING_TIMEOUT_MS,
+      codecs: config.CODECS,
+      codecOrder: config.CODEC_ORDER,
+      contactUser: config.SIP_FROM_USER,
+    },
+    media: {
+      recordingDir: config.RECORDING ? config.RECORDING_DIR : undefined,
+      recordingStereo: config.RECORDING_STEREO,
+      sendSilence: config.RTP_SEND_SILENCE,
+      symmetric: config.RTP_SYMMETRIC,
+      jitterMs: config.JITTER_BUFFER_MS,
+      inactivityMs: config.RTP_TIMEOUT_S * 1000,
+      startTimeoutMs: config.RTP_START_TIMEOUT_S * 1000,
+      maxQueuedMs: config.MAX_QUEUED_AUDIO_S * 1000,
+      priority,
+    },
+    priority,
+    aiSpeaksGreeting: config.CALL_CENTER && !!config.AI_GREETING_TEXT && config.aiProvider !== 'echo',
   };
 }
 

@@ -27,7 +27,6 @@ import { SipCore } from './sip/core/sip-core.ts';
 import { bracket } from './sip/message/host.ts';
 import { serialize } from './sip/message/serialize.ts';
 import type { Clock } from './sip/transaction/clock.ts';
-import { timerTable } from './sip/transaction/timers.ts';
 
 export interface Relay {
   readonly sip: { readonly address: string; readonly port: number };
@@ -88,8 +87,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
   const clock = deps.clock ?? systemClock;
   const settings = relaySettings(config);
   // before any thread is started: on Linux priority is per thread, and new threads inherit nice
-  const priority = { nice: config.PROCESS_NICE, realtime: config.REALTIME_PRIORITY };
-  const restorePriority = setMainThreadPriority(priority, log);
+  const restorePriority = setMainThreadPriority(settings.priority, log);
   undo.push(restorePriority);
   const udp = await SipUdpAdapter.bind(config.SIP_LOCAL_IP, config.SIP_LOCAL_PORT, (e) =>
     log.warn({ err: e.message }, 'SIP socket error'),
@@ -97,30 +95,13 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
   undo.push(() => udp.close());
   const sipAddress = udp.address();
   const publicHost = config.SIP_PUBLIC_IP || sipAddress.address;
-  const timers = timerTable({
-    t1: config.SIP_T1_MS,
-    t2: config.SIP_T2_MS,
-    t4: config.SIP_T4_MS,
-    timerD: config.SIP_TIMER_D_MS,
-  });
+  const timers = settings.timers;
   const observers = await actorObservers(config, deps, log);
   undo.push(() => observers.close());
-  if (config.RECORDING) {
-    mkdirSync(config.RECORDING_DIR, { recursive: true });
-    const removed = removeOldRecordings(config.RECORDING_DIR, config.MAX_RECORDING_AGE_DAYS);
-    if (removed > 0) log.info({ removed, days: config.MAX_RECORDING_AGE_DAYS }, 'old recordings removed');
-  }
+  if (config.RECORDING) prepareRecordingDir(config, log);
   const ports = new RtpPortPool(config.SIP_LOCAL_IP, config.RTP_PORT_START, config.RTP_PORT_END);
   const broadcasts = localBroadcasts();
-  const ours = localAddresses();
-  ours.add(publicHost);
-  /** Where RTP must never go though an SDP names it (chooseMedia refuses non-unicast on its own). */
-  const refuseRemote = (address: string, port: number): string | undefined => {
-    if (broadcasts.has(address)) return 'is a broadcast address';
-    // our own SIP socket (RTP would be parsed as SIP) or RTP ports: the relay would feed itself
-    if (ours.has(address) && (port === sipAddress.port || ports.holds(port))) return 'is the relay itself';
-    return undefined;
-  };
+  const refuseRemote = refuseRtpTo(broadcasts, publicHost, sipAddress.port, ports);
   const calls = new CallManager({
     core: () => core,
     clock,
@@ -130,22 +111,8 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     maxSettingUpPerSource: config.MAX_RINGING_PER_SOURCE,
     // the media manager (below) owns the pool's sockets and leases a pair per call
     ports: { allocate: (callId) => media.allocate(callId), release: (callId) => media.release(callId) },
-    settings: {
-      autoAnswer: config.AUTO_ANSWER,
-      ringDelayMs: config.RING_DELAY_MS,
-      ringTimeoutMs: config.RING_TIMEOUT_MS,
-      codecs: config.CODECS,
-      codecOrder: config.CODEC_ORDER,
-      mediaAddress: publicHost,
-      contactUser: config.SIP_FROM_USER,
-      refuseRemote,
-    },
-    upstream: {
-      uriHost: settings.upstream.uriHost,
-      dest: { host: settings.upstream.host, port: settings.upstream.port },
-      from: settings.from,
-      ...(settings.credentials ? { credentials: settings.credentials } : {}),
-    },
+    settings: { ...settings.calls, mediaAddress: publicHost, refuseRemote },
+    upstream: settings.dial,
     ...(settings.allowSource ? { allowSource: settings.allowSource } : {}),
     ...(observers.inspect ? { inspect: observers.inspect } : {}),
   });
@@ -175,33 +142,12 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
         ...(observers.inspect ? { inspect: observers.inspect } : {}),
       })
     : undefined;
-  const subscription = udp.datagrams$.subscribe((d) => {
-    try {
-      core.receive(d.data, { address: d.address, port: d.port });
-    } catch (e) {
-      // Defence in depth: the parser never throws on input, but one bad datagram must never end the relay.
-      log.error(
-        { err: e instanceof Error ? e.stack : String(e), source: `${d.address}:${d.port}` },
-        'datagram crashed the SIP core',
-      );
-    }
-  });
-  // in the call center, a greeting text is spoken by the AI instead of the WAV (echo cannot speak text)
-  const aiSpeaksGreeting = config.CALL_CENTER && !!config.AI_GREETING_TEXT && config.aiProvider !== 'echo';
+  const subscription = udp.datagrams$.subscribe((d) => receiveSafely(core, d, log));
+  const aiSpeaksGreeting = settings.aiSpeaksGreeting;
   const media = new MediaManager(
     calls,
     ports,
-    {
-      recordingDir: config.RECORDING ? config.RECORDING_DIR : undefined,
-      recordingStereo: config.RECORDING_STEREO,
-      sendSilence: config.RTP_SEND_SILENCE,
-      symmetric: config.RTP_SYMMETRIC,
-      jitterMs: config.JITTER_BUFFER_MS,
-      inactivityMs: config.RTP_TIMEOUT_S * 1000,
-      startTimeoutMs: config.RTP_START_TIMEOUT_S * 1000,
-      maxQueuedMs: config.MAX_QUEUED_AUDIO_S * 1000,
-      priority,
-    },
+    settings.media,
     aiSpeaksGreeting ? undefined : greeting(settings, log),
     log,
   );
@@ -292,6 +238,50 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       await observers.close();
       restorePriority();
     },
+  };
+}
+
+/** Hands a datagram to the SIP core; whatever it throws is logged, never the end of the relay. */
+function receiveSafely(
+  core: SipCore,
+  d: { data: Uint8Array; address: string; port: number },
+  log: Logger,
+): void {
+  try {
+    core.receive(d.data, { address: d.address, port: d.port });
+  } catch (e) {
+    // Defence in depth: the parser never throws on input, but one bad datagram must never end the relay.
+    log.error(
+      { err: e instanceof Error ? e.stack : String(e), source: `${d.address}:${d.port}` },
+      'datagram crashed the SIP core',
+    );
+  }
+}
+
+/** RECORDING_DIR exists, and recordings older than MAX_RECORDING_AGE_DAYS are gone. */
+function prepareRecordingDir(config: Config, log: Logger): void {
+  mkdirSync(config.RECORDING_DIR, { recursive: true });
+  const removed = removeOldRecordings(config.RECORDING_DIR, config.MAX_RECORDING_AGE_DAYS);
+  if (removed > 0) log.info({ removed, days: config.MAX_RECORDING_AGE_DAYS }, 'old recordings removed');
+}
+
+/**
+ * Where RTP must never go though an SDP names it (chooseMedia refuses non-unicast on its own): a local
+ * broadcast address, or the relay itself (its SIP socket would parse RTP as SIP; its RTP ports would feed
+ * it its own packets).
+ */
+function refuseRtpTo(
+  broadcasts: ReadonlySet<string>,
+  publicHost: string,
+  sipPort: number,
+  ports: RtpPortPool,
+): (address: string, port: number) => string | undefined {
+  const ours = localAddresses();
+  ours.add(publicHost);
+  return (address, port) => {
+    if (broadcasts.has(address)) return 'is a broadcast address';
+    if (ours.has(address) && (port === sipPort || ports.holds(port))) return 'is the relay itself';
+    return undefined;
   };
 }
 

@@ -281,6 +281,22 @@ describe('incoming calls: the branches a PBX will hit', () => {
     expect(bye!.match(/^Route: .*$/gm)).toEqual(rr.map((r) => `Route: ${r}`));
   });
 
+  it("shutdown that cannot wait for the BYE's answer still closes each call's media with its RTP pair", async () => {
+    const { relay, phone } = await setup();
+    const p = phone();
+    const ok = await p.invite();
+    await p.send({ method: 'ACK', toTag: toTagOf(ok!.text)!, cseq: 1 }, false);
+    await new Promise((r) => setTimeout(r, 50));
+    expect([relay.media.size, relay.ports.inUse]).toEqual([1, 1]);
+    // the phone never answers the BYE: the call actor is stopped before it ends, and the media goes with it
+    await relay.calls.shutdown(0);
+    expect({ calls: relay.calls.size, media: relay.media.size, ports: relay.ports.inUse }).toEqual({
+      calls: 0,
+      media: 0,
+      ports: 0,
+    });
+  });
+
   it('hang-up by a client: the relay sends BYE (to the phone) and the call ends local-hangup', async () => {
     const { relay, phone } = await setup();
     const p = phone();

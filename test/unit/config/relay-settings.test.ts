@@ -45,4 +45,29 @@ describe('relaySettings (the configuration shaped once for the relay)', () => {
     });
     expect(settings({ GREETING_PATH: 'none' }).greetingPath).toBeUndefined();
   });
+
+  it('timers, calls, media and the dial target from their keys', () => {
+    const s = settings({
+      SIP_T1_MS: '250',
+      SIP_AUTH_USER: 'u',
+      RTP_TIMEOUT_S: '30',
+      MAX_QUEUED_AUDIO_S: '5',
+      RECORDING: 'true',
+      RECORDING_DIR: '/rec',
+      CODECS: 'PCMA',
+    });
+    expect([s.timers.t1, s.timers.B, s.timers.H]).toEqual([250, 64 * 250, 64 * 250]);
+    expect(s.calls.codecs).toEqual(['PCMA']);
+    expect(s.media).toMatchObject({ recordingDir: '/rec', inactivityMs: 30_000, maxQueuedMs: 5000 });
+    expect(s.dial).toMatchObject({ dest: { port: s.upstream.port }, credentials: { username: 'u' } });
+    expect(settings({ RECORDING: 'false' }).media.recordingDir).toBeUndefined();
+    expect(settings({}).dial.credentials).toBeUndefined();
+  });
+
+  it('the AI speaks the greeting text only in the call center, with a text, and not with echo', () => {
+    const text = { AI_GREETING_TEXT: 'Hello', OPENAI_API_KEY: 'k' };
+    expect(settings({ CALL_CENTER: 'true', ...text }).aiSpeaksGreeting).toBe(true);
+    expect(settings({ CALL_CENTER: 'true', ...text, AI_PROVIDER: 'echo' }).aiSpeaksGreeting).toBe(false);
+    expect(settings({ ...text }).aiSpeaksGreeting).toBe(false);
+  });
 });
