@@ -24,7 +24,7 @@ export type IctEvent =
 export function ictStart(request: ParsedRequest, t: TimerTable): Step<IctState> {
   return [
     { kind: 'ict', state: 'calling', request, timerA: t.A },
-    [send(request.msg), start('A', t.A), start('B', t.B)],
+    [send(request.msg), ...(t.reliable ? [] : [start('A', t.A)]), start('B', t.B)],
   ];
 }
 

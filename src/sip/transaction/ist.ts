@@ -67,7 +67,7 @@ export function istReduce(s: IstState, e: IstEvent, t: TimerTable): Step<IstStat
         if (status < 300) return [{ ...next, state: 'accepted' }, [send(e.response), start('L', t.L)]];
         return [
           { ...next, state: 'completed', timerG: t.G },
-          [send(e.response), start('G', t.G), start('H', t.H)],
+          [send(e.response), ...(t.reliable ? [] : [start('G', t.G)]), start('H', t.H)],
         ];
       }
       // RFC 6026 8.5: in Accepted, 2xx retransmissions from the TU are passed to the transport

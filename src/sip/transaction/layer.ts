@@ -2,6 +2,7 @@ import type { ParsedRequest, ParsedResponse } from '../message/parse.ts';
 import { isRequest, parseMessage } from '../message/parse.ts';
 import { serialize } from '../message/serialize.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../message/types.ts';
+import { isReliable, type TransportName } from '../transport/transport.ts';
 import { type Clock, TimerSet } from './clock.ts';
 import { compactRequest, compactResponse, fresh, messageSize } from './compact.ts';
 import type { TxEffect } from './effects.ts';
@@ -10,11 +11,18 @@ import { type IstState, istReduce, istStart } from './ist.ts';
 import { clientKeyOfRequest, clientKeyOfResponse, mergeKey, serverKey } from './match.ts';
 import { type NictState, nictReduce, nictStart } from './nict.ts';
 import { type NistState, nistReduce, nistStart } from './nist.ts';
-import type { TimerName, TimerTable } from './timers.ts';
+import { reliableTimers, type TimerName, type TimerTable } from './timers.ts';
 
 export interface Destination {
   readonly host: string;
   readonly port: number;
+  /** Absent: UDP. */
+  readonly transport?: TransportName | undefined;
+  /**
+   * The connection to use, when it must be that one (a response goes back on the connection its request
+   * came on, RFC 3261 18.2.2); the transport opens one to host:port when it is gone or absent.
+   */
+  readonly flow?: number | undefined;
 }
 
 /** The only way the transaction layer reaches the network (as in SIP.js: a tiny transport interface). */
@@ -69,6 +77,8 @@ interface Record {
   readonly key: string;
   state: TxState;
   readonly dest: Destination;
+  /** The timer table of its transport (reliable ones have no retransmission timers). */
+  readonly t: TimerTable;
   readonly timers: TimerSet<TimerName>;
   readonly client?: ClientCallbacks;
   readonly server?: ServerCallbacks;
@@ -95,9 +105,15 @@ export class TransactionLayer {
   /** Bytes held by live server transactions, per source IP (SipCore refuses a source over its budget). */
   readonly #held = new Map<string, number>();
   readonly #deps: LayerDeps;
+  readonly #reliable: TimerTable;
 
   constructor(deps: LayerDeps) {
     this.#deps = deps;
+    this.#reliable = reliableTimers(deps.timers);
+  }
+
+  #timersFor(dest: Destination): TimerTable {
+    return isReliable(dest.transport) ? this.#reliable : this.#deps.timers;
   }
 
   get size(): number {
@@ -137,12 +153,14 @@ export class TransactionLayer {
     from?: { readonly source: string; readonly bytes: number },
   ): ServerTransaction {
     const key = fresh(serverKey(req));
-    const [state, effects] = req.msg.method === 'INVITE' ? istStart(req, this.#deps.timers) : nistStart(req);
+    const t = this.#timersFor(dest);
+    const [state, effects] = req.msg.method === 'INVITE' ? istStart(req, t) : nistStart(req);
     const merge = req.toTag === undefined ? fresh(mergeKey(req)) : undefined;
     const rec: Record = {
       key,
       state,
       dest,
+      t,
       timers: new TimerSet(this.#deps.clock),
       server: callbacks,
       ...(merge ? { merge } : {}),
@@ -173,12 +191,13 @@ export class TransactionLayer {
     }
     const req = parsed.value;
     const key = clientKeyOfRequest(req);
-    const [state, effects] =
-      request.method === 'INVITE' ? ictStart(req, this.#deps.timers) : nictStart(req, this.#deps.timers);
+    const t = this.#timersFor(dest);
+    const [state, effects] = request.method === 'INVITE' ? ictStart(req, t) : nictStart(req, t);
     const rec: Record = {
       key,
       state,
       dest,
+      t,
       timers: new TimerSet(this.#deps.clock),
       client: callbacks,
       cost: 0,
@@ -228,7 +247,7 @@ export class TransactionLayer {
 
   #dispatch(rec: Record, event: TxEvent): void {
     if (this.#table.get(rec.key) !== rec) return; // already terminated
-    const t = this.#deps.timers;
+    const t = rec.t;
     const s = rec.state;
     let step: readonly [TxState, readonly TxEffect[]];
     switch (s.kind) {

@@ -20,7 +20,7 @@ export type NictEvent =
 export function nictStart(request: ParsedRequest, t: TimerTable): Step<NictState> {
   return [
     { kind: 'nict', state: 'trying', request, timerE: t.E },
-    [send(request.msg), start('E', t.E), start('F', t.F)],
+    [send(request.msg), ...(t.reliable ? [] : [start('E', t.E)]), start('F', t.F)],
   ];
 }
 

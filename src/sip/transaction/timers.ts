@@ -19,6 +19,8 @@ export const DEFAULT_TIMERS: TimerBase = { t1: 500, t2: 4000, t4: 5000, timerD: 
 export type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M';
 
 export interface TimerTable extends TimerBase {
+  /** Over TCP/TLS: no retransmission timers (A, E, G) and D, I, J, K zero (RFC 3261 17). */
+  readonly reliable?: boolean;
   readonly A: number;
   readonly B: number;
   readonly D: number;
@@ -50,4 +52,15 @@ export function timerTable(base: TimerBase = DEFAULT_TIMERS): TimerTable {
     L: 64 * t1, // RFC 6026: wait for accepted INVITE request retransmits
     M: 64 * t1, // RFC 6026: wait for retransmission of 2xx to INVITE
   };
+}
+
+/**
+ * The table for a reliable transport (TCP, TLS). RFC 3261 17.1.1.2: "If an unreliable transport is being
+ * used, the client transaction MUST start timer A" and Timer D is "zero seconds for reliable transports";
+ * 17.1.2.2: Timer E only "if an unreliable transport is in use", Timer K "zero seconds for reliable
+ * transports"; 17.2.1: Timer G only for unreliable transports, Timer I "zero seconds for reliable
+ * transports"; 17.2.2: Timer J "zero seconds for reliable transports". B, F, H, L and M are unchanged.
+ */
+export function reliableTimers(t: TimerTable): TimerTable {
+  return { ...t, reliable: true, D: 0, I: 0, J: 0, K: 0 };
 }
