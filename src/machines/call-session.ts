@@ -14,6 +14,7 @@ import type { SipCore } from '../sip/core/sip-core.ts';
 import { AckWaits } from '../sip/dialog/ack-waits.ts';
 import {
   type Dialog,
+  type Hop,
   inDialogRequest,
   nextHop,
   receiveInDialog,
@@ -28,6 +29,7 @@ import type { SipResponse } from '../sip/message/types.ts';
 import { type Clock, TimerSet } from '../sip/transaction/clock.ts';
 import type { ServerTransaction } from '../sip/transaction/layer.ts';
 import type { TimerTable } from '../sip/transaction/timers.ts';
+import { transportParam } from '../sip/transport/transport.ts';
 import { type CallContext, type CallMachineEvent, callMachine, type EmittedType } from './call.machine.ts';
 import type { CallEvent } from './call-events.ts';
 
@@ -149,13 +151,15 @@ export abstract class CallSession {
   /** Which events the machine emits become which CallEvents. */
   protected abstract describe(type: EmittedType, ctx: CallContext): CallEvent | undefined;
 
+  /** Our Contact, on the call's transport (RFC 3261 8.1.1.8: where the peer reaches us in this dialog). */
   protected contact(): string {
-    const l = this.env.core.local;
-    return `<sip:${this.env.settings.contactUser}@${bracket(l.host)}:${l.port}>`;
+    const t = this.fallbackHop().transport;
+    const l = this.env.core.sentBy(t);
+    return `<sip:${this.env.settings.contactUser}@${bracket(l.host)}:${l.port}${transportParam(t)}>`;
   }
 
   /** Where our in-dialog requests go when the peer's Contact names a host we cannot resolve. */
-  protected abstract fallbackHop(): { host: string; port: number };
+  protected abstract fallbackHop(): Hop;
 
   /** Sends `event` to the machine after `ms` (restarting a timer of the same name). */
   protected after(name: string, ms: number, event: CallMachineEvent): void {
@@ -197,10 +201,12 @@ export abstract class CallSession {
       this.send({ type: 'sip.byeDone' });
       return;
     }
-    const built = inDialogRequest(this.dialog, 'BYE', { via: this.env.core.local, branch: newBranch() });
+    const hop = nextHop(this.dialog, this.fallbackHop());
+    const via = this.env.core.sentBy(hop.transport);
+    const built = inDialogRequest(this.dialog, 'BYE', { via, branch: newBranch() });
     this.dialog = built.dialog;
     const done = () => this.send({ type: 'sip.byeDone' });
-    this.env.core.sendRequest(built.request, nextHop(this.dialog, this.fallbackHop()), {
+    this.env.core.sendRequest(built.request, hop, {
       onResponse: (r) => {
         if (r.msg.status >= 200) done();
       },

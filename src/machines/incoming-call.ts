@@ -1,5 +1,5 @@
 import { answerOffer, createOffer, parseSdp, type SessionDescription, sdpOf } from '../sdp/index.ts';
-import { dialogAsUas, recordRouteHeaders } from '../sip/dialog/dialog.ts';
+import { dialogAsUas, type Hop, recordRouteHeaders } from '../sip/dialog/dialog.ts';
 import { header } from '../sip/message/headers.ts';
 import { newTag } from '../sip/message/ids.ts';
 import type { ParsedRequest } from '../sip/message/parse.ts';
@@ -17,7 +17,7 @@ export class IncomingCall extends CallSession {
   readonly invite: ParsedRequest;
   readonly #tx: ServerTransaction;
   readonly #offer: SessionDescription | undefined;
-  readonly #source: { host: string; port: number };
+  readonly #source: Hop;
 
   constructor(
     invite: ParsedRequest,
@@ -30,7 +30,7 @@ export class IncomingCall extends CallSession {
     this.invite = invite;
     this.#tx = tx;
     this.#offer = offer;
-    this.#source = viaSource(invite.via[0]!);
+    this.#source = { ...viaSource(invite.via[0]!), transport: invite.source?.transport };
     this.dialog = dialogAsUas(invite, newTag(), Math.floor(Math.random() * 10_000) + 1);
   }
 

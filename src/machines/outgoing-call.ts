@@ -6,6 +6,7 @@ import { buildCancel, buildRequest } from '../sip/message/build.ts';
 import { newBranch, newTag } from '../sip/message/ids.ts';
 import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
 import type { SipRequest } from '../sip/message/types.ts';
+import type { TransportName } from '../sip/transport/transport.ts';
 import type { CallContext, EmittedType } from './call.machine.ts';
 import type { CallEvent } from './call-events.ts';
 import { CallSession, type MachineActions, type MediaPorts, type SessionEnv } from './call-session.ts';
@@ -13,8 +14,8 @@ import { CallSession, type MachineActions, type MediaPorts, type SessionEnv } fr
 export interface DialTarget {
   /** Request-URI, e.g. sip:0912345678@pbx:5060. */
   readonly uri: string;
-  /** Where the INVITE goes (the upstream server). */
-  readonly dest: { readonly host: string; readonly port: number };
+  /** Where the INVITE goes (the upstream server), and over which transport (UDP when absent). */
+  readonly dest: { readonly host: string; readonly port: number; readonly transport?: TransportName };
   /** Our From value without tag, e.g. "Relay" <sip:relay@pbx>. */
   readonly from: string;
   readonly credentials?: { readonly username: string; readonly password: string };
@@ -95,7 +96,7 @@ export class OutgoingCall extends CallSession {
     const request = buildRequest({
       method: 'INVITE',
       uri: this.#target.uri,
-      via: core.local,
+      via: core.sentBy(this.#target.dest.transport),
       branch: newBranch(),
       from: `${this.#target.from};tag=${this.#localTag}`,
       to: `<${this.#target.uri}>`,
@@ -178,12 +179,13 @@ export class OutgoingCall extends CallSession {
   #sendAck(): void {
     const d: Dialog | undefined = this.dialog;
     if (!d || !this.#invite) return;
+    const hop = nextHop(d, this.#target.dest);
     const { request } = inDialogRequest(d, 'ACK', {
-      via: this.env.core.local,
+      via: this.env.core.sentBy(hop.transport),
       branch: newBranch(),
       cseq: this.#invite.cseq.seq,
     });
     this.#ack = request;
-    this.env.core.sendStateless(request, nextHop(d, this.#target.dest));
+    this.env.core.sendStateless(request, hop);
   }
 }

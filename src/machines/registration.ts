@@ -6,11 +6,12 @@ import { grantedExpires, registerRequest, registrarUri } from '../sip/dialog/reg
 import { newBranch, newCallId, newTag } from '../sip/message/ids.ts';
 import type { ParsedResponse } from '../sip/message/parse.ts';
 import { type Clock, TimerSet } from '../sip/transaction/clock.ts';
+import type { TransportName } from '../sip/transport/transport.ts';
 import { refreshDelayMs, registrationMachine, retryDelayMs } from './registration.machine.ts';
 
 export interface RegistrationSettings {
   /** Registrar: SIP_SERVER_IP:SIP_TRANSFER_PORT. */
-  readonly registrar: { readonly host: string; readonly port: number };
+  readonly registrar: { readonly host: string; readonly port: number; readonly transport?: TransportName };
   /** Address-of-record, e.g. sip:1001@pbx.example.com. */
   readonly aor: string;
   readonly expires: number;
@@ -114,7 +115,7 @@ export class Registration {
       registrar: reg,
       aor: settings.aor,
       contactUser: this.#d.contactUser,
-      local: core.local,
+      local: core.sentBy(reg.transport),
       callId: this.#callId,
       fromTag: this.#tag,
       cseq: this.#cseq,
@@ -149,7 +150,10 @@ export class Registration {
       return;
     }
     if (status >= 200 && status < 300) {
-      this.actor.send({ type: 'reg.ok', expires: grantedExpires(r, expires, this.#d.core.local.port) });
+      this.actor.send({
+        type: 'reg.ok',
+        expires: grantedExpires(r, expires, this.#d.core.sentBy(this.#d.settings.registrar.transport).port),
+      });
       return;
     }
     this.actor.send({ type: 'reg.failed', status });

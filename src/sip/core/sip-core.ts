@@ -16,6 +16,7 @@ import {
   type TransportPort,
 } from '../transaction/layer.ts';
 import type { TimerTable } from '../transaction/timers.ts';
+import type { TransportName } from '../transport/transport.ts';
 import {
   type Address,
   isUnicast,
@@ -38,6 +39,8 @@ export interface SipCoreDeps {
   readonly broadcasts?: ReadonlySet<string>;
   /** The address our requests name in their Via (the bound socket, or SIP_PUBLIC_IP). */
   readonly local?: { readonly host: string; readonly port: number };
+  /** Our sent-by per transport when it differs from `local` (TLS listens on its own port). */
+  readonly listeners?: Partial<Record<TransportName, { readonly host: string; readonly port: number }>>;
   /**
    * Bytes live server transactions may hold for one source IP (SIP_SOURCE_LIMIT_MB); beyond it that
    * source's new requests get a stateless 503 until its transactions end. Unset = no limit.
@@ -84,7 +87,7 @@ export class SipCore {
       this.#onParseError(parsed.error, source);
       return;
     }
-    const m = parsed.value;
+    const m = { ...parsed.value, source };
     if (!isRequest(m)) {
       if (!this.layer.receiveResponse(m)) {
         if (this.#deps.tu.onStrayResponse) this.#deps.tu.onStrayResponse(m);
@@ -145,6 +148,13 @@ export class SipCore {
     return this.#deps.local ?? { host: '127.0.0.1', port: 5060 };
   }
 
+  /** Our sent-by for a transport, with the transport (a request's Via names it, RFC 3261 18.1.1). */
+  sentBy(transport: TransportName | undefined): { host: string; port: number; transport: TransportName } {
+    const t = transport ?? 'udp';
+    const l = this.#deps.listeners?.[t] ?? this.local;
+    return { host: l.host, port: l.port, transport: t };
+  }
+
   /**
    * Sends a request we built through a new client transaction, from the SIP socket (so `rport` and
    * symmetric response routing work). Never for ACK: an ACK for a 2xx is its own transaction-less request.
@@ -163,7 +173,7 @@ export class SipCore {
       via: [top, ...received.via.slice(1)],
       msg: replaceTopVia(received.msg, top),
     };
-    const dest = responseDestination(top, this.#deps.broadcasts);
+    const dest = responseDestination(top, this.#deps.broadcasts, source);
     if (!dest) {
       this.#junk(source, 'request whose response has nowhere to go (broadcast?)', { via: top.host });
       return;
@@ -311,7 +321,7 @@ export class SipCore {
       return;
     }
     const stamped = stampVia(top.value, source);
-    const dest = responseDestination(stamped, this.#deps.broadcasts);
+    const dest = responseDestination(stamped, this.#deps.broadcasts, source);
     if (!dest) return;
     const fixed: { headers: readonly Header[] } = replaceTopVia({ headers }, stamped);
     const response = buildResponse(fixed, e.status, {

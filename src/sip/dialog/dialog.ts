@@ -5,6 +5,7 @@ import { parseNameAddr } from '../message/name-addr.ts';
 import type { ParsedRequest, ParsedResponse } from '../message/parse.ts';
 import type { Header, SipRequest } from '../message/types.ts';
 import { serializeUri, uriParam } from '../message/uri.ts';
+import { defaultPort, isReliable, type TransportName, transportOf } from '../transport/transport.ts';
 
 /**
  * Dialog state (RFC 3261 12): "A dialog is identified at each UA with a dialog ID, which consists of a
@@ -24,6 +25,13 @@ export interface Dialog {
   readonly routeSet: readonly string[];
   readonly localSeq: number;
   readonly remoteSeq: number | undefined;
+  /**
+   * The transport and connection of the message that made the dialog (the INVITE we answered, the 2xx to
+   * ours): our in-dialog requests reuse that connection while it is open (RFC 3261 18.2.2's rule for
+   * responses, applied to requests as RFC 5923 does), and its transport when the target names none.
+   */
+  readonly transport?: TransportName | undefined;
+  readonly flow?: number | undefined;
 }
 
 export const dialogKey = (callId: string, localTag: string, remoteTag: string): string =>
@@ -51,6 +59,8 @@ export function dialogAsUas(invite: ParsedRequest, localTag: string, localSeq: n
     routeSet: headerValues(invite.msg, 'record-route'),
     localSeq,
     remoteSeq: invite.cseq.seq,
+    transport: invite.source?.transport,
+    flow: invite.source?.flow,
   };
 }
 
@@ -69,6 +79,8 @@ export function dialogAsUac(invite: ParsedRequest, response: ParsedResponse): Di
     routeSet: headerValues(response.msg, 'record-route').reverse(),
     localSeq: invite.cseq.seq,
     remoteSeq: undefined,
+    transport: response.source?.transport,
+    flow: response.source?.flow,
   };
 }
 
@@ -79,7 +91,7 @@ function withTagOnce(value: string, tag: string): string {
 }
 
 export interface InDialogOptions {
-  readonly via: { readonly host: string; readonly port: number };
+  readonly via: { readonly host: string; readonly port: number; readonly transport?: TransportName };
   readonly branch: string;
   /** CSeq number; defaults to localSeq + 1 (ACK passes the INVITE's number). */
   readonly cseq?: number;
@@ -118,21 +130,38 @@ export function inDialogRequest(
   return { request, dialog: method === 'ACK' || method === 'CANCEL' ? d : { ...d, localSeq: cseq } };
 }
 
+/** Where a request goes: address, port, transport and (to reuse) the connection. */
+export interface Hop {
+  readonly host: string;
+  readonly port: number;
+  readonly transport?: TransportName | undefined;
+  readonly flow?: number | undefined;
+}
+
 /**
  * Where an in-dialog request goes: the first Route when there is a route set, else the remote target
  * (RFC 3261 8.1.2 / RFC 3263 without DNS: only IP literals are resolved here; `fallback` is used for host
- * names, normally the address the peer's messages came from).
+ * names, normally the address the peer's messages came from). The transport is the URI's transport
+ * parameter (sips: means TLS), else the dialog's; over the dialog's transport its connection is reused.
  */
-export function nextHop(d: Dialog, fallback: { host: string; port: number }): { host: string; port: number } {
+export function nextHop(d: Dialog, fallback: Hop): Hop {
   const first = d.routeSet[0];
   const target = first ? routeUri(first) : d.remoteTarget;
   const na = parseNameAddr(`<${target}>`);
-  if (!na.ok || na.value.uri.kind !== 'sip') return fallback;
+  if (!na.ok || na.value.uri.kind !== 'sip') return withFlow(d, fallback);
   const uri = na.value.uri;
   const maddr = uriParam(uri, 'maddr');
   const host = bareHost(maddr ?? uri.host);
-  if (!isIPv4(host) && !isIPv6(host)) return fallback;
-  return { host, port: uri.port ?? 5060 };
+  if (!isIPv4(host) && !isIPv6(host)) return withFlow(d, fallback);
+  const named = transportOf(uriParam(uri, 'transport')) ?? (uri.scheme === 'sips' ? 'tls' : undefined);
+  const transport = named ?? d.transport;
+  return withFlow(d, { host, port: uri.port ?? defaultPort(transport), transport });
+}
+
+function withFlow(d: Dialog, hop: Hop): Hop {
+  const transport = hop.transport ?? d.transport;
+  const reuse = d.flow !== undefined && transport === d.transport && isReliable(transport);
+  return { ...hop, ...(transport ? { transport } : {}), ...(reuse ? { flow: d.flow } : {}) };
 }
 
 function routeUri(route: string): string {

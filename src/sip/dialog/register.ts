@@ -5,14 +5,16 @@ import { parseNameAddr } from '../message/name-addr.ts';
 import { param } from '../message/params.ts';
 import type { ParsedResponse } from '../message/parse.ts';
 import type { SipRequest } from '../message/types.ts';
+import { type TransportName, transportParam } from '../transport/transport.ts';
 
 export interface RegisterParams {
-  readonly registrar: { readonly host: string; readonly port: number };
+  readonly registrar: { readonly host: string; readonly port: number; readonly transport?: TransportName };
   /** Address-of-record: our From and To. */
   readonly aor: string;
   /** Where we take calls: user part, and our SIP address. */
   readonly contactUser: string;
-  readonly local: { readonly host: string; readonly port: number };
+  /** Our sent-by on the registrar's transport. */
+  readonly local: { readonly host: string; readonly port: number; readonly transport?: TransportName };
   /** RFC 3261 10.2: "the same Call-ID for all registrations" to this registrar, the From tag kept too. */
   readonly callId: string;
   readonly fromTag: string;
@@ -39,7 +41,7 @@ export function registerRequest(p: RegisterParams): SipRequest {
     to: `<${p.aor}>`,
     callId: p.callId,
     cseq: p.cseq,
-    contact: `<sip:${p.contactUser}@${bracket(p.local.host)}:${p.local.port}>`,
+    contact: `<sip:${p.contactUser}@${bracket(p.local.host)}:${p.local.port}${transportParam(p.local.transport)}>`,
     headers: [
       ...(p.authorization ? [p.authorization] : []),
       ['Expires', String(p.expires)],

@@ -89,8 +89,8 @@ export function buildCancel(invite: ParsedRequest): SipRequest {
 export interface RequestSpec {
   readonly method: string;
   readonly uri: string;
-  /** Our sent-by: where responses must come back (RFC 3261 18.1.1), e.g. the bound socket. */
-  readonly via: { readonly host: string; readonly port: number };
+  /** Our sent-by: where responses must come back (RFC 3261 18.1.1), e.g. the bound socket; UDP by default. */
+  readonly via: { readonly host: string; readonly port: number; readonly transport?: string };
   readonly branch: string;
   readonly from: string;
   readonly to: string;
@@ -108,7 +108,10 @@ export interface RequestSpec {
 export function buildRequest(spec: RequestSpec): SipRequest {
   const sentBy = `${bracket(spec.via.host)}:${spec.via.port}`;
   const headers: Header[] = [
-    { name: 'Via', value: `SIP/2.0/UDP ${sentBy};branch=${spec.branch};rport` },
+    {
+      name: 'Via',
+      value: `SIP/2.0/${(spec.via.transport ?? 'udp').toUpperCase()} ${sentBy};branch=${spec.branch};rport`,
+    },
     { name: 'Max-Forwards', value: '70' },
     { name: 'From', value: spec.from },
     { name: 'To', value: spec.to },

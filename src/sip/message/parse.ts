@@ -1,5 +1,6 @@
 import { err, ok, type Result } from '../../kernel/result.ts';
 import { badRequest, type SipError, sipError } from '../errors.ts';
+import type { Address } from '../transport/transport.ts';
 import { isToken, parseBoundedInt } from './grammar.ts';
 import { canonicalName, headerLines, isListHeader, splitList } from './headers.ts';
 import { type NameAddr, parseNameAddr, tagOf } from './name-addr.ts';
@@ -22,6 +23,8 @@ interface ParsedBase {
   readonly callId: string;
   readonly cseq: CSeq;
   readonly maxForwards: number | undefined;
+  /** Where it came from (set by the core on receipt; absent on messages we built). */
+  readonly source?: Address | undefined;
 }
 export interface ParsedRequest extends ParsedBase {
   readonly msg: SipRequest;

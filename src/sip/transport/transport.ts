@@ -12,3 +12,20 @@ export function transportOf(token: string | null | undefined): TransportName | u
   const t = (token ?? 'udp').toLowerCase();
   return t === 'udp' || t === 'tcp' || t === 'tls' ? t : undefined;
 }
+
+/** Where a message came from: the address and port, the transport, and for TCP/TLS the connection. */
+export interface Address {
+  readonly address: string;
+  readonly port: number;
+  /** Absent: UDP. */
+  readonly transport?: TransportName | undefined;
+  /** The connection it came on (TCP/TLS): an id the socket layer gave it. */
+  readonly flow?: number | undefined;
+}
+
+/** The default port of a transport (RFC 3261 19.1.2: 5060, and 5061 for TLS). */
+export const defaultPort = (t: TransportName | undefined): number => (t === 'tls' ? 5061 : 5060);
+
+/** `;transport=tcp` or `;transport=tls` for a URI of ours (RFC 3261 19.1.1); nothing for UDP. */
+export const transportParam = (t: TransportName | undefined): string =>
+  t && t !== 'udp' ? `;transport=${t}` : '';

@@ -6,11 +6,9 @@ export { isUnicast };
 import { param, withParam } from '../message/params.ts';
 import type { Header } from '../message/types.ts';
 import { serializeVia, type Via } from '../message/via.ts';
+import { type Address, defaultPort, isReliable } from './transport.ts';
 
-export interface Address {
-  readonly address: string;
-  readonly port: number;
-}
+export type { Address };
 
 /**
  * RFC 3261 18.2.1: "the server transport MUST add a received parameter" when sent-by differs from the
@@ -37,20 +35,34 @@ export function replaceTopVia<T extends { readonly headers: readonly Header[] }>
 }
 
 /**
- * RFC 3261 18.2.2 for unreliable unicast: "if the top Via has a received parameter, the response MUST be sent
- * to the address in the received parameter, using the port indicated in the sent-by value, or using port
- * 5060 if none is specified explicitly"; RFC 3581 5: with an rport value, to that port. maddr is ignored on
- * purpose (multicast responses would let anyone aim our replies at a group). Returns undefined for an
- * address a response must never go to (broadcast, multicast, unspecified).
+ * RFC 3261 18.2.2. Over TCP/TLS: "the response MUST be sent using the existing connection to the source of
+ * the original request that created the transaction, if that connection is still open ... If the connection
+ * is no longer open, the server SHOULD open a connection to the IP address in the received parameter, if
+ * present, using the port in the sent-by value, or the default port for that transport": the flow, with
+ * that address as the fallback. For unreliable unicast: "if the top Via has a received parameter, the
+ * response MUST be sent to the address in the received parameter, using the port indicated in the sent-by
+ * value, or using port 5060 if none is specified explicitly"; RFC 3581 5: with an rport value, to that
+ * port. maddr is ignored on purpose (multicast responses would let anyone aim our replies at a group).
+ * Returns undefined for an address a response must never go to (broadcast, multicast, unspecified).
  */
 export function responseDestination(
   via: Via,
   broadcasts: ReadonlySet<string> = new Set(),
-): { host: string; port: number } | undefined {
+  source?: Address,
+): { host: string; port: number; transport?: Address['transport']; flow?: number } | undefined {
   const received = param(via.params, 'received');
   const host = received ? bareHost(received) : bareHost(via.host);
   if (!isIPv4(host) && !isIPv6(host)) return undefined;
   if (!isUnicast(host) || broadcasts.has(host)) return undefined;
+  if (source && isReliable(source.transport)) {
+    const port = via.port ?? defaultPort(source.transport);
+    return {
+      host,
+      port,
+      transport: source.transport,
+      ...(source.flow !== undefined ? { flow: source.flow } : {}),
+    };
+  }
   const rport = param(via.params, 'rport');
   const rp = rport ? Number(rport) : undefined;
   const port = rp !== undefined && rp > 0 ? rp : (via.port ?? 5060);
