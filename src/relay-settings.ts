@@ -7,6 +7,7 @@ import type { CallSettings } from './machines/call-session.ts';
 import type { DialTarget } from './machines/outgoing-call.ts';
 import { bracket } from './sip/message/host.ts';
 import { type TimerTable, timerTable } from './sip/transaction/timers.ts';
+import type { TransportName } from './sip/transport/transport.ts';
 
 export interface RelaySettings {
   /** The greeting WAV to load; undefined for GREETING_PATH=none. */
@@ -17,8 +18,13 @@ export interface RelaySettings {
   readonly allowSource: ((address: string) => boolean) | undefined;
   /** Digest credentials for 401/407 and REGISTER, when SIP_AUTH_USER is set. */
   readonly credentials: { readonly username: string; readonly password: string } | undefined;
-  /** The upstream server: where calls out and REGISTER go, and how its host is written in a URI. */
-  readonly upstream: { readonly host: string; readonly port: number; readonly uriHost: string };
+  /** The upstream server: where calls out and REGISTER go, over which transport, and its host in a URI. */
+  readonly upstream: {
+    readonly host: string;
+    readonly port: number;
+    readonly uriHost: string;
+    readonly transport: TransportName;
+  };
   /** Our From for calls out, and the address of record we register. */
   readonly from: string;
   readonly aor: string;
@@ -46,6 +52,7 @@ export function relaySettings(config: Config): RelaySettings {
   const upstream = {
     host: config.SIP_SERVER_IP,
     port: config.SIP_TRANSFER_PORT,
+    transport: config.SIP_SERVER_TRANSPORT,
     uriHost: `${bracket(config.SIP_SERVER_IP)}:${config.SIP_TRANSFER_PORT}`,
   };
   const from = `${display}<${aor}>`;
@@ -63,7 +70,7 @@ export function relaySettings(config: Config): RelaySettings {
     aor,
     dial: {
       uriHost: upstream.uriHost,
-      dest: { host: upstream.host, port: upstream.port },
+      dest: { host: upstream.host, port: upstream.port, transport: config.SIP_SERVER_TRANSPORT },
       from,
       ...(credentials ? { credentials } : {}),
     },

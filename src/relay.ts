@@ -14,7 +14,7 @@ import { localAddresses, localBroadcasts } from './io/net-info.ts';
 import { currentThreadId, setThreadPriority, type ThreadPriority } from './io/priority.ts';
 import { removeOldRecordings } from './io/recording.ts';
 import { RtpPortPool } from './io/rtp-port-pool.ts';
-import { SipUdpAdapter } from './io/sip-udp.adapter.ts';
+import { SipTransports } from './io/sip-transports.ts';
 import { MediaStreams } from './io/ws/media-stream.ts';
 import { WsServer } from './io/ws/ws-server.ts';
 import type { Logger } from './kernel/logger.ts';
@@ -25,11 +25,13 @@ import { type RelaySettings, relaySettings } from './relay-settings.ts';
 import { defaultPolicy } from './sip/core/policy.ts';
 import { SipCore } from './sip/core/sip-core.ts';
 import { bracket } from './sip/message/host.ts';
-import { serialize } from './sip/message/serialize.ts';
 import type { Clock } from './sip/transaction/clock.ts';
+import type { Address } from './sip/transport/transport.ts';
 
 export interface Relay {
   readonly sip: { readonly address: string; readonly port: number };
+  /** The SIP sockets (UDP, TCP, TLS as SIP_TRANSPORTS says). */
+  readonly transports: SipTransports;
   readonly core: SipCore;
   readonly calls: CallManager;
   readonly ports: RtpPortPool;
@@ -89,11 +91,15 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
   // before any thread is started: on Linux priority is per thread, and new threads inherit nice
   const restorePriority = setMainThreadPriority(settings.priority, log);
   undo.push(restorePriority);
-  const udp = await SipUdpAdapter.bind(config.SIP_LOCAL_IP, config.SIP_LOCAL_PORT, (e) =>
-    log.warn({ err: e.message }, 'SIP socket error'),
-  );
-  undo.push(() => udp.close());
-  const sipAddress = udp.address();
+  const sockets = await SipTransports.open({
+    host: config.SIP_LOCAL_IP,
+    port: config.SIP_LOCAL_PORT,
+    transports: config.SIP_TRANSPORTS,
+    limits: { maxConnections: config.SIP_TCP_MAX_CONNECTIONS, idleMs: config.SIP_TCP_IDLE_S * 1000 },
+    onError: (e) => log.warn({ err: e.message }, 'SIP socket error'),
+  });
+  undo.push(() => sockets.close());
+  const sipAddress = sockets.address();
   const publicHost = config.SIP_PUBLIC_IP || sipAddress.address;
   const timers = settings.timers;
   const observers = await actorObservers(config, deps, log);
@@ -117,7 +123,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     ...(observers.inspect ? { inspect: observers.inspect } : {}),
   });
   const core: SipCore = new SipCore({
-    transport: { send: (msg, dest) => udp.send(serialize(msg), dest.port, dest.host) },
+    transport: sockets,
     clock,
     timers,
     policy: defaultPolicy(config.SIP_USER_AGENT),
@@ -134,7 +140,11 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
         log: log.child({ component: 'registration' }),
         contactUser: config.SIP_FROM_USER,
         settings: {
-          registrar: { host: settings.upstream.host, port: settings.upstream.port },
+          registrar: {
+            host: settings.upstream.host,
+            port: settings.upstream.port,
+            transport: settings.upstream.transport,
+          },
           aor: settings.aor,
           expires: config.SIP_REGISTER_EXPIRES,
           ...(settings.credentials ? { credentials: settings.credentials } : {}),
@@ -142,7 +152,9 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
         ...(observers.inspect ? { inspect: observers.inspect } : {}),
       })
     : undefined;
-  const subscription = udp.datagrams$.subscribe((d) => receiveSafely(core, d, log));
+  const subscription = sockets.inbound$.subscribe((m) => receiveSafely(core, m.data, m.source, log));
+  // a message a stream could not delimit: answered (400/513) on its connection, which then closes
+  subscription.add(sockets.rejections$.subscribe((r) => core.rejectStream(r.head, r.status, r.reason, r)));
   const aiSpeaksGreeting = settings.aiSpeaksGreeting;
   const media = new MediaManager(
     calls,
@@ -209,6 +221,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
   };
   return {
     sip: sipAddress,
+    transports: sockets,
     core,
     calls,
     ports,
@@ -234,26 +247,22 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       subscription.unsubscribe();
       callLog.unsubscribe();
       core.close();
-      await udp.close();
+      await sockets.close();
       await observers.close();
       restorePriority();
     },
   };
 }
 
-/** Hands a datagram to the SIP core; whatever it throws is logged, never the end of the relay. */
-function receiveSafely(
-  core: SipCore,
-  d: { data: Uint8Array; address: string; port: number },
-  log: Logger,
-): void {
+/** Hands a message to the SIP core; whatever it throws is logged, never the end of the relay. */
+function receiveSafely(core: SipCore, data: Uint8Array, source: Address, log: Logger): void {
   try {
-    core.receive(d.data, { address: d.address, port: d.port });
+    core.receive(data, source);
   } catch (e) {
-    // Defence in depth: the parser never throws on input, but one bad datagram must never end the relay.
+    // Defence in depth: the parser never throws on input, but one bad message must never end the relay.
     log.error(
-      { err: e instanceof Error ? e.stack : String(e), source: `${d.address}:${d.port}` },
-      'datagram crashed the SIP core',
+      { err: e instanceof Error ? e.stack : String(e), source: `${source.address}:${source.port}` },
+      'SIP message crashed the SIP core',
     );
   }
 }

@@ -78,6 +78,21 @@ export const configSchema = z.object({
   MAX_RINGING_PER_SOURCE: z.coerce.number({ error: 'must be a number' }).int().min(1).default(50),
   SIP_SOURCE_LIMIT_MB: z.coerce.number({ error: 'must be a number of MiB' }).positive().default(64),
   SIP_TIMER_D_MS: ms(32_000, 32_000),
+  // --- SIP transports (RFC 3261 18: UDP, TCP; TLS on its own port) ---
+  SIP_TRANSPORTS: list()
+    .refine(
+      (l) => l.length > 0 && l.every((t) => ['udp', 'tcp', 'tls'].includes(t.toLowerCase())),
+      'must list udp, tcp and/or tls, e.g. udp,tcp',
+    )
+    .transform((l) => [...new Set(l.map((t) => t.toLowerCase() as 'udp' | 'tcp' | 'tls'))])
+    .default(['udp', 'tcp']),
+  SIP_SERVER_TRANSPORT: z.enum(['udp', 'tcp', 'tls'], { error: 'must be udp, tcp or tls' }).default('udp'),
+  SIP_TCP_MAX_CONNECTIONS: z.coerce
+    .number({ error: 'must be a number of connections' })
+    .int()
+    .min(1)
+    .default(1000),
+  SIP_TCP_IDLE_S: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).default(300),
   // --- calls ---
   AUTO_ANSWER: bool(true),
   RING_DELAY_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(0).default(0),
@@ -239,6 +254,11 @@ export function crossChecks(c: RawConfig): Array<[string, string]> {
       `is required when WS_HOST=${c.WS_HOST} is not loopback (or set WS_ALLOW_INSECURE=true)`,
     ]);
   }
+  if (!c.SIP_TRANSPORTS.includes(c.SIP_SERVER_TRANSPORT))
+    problems.push([
+      'SIP_SERVER_TRANSPORT',
+      `is ${c.SIP_SERVER_TRANSPORT}, which SIP_TRANSPORTS does not list (the upstream must reach our Contact on it)`,
+    ]);
   if (c.SIP_REGISTER && !c.SIP_AUTH_USER)
     problems.push(['SIP_AUTH_USER', 'is required when SIP_REGISTER=true']);
   const provider = aiProvider(c);

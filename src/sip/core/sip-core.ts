@@ -3,7 +3,7 @@ import { buildResponse } from '../message/build.ts';
 import { header, headerValues } from '../message/headers.ts';
 import { newTag } from '../message/ids.ts';
 import { parseNameAddr, tagOf } from '../message/name-addr.ts';
-import { isRequest, type ParsedRequest, type ParseError, parseMessage } from '../message/parse.ts';
+import { frame, isRequest, type ParsedRequest, type ParseError, parseMessage } from '../message/parse.ts';
 import type { Header, SipRequest, SipResponse } from '../message/types.ts';
 import { parseVia } from '../message/via.ts';
 import type { Clock } from '../transaction/clock.ts';
@@ -300,14 +300,49 @@ export class SipCore {
     ];
   }
 
+  /**
+   * A message on a stream that could not be delimited (RFC 3261 18.3: no or bad Content-Length, or too
+   * large): answered statelessly from its head when it is a request with a usable Via; the connection closes
+   * after (the transport's business). `head` may be partial or empty.
+   */
+  rejectStream(head: Uint8Array, status: number, reason: string, source: Address): void {
+    const framed = frame(head);
+    const headers = framed.ok ? framed.value.headers : framed.error.headers;
+    const isResponse = framed.ok ? framed.value.kind === 'response' : framed.error.kind !== 'request';
+    if (!headers || isResponse) {
+      this.#junk(source, `undelimitable message on a stream (${reason})`);
+      return;
+    }
+    const method =
+      framed.ok && framed.value.kind === 'request'
+        ? framed.value.method
+        : framed.ok
+          ? undefined
+          : framed.error.method;
+    this.#statelessReply({ headers, method, status, reason }, source);
+  }
+
   /** Stateless answers to malformed requests (RFC 3261 8.2, 18.3); malformed responses are dropped. */
   #onParseError(e: ParseError, source: Address): void {
-    const log = this.#deps.log;
     if (e.kind === 'noise') return;
     if (e.kind === 'response') {
       this.#junk(source, `malformed response (${e.reason})`);
       return;
     }
+    this.#statelessReply(e, source);
+  }
+
+  #statelessReply(
+    e: {
+      readonly headers?: readonly Header[] | undefined;
+      readonly method?: string | undefined;
+      readonly status: number;
+      readonly reason: string;
+      readonly replyHeaders?: ReadonlyArray<readonly [string, string]> | undefined;
+    },
+    source: Address,
+  ): void {
+    const log = this.#deps.log;
     const headers = e.headers;
     const cseq = headers ? (header({ headers }, 'cseq') ?? '') : '';
     if (e.method === 'ACK' || /\sACK$/.test(cseq.trim())) {

@@ -16,7 +16,12 @@ describe('relaySettings (the configuration shaped once for the relay)', () => {
       SIP_DISPLAY_NAME: 'Front "Desk"',
       SIP_FROM_USER: 'bot',
     });
-    expect(s.upstream).toEqual({ host: '2001:db8::1', port: 5070, uriHost: '[2001:db8::1]:5070' });
+    expect(s.upstream).toEqual({
+      host: '2001:db8::1',
+      port: 5070,
+      uriHost: '[2001:db8::1]:5070',
+      transport: 'udp',
+    });
     expect(s.aor).toBe('sip:bot@[2001:db8::1]');
     expect(s.from).toBe(String.raw`"Front \"Desk\"" <sip:bot@[2001:db8::1]>`);
     expect(settings({ SIP_FROM_DOMAIN: 'pbx.example' }).aor).toBe('sip:relay@pbx.example');
