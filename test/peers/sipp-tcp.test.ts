@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallEvent } from '../../src/machines/call-events.ts';
+import type { Relay } from '../../src/relay.ts';
+import { hasBinary, until } from '../helpers/peers.ts';
+import { startTestRelay } from '../helpers/relay.ts';
+import { sipp } from '../helpers/sipp.ts';
+
+describe.skipIf(!hasBinary('sipp'))('sipp calls the relay over TCP (RFC 3261 18)', () => {
+  let relay: Relay;
+  let target: string;
+  const events: CallEvent[] = [];
+  beforeAll(async () => {
+    relay = await startTestRelay({ RTP_PORT_START: '40800', RTP_PORT_END: '40999' });
+    relay.calls.events$.subscribe((e) => events.push(e));
+    target = `127.0.0.1:${relay.sip.port}`;
+  });
+  afterAll(async () => {
+    await relay.close();
+  });
+
+  it('20 full calls on one TCP connection (-t t1): all succeed, nothing left after', async () => {
+    events.length = 0;
+    const r = await sipp('uac', target, [
+      '-t',
+      't1',
+      '-s',
+      'relay',
+      '-m',
+      '20',
+      '-r',
+      '10',
+      '-l',
+      '20',
+      '-d',
+      '500',
+    ]);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stat('SuccessfulCall(C)')).toBe('20');
+    expect(r.stat('FailedCall(C)')).toBe('0');
+    await until(() => relay.calls.size === 0 && relay.ports.inUse === 0, 3000);
+    expect(events.filter((e) => e.type === 'call.ended').length).toBe(20);
+    expect(events.filter((e) => e.type === 'call.ended' && e.reason !== 'remote-bye')).toEqual([]);
+  });
+
+  it('one connection per call (-t tn): 10 calls', async () => {
+    const r = await sipp('uac', target, [
+      '-t',
+      'tn',
+      '-max_socket',
+      '100',
+      '-s',
+      'relay',
+      '-m',
+      '10',
+      '-r',
+      '10',
+      '-d',
+      '200',
+    ]);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stat('SuccessfulCall(C)')).toBe('10');
+  });
+
+  it('an INVITE over 1,300 bytes: one full call over TCP', async () => {
+    const r = await sipp('uac-big-invite.xml', target, [
+      '-t',
+      't1',
+      '-s',
+      'relay',
+      '-m',
+      '1',
+      '-d',
+      '300',
+      '-trace_msg',
+    ]);
+    expect(r.code, r.stdout).toBe(0);
+    const invite = /TCP message sent \((\d+) bytes\):\s*\n\s*INVITE/.exec(r.messages());
+    expect(Number(invite?.[1])).toBeGreaterThan(1300);
+    expect(r.messages()).toMatch(/Contact: <sip:relay@127\.0\.0\.1:\d+;transport=tcp>/);
+  });
+});
