@@ -153,7 +153,8 @@ export function nextHop(d: Dialog, fallback: Hop): Hop {
   const maddr = uriParam(uri, 'maddr');
   const host = bareHost(maddr ?? uri.host);
   if (!isIPv4(host) && !isIPv6(host)) return withFlow(d, fallback);
-  const named = transportOf(uriParam(uri, 'transport')) ?? (uri.scheme === 'sips' ? 'tls' : undefined);
+  const param = uriParam(uri, 'transport');
+  const named = param ? transportOf(param) : uri.scheme === 'sips' ? 'tls' : undefined;
   const transport = named ?? d.transport;
   return withFlow(d, { host, port: uri.port ?? defaultPort(transport), transport });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ackWaitReduce, ackWaitStart } from '../../../src/sip/dialog/ack-wait.ts';
-import { dialogAsUas, receiveInDialog, recordRouteHeaders } from '../../../src/sip/dialog/dialog.ts';
+import { dialogAsUas, nextHop, receiveInDialog, recordRouteHeaders } from '../../../src/sip/dialog/dialog.ts';
 import { inviteClientResponse, inviteClientStart } from '../../../src/sip/dialog/invite-client.ts';
 import { grantedExpires, registerRequest } from '../../../src/sip/dialog/register.ts';
 import { reinviteRefusal } from '../../../src/sip/dialog/reinvite.ts';
@@ -159,5 +159,28 @@ describe('REGISTER (RFC 3261 10.2), pure', () => {
     ).toBe(60);
     expect(grantedExpires(ok(['Expires: 120']), 300, 5062)).toBe(120);
     expect(grantedExpires(ok([]), 300, 5062)).toBe(300);
+  });
+});
+
+describe('nextHop: transport and connection of in-dialog requests', () => {
+  const base = dialogAsUas(parsedRequest({ contact: '<sip:alice@127.0.0.1:5999>' }), 'mine', 1);
+  const overTcp = { ...base, transport: 'tcp' as const, flow: 4 };
+  const fallback = { host: '127.0.0.1', port: 5999 };
+
+  it("a target without transport= takes the dialog's transport and reuses its connection", () => {
+    expect(nextHop(overTcp, fallback)).toEqual({ host: '127.0.0.1', port: 5999, transport: 'tcp', flow: 4 });
+    expect(nextHop(base, fallback)).toEqual({ host: '127.0.0.1', port: 5999 });
+  });
+
+  it('transport= in the target wins; sips: is TLS on 5061; another transport never reuses the connection', () => {
+    const udpTarget = { ...overTcp, remoteTarget: 'sip:alice@127.0.0.1:5999;transport=udp' };
+    expect(nextHop(udpTarget, fallback)).toEqual({ host: '127.0.0.1', port: 5999, transport: 'udp' });
+    const sips = { ...base, remoteTarget: 'sips:alice@127.0.0.1' };
+    expect(nextHop(sips, fallback)).toEqual({ host: '127.0.0.1', port: 5061, transport: 'tls' });
+  });
+
+  it('the first Route decides when there is a route set', () => {
+    const routed = { ...overTcp, routeSet: ['<sip:10.9.9.9:5070;lr;transport=tcp>'] };
+    expect(nextHop(routed, fallback)).toEqual({ host: '10.9.9.9', port: 5070, transport: 'tcp', flow: 4 });
   });
 });
