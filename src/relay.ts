@@ -14,6 +14,7 @@ import { localAddresses, localBroadcasts } from './io/net-info.ts';
 import { currentThreadId, setThreadPriority, type ThreadPriority } from './io/priority.ts';
 import { removeOldRecordings } from './io/recording.ts';
 import { RtpPortPool } from './io/rtp-port-pool.ts';
+import { tlsFlavour } from './io/sip-tls.ts';
 import { SipTransports } from './io/sip-transports.ts';
 import { MediaStreams } from './io/ws/media-stream.ts';
 import { WsServer } from './io/ws/ws-server.ts';
@@ -95,8 +96,17 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     host: config.SIP_LOCAL_IP,
     port: config.SIP_LOCAL_PORT,
     transports: config.SIP_TRANSPORTS,
+    ...(config.tls
+      ? {
+          tls: {
+            port: config.SIP_TLS_PORT,
+            flavour: tlsFlavour(config.tls, { servername: config.SIP_TLS_SERVERNAME }),
+          },
+        }
+      : {}),
     limits: { maxConnections: config.SIP_TCP_MAX_CONNECTIONS, idleMs: config.SIP_TCP_IDLE_S * 1000 },
     onError: (e) => log.warn({ err: e.message }, 'SIP socket error'),
+    onConnectFailure: (dest, e) => connectFailed(dest, e, log),
   });
   undo.push(() => sockets.close());
   const sipAddress = sockets.address();
@@ -131,6 +141,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     tu: calls,
     broadcasts,
     local: { host: publicHost, port: sipAddress.port },
+    ...(sockets.tls ? { listeners: { tls: { host: publicHost, port: sockets.tls.address().port } } } : {}),
     sourceLimitBytes: config.SIP_SOURCE_LIMIT_MB * 1024 * 1024,
   });
   const registration = config.SIP_REGISTER
@@ -265,6 +276,21 @@ function receiveSafely(core: SipCore, data: Uint8Array, source: Address, log: Lo
       'SIP message crashed the SIP core',
     );
   }
+}
+
+/**
+ * A connection of ours could not be made: one log line that says why, in words for whoever set up the trunk
+ * (a certificate that does not verify is the usual one over TLS).
+ */
+function connectFailed(dest: { host: string; port: number }, e: Error, log: Logger): void {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  const where = `${dest.host}:${dest.port}`;
+  if (/CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ALTNAME/.test(code))
+    log.warn(
+      { dest: where, code, err: e.message },
+      `TLS: refused ${where}: its certificate does not verify (${e.message}); check SIP_TLS_CA and SIP_TLS_SERVERNAME`,
+    );
+  else log.warn({ dest: where, code, err: e.message }, `SIP: cannot connect to ${where} (${e.message})`);
 }
 
 /** RECORDING_DIR exists, and recordings older than MAX_RECORDING_AGE_DAYS are gone. */

@@ -2,10 +2,13 @@ import { readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import type { z } from 'zod';
 import { aiProvider, configSchema, crossChecks, type RawConfig } from './schema.ts';
+import { loadTlsMaterial, type TlsMaterial } from './tls-files.ts';
 import { unknownKeyWarnings } from './unknown-keys.ts';
 
 export interface Config extends RawConfig {
   readonly aiProvider: 'openai' | 'openai-realtime' | 'echo';
+  /** SIP_TLS_CERT, SIP_TLS_KEY and SIP_TLS_CA read and checked, when TLS is configured. */
+  readonly tls: TlsMaterial | undefined;
   /** AI_SYSTEM_PROMPT_FILE's text when set, else AI_SYSTEM_PROMPT. */
   readonly aiSystemPrompt: string;
 }
@@ -48,8 +51,13 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       );
     }
   }
+  const wantsTls = config.SIP_TRANSPORTS.includes('tls') || config.SIP_SERVER_TRANSPORT === 'tls';
+  const tls = wantsTls
+    ? loadTlsMaterial({ cert: config.SIP_TLS_CERT, key: config.SIP_TLS_KEY, ca: config.SIP_TLS_CA })
+    : { problems: [], warnings: [] };
+  problems.push(...tls.problems);
   if (problems.length > 0) return { ok: false, problems };
-  const warnings: string[] = [];
+  const warnings: string[] = [...tls.warnings];
   // each call takes an even RTP port and the odd one after it (RTCP)
   const pairs = Math.floor((config.RTP_PORT_END - config.RTP_PORT_START + 1) / 2);
   if (pairs < config.MAX_CALLS)
@@ -57,7 +65,11 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       `RTP_PORT_START..RTP_PORT_END (${config.RTP_PORT_START}-${config.RTP_PORT_END}) holds ${pairs} port pairs: ` +
         `only ${pairs} of MAX_CALLS=${config.MAX_CALLS} calls can have media (a call takes two ports)`,
     );
-  return { ok: true, config: { ...config, aiProvider: aiProvider(config), aiSystemPrompt }, warnings };
+  return {
+    ok: true,
+    config: { ...config, aiProvider: aiProvider(config), aiSystemPrompt, tls: tls.material },
+    warnings,
+  };
 }
 
 /**

@@ -93,6 +93,11 @@ export const configSchema = z.object({
     .min(1)
     .default(1000),
   SIP_TCP_IDLE_S: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).default(300),
+  SIP_TLS_PORT: port(5061),
+  SIP_TLS_CERT: z.string().trim().optional(),
+  SIP_TLS_KEY: z.string().trim().optional(),
+  SIP_TLS_CA: z.string().trim().optional(),
+  SIP_TLS_SERVERNAME: z.string().trim().optional(),
   // --- calls ---
   AUTO_ANSWER: bool(true),
   RING_DELAY_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(0).default(0),
@@ -253,6 +258,14 @@ export function crossChecks(c: RawConfig): Array<[string, string]> {
       'WS_TOKEN',
       `is required when WS_HOST=${c.WS_HOST} is not loopback (or set WS_ALLOW_INSECURE=true)`,
     ]);
+  }
+  if (c.SIP_TRANSPORTS.includes('tls')) {
+    if (!c.SIP_TLS_CERT)
+      problems.push(['SIP_TLS_CERT', 'is required when SIP_TRANSPORTS lists tls (a PEM file)']);
+    if (!c.SIP_TLS_KEY)
+      problems.push(['SIP_TLS_KEY', 'is required when SIP_TRANSPORTS lists tls (a PEM file)']);
+    if (c.SIP_TLS_PORT !== 0 && c.SIP_TLS_PORT === c.SIP_LOCAL_PORT)
+      problems.push(['SIP_TLS_PORT', 'must differ from SIP_LOCAL_PORT (TCP listens there)']);
   }
   if (!c.SIP_TRANSPORTS.includes(c.SIP_SERVER_TRANSPORT))
     problems.push([

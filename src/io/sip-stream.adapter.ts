@@ -19,6 +19,9 @@ export interface StreamRejection extends Omit<StreamMessage, 'data'> {
   readonly reason: string;
 }
 
+/** Told when a connection of ours cannot be made (refused, timed out, a certificate that does not verify). */
+export type ConnectFailure = (dest: { host: string; port: number }, error: Error) => void;
+
 export interface StreamLimits {
   /** Connections open at once, inbound and outbound (SIP_TCP_MAX_CONNECTIONS); more are refused. */
   readonly maxConnections: number;
@@ -89,6 +92,7 @@ export class SipStreamAdapter {
   readonly #limits: StreamLimits;
   readonly #conns = new Map<number, Conn>();
   readonly #outbound = new Map<string, Conn>();
+  #onConnectFailure: ConnectFailure = () => {};
 
   private constructor(server: Server, flavour: StreamFlavour, limits: StreamLimits) {
     this.#server = server;
@@ -99,7 +103,12 @@ export class SipStreamAdapter {
   static listen(
     host: string,
     port: number,
-    opts: { flavour?: StreamFlavour; limits?: Partial<StreamLimits>; onError?: (e: Error) => void } = {},
+    opts: {
+      flavour?: StreamFlavour;
+      limits?: Partial<StreamLimits>;
+      onError?: (e: Error) => void;
+      onConnectFailure?: ConnectFailure;
+    } = {},
   ): Promise<SipStreamAdapter> {
     const flavour = opts.flavour ?? plainTcp;
     const limits = { ...DEFAULT_STREAM_LIMITS, ...opts.limits };
@@ -114,6 +123,7 @@ export class SipStreamAdapter {
       server.listen({ host, port, exclusive: true }, () => {
         server.off('error', reject);
         adapter = new SipStreamAdapter(server, flavour, limits);
+        if (opts.onConnectFailure) adapter.#onConnectFailure = opts.onConnectFailure;
         const onError = opts.onError ?? (() => {});
         server.on('error', onError);
         resolve(adapter);
@@ -191,7 +201,9 @@ export class SipStreamAdapter {
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new Error(`connecting to ${host}:${port} timed out`));
+        const e = new Error(`connecting to ${host}:${port} timed out`);
+        this.#onConnectFailure({ host, port }, e);
+        reject(e);
       }, this.#limits.connectMs);
       socket.once(this.#flavour.readyEvent, () => {
         clearTimeout(timer);
@@ -199,6 +211,7 @@ export class SipStreamAdapter {
       });
       socket.once('error', (e) => {
         clearTimeout(timer);
+        this.#onConnectFailure({ host, port }, e);
         reject(e);
       });
       socket.once('close', () => {

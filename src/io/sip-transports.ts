@@ -5,6 +5,7 @@ import type { SipMessage } from '../sip/message/types.ts';
 import type { Destination, TransportPort } from '../sip/transaction/layer.ts';
 import type { Address, TransportName } from '../sip/transport/transport.ts';
 import {
+  type ConnectFailure,
   SipStreamAdapter,
   type StreamFlavour,
   type StreamLimits,
@@ -27,6 +28,7 @@ export interface TransportOptions {
   readonly tls?: { readonly port: number; readonly flavour: StreamFlavour };
   readonly limits?: Partial<StreamLimits>;
   readonly onError?: (e: Error) => void;
+  readonly onConnectFailure?: ConnectFailure;
 }
 
 /**
@@ -75,12 +77,7 @@ export class SipTransports implements TransportPort {
         udp = want.has('udp') ? await SipUdpAdapter.bind(o.host, o.port, o.onError) : undefined;
         const port = udp ? udp.address().port : o.port;
         try {
-          tcp = want.has('tcp')
-            ? await SipStreamAdapter.listen(o.host, port, {
-                ...(o.limits ? { limits: o.limits } : {}),
-                ...(o.onError ? { onError: o.onError } : {}),
-              })
-            : undefined;
+          tcp = want.has('tcp') ? await SipStreamAdapter.listen(o.host, port, streamOpts(o)) : undefined;
           break;
         } catch (e) {
           await udp?.close();
@@ -91,11 +88,7 @@ export class SipTransports implements TransportPort {
       if (tcp) opened.push(tcp);
       const tls =
         want.has('tls') && o.tls
-          ? await SipStreamAdapter.listen(o.host, o.tls.port, {
-              flavour: o.tls.flavour,
-              ...(o.limits ? { limits: o.limits } : {}),
-              ...(o.onError ? { onError: o.onError } : {}),
-            })
+          ? await SipStreamAdapter.listen(o.host, o.tls.port, { ...streamOpts(o), flavour: o.tls.flavour })
           : undefined;
       return new SipTransports(udp, tcp, tls);
     } catch (e) {
@@ -132,4 +125,12 @@ export class SipTransports implements TransportPort {
   async close(): Promise<void> {
     await Promise.all([this.udp?.close(), this.tcp?.close(), this.tls?.close()]);
   }
+}
+
+function streamOpts(o: TransportOptions) {
+  return {
+    ...(o.limits ? { limits: o.limits } : {}),
+    ...(o.onError ? { onError: o.onError } : {}),
+    ...(o.onConnectFailure ? { onConnectFailure: o.onConnectFailure } : {}),
+  };
 }

@@ -2,9 +2,30 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readWavFile } from './audio.ts';
 
-/** A headless baresip: microphone = a WAV (aufile), speaker = ALSA's null device, both directions recorded. */
-export function baresipConfig(dir: string, sipPort: number, mic: string, codec: string): string {
+export interface BaresipOptions {
+  /** The account's transport: calls it places go out on it (baresip appends the account's URI params). */
+  readonly transport?: 'udp' | 'tcp' | 'tls';
+  /** sip_certificate (certificate and key in one PEM) and sip_cafile; TLS listens on sipPort + 1. */
+  readonly tls?: { readonly bundle: string; readonly ca: string };
+  readonly answermode?: 'manual' | 'auto';
+  /** srtp, srtp-mand, srtp-mandf (loads srtp.so); absent: plain RTP. */
+  readonly mediaenc?: string;
+}
+
+/**
+ * A headless baresip: microphone = a WAV (aufile), speaker = ALSA's null device, both directions recorded.
+ * baresip 1.0.0 listens on UDP and TCP at sipPort and, with a certificate, on TLS at sipPort + 1.
+ */
+export function baresipConfig(
+  dir: string,
+  sipPort: number,
+  mic: string,
+  codec: string,
+  o: BaresipOptions = {},
+): string {
   const ua = join(dir, 'ua');
+  const accountPort = o.transport === 'tls' ? sipPort + 1 : sipPort;
+  const accountTransport = o.transport && o.transport !== 'udp' ? `;transport=${o.transport}` : '';
   mkdirSync(join(dir, 'rec'), { recursive: true });
   mkdirSync(ua, { recursive: true });
   writeFileSync(
@@ -35,6 +56,8 @@ export function baresipConfig(dir: string, sipPort: number, mic: string, codec: 
       'module alsa.so',
       'module sndfile.so',
       `snd_path ${join(dir, 'rec')}`,
+      ...(o.tls ? [`sip_certificate ${o.tls.bundle}`, `sip_cafile ${o.tls.ca}`] : []),
+      ...(o.mediaenc ? ['module srtp.so'] : []),
       'module_tmp account.so',
       'module_app menu.so',
       '',
@@ -42,7 +65,8 @@ export function baresipConfig(dir: string, sipPort: number, mic: string, codec: 
   );
   writeFileSync(
     join(ua, 'accounts'),
-    `<sip:alice@127.0.0.1:${sipPort}>;regint=0;answermode=manual;audio_codecs=${codec}\n`,
+    `<sip:alice@127.0.0.1:${accountPort}${accountTransport}>;regint=0;answermode=${o.answermode ?? 'manual'};` +
+      `audio_codecs=${codec}${o.mediaenc ? `;mediaenc=${o.mediaenc}` : ''}\n`,
   );
   writeFileSync(join(ua, 'contacts'), '');
   return ua;

@@ -1,0 +1,110 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface Certs {
+  readonly dir: string;
+  /** The throw-away CA. */
+  readonly ca: string;
+  /** Signed by the CA for IP 127.0.0.1 and localhost: server.pem/.key, client.pem/.key. */
+  readonly server: { readonly cert: string; readonly key: string; readonly bundle: string };
+  readonly client: { readonly cert: string; readonly key: string; readonly bundle: string };
+  /** Self-signed for 127.0.0.1: must be refused. */
+  readonly rogue: { readonly cert: string; readonly key: string; readonly bundle: string };
+}
+
+const hasOpenssl = (() => {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+export { hasOpenssl };
+
+/** A throw-away CA and EC P-256 certificates for 127.0.0.1 in a fresh folder (openssl; nothing is committed). */
+export function makeCerts(): Certs {
+  const dir = mkdtempSync(join(tmpdir(), 'certs-'));
+  const f = (n: string) => join(dir, n);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  writeFileSync(
+    f('leaf.ext'),
+    [
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      'basicConstraints=critical,CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage=serverAuth,clientAuth',
+    ].join('\n'),
+  );
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  ssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
+  const leaf = (name: string) => {
+    ssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', '/CN=127.0.0.1');
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-set_serial',
+      String(Date.now() + name.length),
+      '-days',
+      '2',
+      '-extfile',
+      'leaf.ext',
+      '-out',
+      `${name}.pem`,
+    );
+  };
+  leaf('server');
+  leaf('client');
+  ssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'rogue.key',
+    '-out',
+    'rogue.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+  );
+  const bundle = (n: string) => {
+    execFileSync('sh', ['-c', `cat ${n}.pem ${n}.key > ${n}-bundle.pem`], { cwd: dir });
+    return f(`${n}-bundle.pem`);
+  };
+  const pair = (n: string) => ({ cert: f(`${n}.pem`), key: f(`${n}.key`), bundle: bundle(n) });
+  return {
+    dir,
+    ca: f('ca.pem'),
+    server: pair('server'),
+    client: pair('client'),
+    rogue: pair('rogue'),
+  };
+}

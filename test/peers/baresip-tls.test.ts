@@ -1,0 +1,131 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { CallEvent } from '../../src/machines/call-events.ts';
+import { envelopeCorrelation, readWavFile, speechLike, wavFile } from '../helpers/audio.ts';
+import { baresipConfig, baresipRecording } from '../helpers/baresip.ts';
+import { hasOpenssl, makeCerts } from '../helpers/certs.ts';
+import { listLogger } from '../helpers/list-logger.ts';
+import { freeUdpPort, hasBinary, run, until } from '../helpers/peers.ts';
+import { startTestRelay } from '../helpers/relay.ts';
+
+const ready = hasBinary('baresip') && hasOpenssl;
+
+/** A port pair baresip can take: UDP/TCP on p, TLS on p + 1. */
+async function baresipPorts(): Promise<number> {
+  for (;;) {
+    const p = await freeUdpPort();
+    if (p < 65000) return p;
+  }
+}
+
+describe.skipIf(!ready)('SIP over TLS with baresip (RFC 3261 26, RFC 5630)', () => {
+  it('baresip calls the relay over TLS: the call works, audio both ways', async () => {
+    const certs = makeCerts();
+    const dir = mkdtempSync(join(tmpdir(), 'baresip-tls-in-'));
+    const caller = speechLike(8000, 4, 31);
+    const greeting = speechLike(8000, 3, 37);
+    writeFileSync(join(dir, 'caller.wav'), wavFile(caller, 8000));
+    writeFileSync(join(dir, 'greeting.wav'), wavFile(greeting, 8000));
+    const relay = await startTestRelay({
+      SIP_TRANSPORTS: 'udp,tcp,tls',
+      SIP_TLS_PORT: '0',
+      SIP_TLS_CERT: certs.server.cert,
+      SIP_TLS_KEY: certs.server.key,
+      SIP_TLS_CA: certs.ca,
+      GREETING_PATH: join(dir, 'greeting.wav'),
+      RECORDING: 'true',
+      RECORDING_DIR: join(dir, 'relay-rec'),
+      RTP_PORT_START: '45100',
+      RTP_PORT_END: '45199',
+    });
+    const events: CallEvent[] = [];
+    relay.calls.events$.subscribe((e) => events.push(e));
+    let tlsConnections = 0;
+    const probe = setInterval(() => {
+      tlsConnections = Math.max(tlsConnections, relay.transports.tls!.connections);
+    }, 20);
+    try {
+      const ua = baresipConfig(dir, await baresipPorts(), join(dir, 'caller.wav'), 'pcmu', {
+        transport: 'tls',
+        tls: { bundle: certs.client.bundle, ca: certs.ca },
+      });
+      const tlsPort = relay.transports.tls!.address().port;
+      const r = await run('baresip', ['-f', ua, '-e', `/dial sip:relay@127.0.0.1:${tlsPort}`, '-t', '7'], {
+        cwd: dir,
+        timeoutMs: 20_000,
+      });
+      await new Promise((res) => setTimeout(res, 300));
+      expect(r.code, r.stdout.slice(-2000)).toBe(0);
+      expect(r.stdout).toMatch(/Call established: sip:relay@127\.0\.0\.1:\d+;transport=tls/);
+    } finally {
+      clearInterval(probe);
+      await relay.close();
+    }
+    expect(tlsConnections).toBe(1);
+    expect(events.map((e) => e.type)).toEqual(['call.incoming', 'call.media', 'call.answered', 'call.ended']);
+    const recFiles = readdirSync(join(dir, 'relay-rec'));
+    const recorded = readWavFile(join(dir, 'relay-rec', recFiles[0]!));
+    expect(envelopeCorrelation(recorded.samples, caller).corr).toBeGreaterThanOrEqual(0.9);
+    expect(envelopeCorrelation(baresipRecording(dir, 'dec').samples, greeting).corr).toBeGreaterThanOrEqual(
+      0.9,
+    );
+  }, 40_000);
+
+  for (const cert of ['server', 'rogue'] as const) {
+    it(cert === 'server'
+      ? 'the relay calls baresip over TLS and verifies its certificate with SIP_TLS_CA'
+      : 'a peer whose certificate does not verify is refused, with a log line that says so', async () => {
+      const certs = makeCerts();
+      const dir = mkdtempSync(join(tmpdir(), `baresip-tls-out-${cert}-`));
+      writeFileSync(join(dir, 'callee.wav'), wavFile(speechLike(8000, 6, 41), 8000));
+      const port = await baresipPorts();
+      const ua = baresipConfig(dir, port, join(dir, 'callee.wav'), 'pcmu', {
+        transport: 'tls',
+        tls: { bundle: certs[cert].bundle, ca: certs.ca },
+        answermode: 'auto',
+      });
+      const callee = run('baresip', ['-f', ua, '-t', '8'], { cwd: dir, timeoutMs: 20_000 });
+      await new Promise((res) => setTimeout(res, 700));
+      const { log, lines } = listLogger();
+      const relay = await startTestRelay(
+        {
+          SIP_TRANSPORTS: 'udp,tcp,tls',
+          SIP_TLS_PORT: '0',
+          SIP_TLS_CERT: certs.client.cert,
+          SIP_TLS_KEY: certs.client.key,
+          SIP_TLS_CA: certs.ca,
+          SIP_SERVER_IP: '127.0.0.1',
+          SIP_TRANSFER_PORT: String(port + 1),
+          SIP_SERVER_TRANSPORT: 'tls',
+          SIP_FROM_USER: 'relay',
+          RTP_PORT_START: '45200',
+          RTP_PORT_END: '45299',
+        },
+        { log },
+      );
+      const events: CallEvent[] = [];
+      relay.calls.events$.subscribe((e) => events.push(e));
+      try {
+        const dial = await relay.calls.dial('alice');
+        expect(dial.ok).toBe(true);
+        if (cert === 'server') {
+          await until(() => events.some((e) => e.type === 'call.answered'), 5000);
+          expect(events.map((e) => e.type)).toContain('call.answered');
+          if (dial.ok) relay.calls.hangup(dial.callId);
+          await until(() => events.some((e) => e.type === 'call.ended'), 5000);
+          expect(events.at(-1)).toMatchObject({ type: 'call.ended', reason: 'local-hangup' });
+        } else {
+          await until(() => events.some((e) => e.type === 'call.failed'), 8000);
+          expect(events.find((e) => e.type === 'call.failed')).toMatchObject({ status: 503 });
+          const line = lines.find((l) => l.msg.startsWith('TLS: refused'));
+          expect(line?.msg).toMatch(/certificate does not verify \(self[- ]signed certificate\)/);
+        }
+      } finally {
+        await relay.close();
+        await callee;
+      }
+    }, 40_000);
+  }
+});
