@@ -21,6 +21,12 @@ const RETIRED: Readonly<Record<string, string>> = {
   WS_URL: 'the call center runs inside the relay; remove it',
 };
 
+/**
+ * Names other SIP servers use for our settings, where the closest-by-spelling rule would guess another
+ * (SIP_PORT shares as many words with SIP_TLS_PORT as with SIP_LOCAL_PORT, and fewer edits).
+ */
+const COMMON: Readonly<Record<string, string>> = { SIP_PORT: 'SIP_LOCAL_PORT', SIP_IP: 'SIP_LOCAL_IP' };
+
 /** Keys of the environment that are not settings but are ours to read (tests, tools). */
 const OTHER_KNOWN = new Set(['SIP_VECTORS_DIR']);
 
@@ -45,6 +51,8 @@ function editDistance(a: string, b: string): number {
  * the fewest edits (SIP_LOCL_IP -> SIP_LOCAL_IP); undefined when nothing is close.
  */
 export function closestKey(key: string, known: readonly string[]): string | undefined {
+  const common = COMMON[key];
+  if (common && known.includes(common)) return common;
   const mine = new Set(tokens(key));
   let best: { key: string; shared: number; edits: number } | undefined;
   for (const k of known) {

@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Relay } from '../../src/relay.ts';
+import { StreamFramer } from '../../src/sip/transport/stream-framer.ts';
+import { hasOpenssl, makeCerts } from '../helpers/certs.ts';
+import { requestText } from '../helpers/messages.ts';
+import { startTestRelay } from '../helpers/relay.ts';
+import { UdpPeer } from '../helpers/udp-client.ts';
+
+describe.skipIf(!hasOpenssl)('SIP over TLS: the listener', () => {
+  let relay: Relay;
+  let certs: ReturnType<typeof makeCerts>;
+  beforeAll(async () => {
+    certs = makeCerts();
+    relay = await startTestRelay({
+      SIP_TRANSPORTS: 'udp,tcp,tls',
+      SIP_TLS_PORT: '0',
+      SIP_TLS_CERT: certs.server.cert,
+      SIP_TLS_KEY: certs.server.key,
+      RTP_PORT_START: '41000',
+      RTP_PORT_END: '41099',
+    });
+  });
+  afterAll(async () => {
+    await relay.close();
+  });
+  const tlsPort = () => relay.transports.tls!.address().port;
+
+  it('a client that verifies our certificate (CA, IP SAN) gets its OPTIONS answered over TLS; TLS 1.1 is refused', async () => {
+    const socket = tlsConnect({ host: '127.0.0.1', port: tlsPort(), ca: readFileSync(certs.ca) });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', () => resolve());
+      socket.once('error', reject);
+    });
+    expect(socket.authorized).toBe(true);
+    const framer = new StreamFramer();
+    const got: string[] = [];
+    socket.on('data', (d: Buffer) => {
+      for (const f of framer.push(d)) if (f.type === 'message') got.push(new TextDecoder().decode(f.data));
+    });
+    socket.write(
+      requestText({ method: 'OPTIONS', sentBy: `127.0.0.1:${socket.localPort}` }).replace(
+        'SIP/2.0/UDP',
+        'SIP/2.0/TLS',
+      ),
+    );
+    const deadline = Date.now() + 3000;
+    while (got.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(got[0]).toMatch(/^SIP\/2\.0 200 OK/);
+    expect(got[0]).toMatch(/^Via: SIP\/2\.0\/TLS /m);
+    socket.destroy();
+
+    const old = tlsConnect({
+      host: '127.0.0.1',
+      port: tlsPort(),
+      ca: readFileSync(certs.ca),
+      minVersion: 'TLSv1',
+      maxVersion: 'TLSv1.1',
+    });
+    const outcome = await new Promise<string>((resolve) => {
+      old.once('secureConnect', () => resolve('connected'));
+      old.once('error', (e) => resolve(`refused: ${(e as NodeJS.ErrnoException).code}`));
+    });
+    old.destroy();
+    expect(outcome).toMatch(/^refused/);
+  });
+
+  it('plain text and garbage on the TLS port close that socket only; UDP OPTIONS still answered under 200 ms', async () => {
+    const junk = [
+      requestText({ method: 'OPTIONS' }),
+      Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)),
+    ];
+    const closed = junk.map(
+      (data) =>
+        new Promise<boolean>((resolve) => {
+          const s = netConnect({ host: '127.0.0.1', port: tlsPort() }, () => s.write(data));
+          s.on('error', () => {});
+          s.on('close', () => resolve(true));
+          setTimeout(() => resolve(false), 3000);
+        }),
+    );
+    const udp = await UdpPeer.open();
+    try {
+      const t0 = performance.now();
+      await udp.send(
+        Buffer.from(
+          requestText({
+            method: 'OPTIONS',
+            branch: 'z9hG4bK-tlsprobe',
+            sentBy: `127.0.0.1:${udp.port}`,
+          }).replace('sip:relay@127.0.0.1:5062', `sip:relay@127.0.0.1:${relay.sip.port}`),
+        ),
+        relay.sip.port,
+      );
+      expect((await udp.waitFor('z9hG4bK-tlsprobe', 2000))?.status).toBe(200);
+      expect(performance.now() - t0).toBeLessThan(200);
+    } finally {
+      await udp.close();
+    }
+    expect(await Promise.all(closed)).toEqual([true, true]);
+    const deadline = Date.now() + 2000;
+    while (relay.transports.tls!.connections > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(relay.transports.tls!.connections).toBe(0);
+  });
+});
