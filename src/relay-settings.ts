@@ -87,6 +87,7 @@ export function relaySettings(config: Config): RelaySettings {
       codecs: config.CODECS,
       codecOrder: config.CODEC_ORDER,
       contactUser: config.SIP_FROM_USER,
+      srtp: config.SRTP,
     },
     media: {
       recordingDir: config.RECORDING ? config.RECORDING_DIR : undefined,

@@ -98,6 +98,7 @@ export const configSchema = z.object({
   SIP_TLS_KEY: z.string().trim().optional(),
   SIP_TLS_CA: z.string().trim().optional(),
   SIP_TLS_SERVERNAME: z.string().trim().optional(),
+  SRTP: z.enum(['off', 'offer', 'require'], { error: 'must be off, offer or require' }).default('offer'),
   // --- calls ---
   AUTO_ANSWER: bool(true),
   RING_DELAY_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(0).default(0),

@@ -222,6 +222,8 @@ export class MediaManager {
           jitterMs: this.settings.jitterMs,
           direction: e.direction,
           signalling: e.signalling,
+          // the keys come from the call itself: they are never in an event (events reach clients and logs)
+          srtp: e.srtp ? this.calls.call(e.callId)?.media?.srtp : undefined,
         };
         const existing = this.#sessions.get(e.callId);
         if (existing) {

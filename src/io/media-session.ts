@@ -15,6 +15,7 @@ import { buildRtp, buildRtpHeader, readRtpHeader, rtpHeader } from '../rtp/packe
 import { ReceiverStats } from '../rtp/receiver-stats.ts';
 import { buildReport, ntpMiddle, ntpTime, parseReports, roundTripMs } from '../rtp/rtcp.ts';
 import { RtpSourcePolicy } from '../rtp/source-policy.ts';
+import { SrtpContext, type SrtpSuite } from '../rtp/srtp.ts';
 import type { WavRecorder } from './recording.ts';
 import type { PacedStream, RtpScheduler } from './rtp-scheduler.ts';
 
@@ -32,7 +33,14 @@ export interface MediaOptions {
   readonly direction?: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
   /** IP the call's signalling comes from: a source other than the SDP's may only latch from there. */
   readonly signalling?: string | undefined;
+  /** SRTP (RFC 3711) with the negotiated SDES keys: ours encrypts what we send, the peer's what we get. */
+  readonly srtp?:
+    | { readonly suite: SrtpSuite; readonly local: Uint8Array; readonly remote: Uint8Array }
+    | undefined;
 }
+
+/** 30 bytes of SDES key material as SRTP's master key (16) and salt (14). */
+const masterKey = (k: Uint8Array) => ({ key: k.subarray(0, 16), salt: k.subarray(16, 30) });
 
 /** A call's RTP statistics (RFC 3550: loss from sequence numbers, interarrival jitter, RTCP round trip). */
 export interface MediaReport {
@@ -129,6 +137,7 @@ export class MediaSession implements PacedStream {
     this.now = init.now ?? (() => performance.now());
     this.onAudio = init.onAudio;
     this.#opts = opts;
+    this.#srtp = srtpContexts(opts);
     this.#sources = new RtpSourcePolicy(opts.remote, {
       symmetric: opts.symmetric,
       signalling: opts.signalling,
@@ -154,6 +163,9 @@ export class MediaSession implements PacedStream {
    */
   update(opts: MediaOptions): void {
     const wasExpecting = this.expectsRtp;
+    const old = this.#opts.srtp;
+    // new keys (a re-INVITE with new crypto) mean new contexts; the same keys keep their rollover counters
+    if (old?.local !== opts.srtp?.local || old?.remote !== opts.srtp?.remote) this.#srtp = srtpContexts(opts);
     this.#opts = opts;
     // back from a hold: the inactivity timeout counts from the resume, not from the last packet before it
     if (!wasExpecting && this.expectsRtp) this.stats.lastPacketAt = this.now();
@@ -222,10 +234,13 @@ export class MediaSession implements PacedStream {
     return this.recorder?.close() ?? Promise.resolve();
   }
 
-  #receive(data: Buffer, rinfo: { address: string; port: number }): void {
+  #receive(wire: Buffer, rinfo: { address: string; port: number }): void {
     this.scheduler.poll();
     const pkt = this.#header;
-    if (readRtpHeader(data, pkt) !== undefined) {
+    // SRTP: authenticated (and decrypted) before anything else is learnt from the packet, the source
+    // included: without the key nobody can latch or inject
+    const data = this.#srtp ? this.#srtp.rx.unprotectRtp(wire) : wire;
+    if (typeof data === 'string' || readRtpHeader(data, pkt) !== undefined) {
       this.stats.ignored++;
       return;
     }
@@ -427,16 +442,19 @@ export class MediaSession implements PacedStream {
       blocks,
       ...(sender ? { sender } : {}),
     });
-    this.rtcpSocket.send(packet, target.port, target.address, () => {});
+    const wire = this.#srtp ? this.#srtp.tx.protectRtcp(packet) : packet;
+    this.rtcpSocket.send(wire, target.port, target.address, () => {});
   }
 
   /**
    * RTCP from the peer: only well-formed reports from the IP our RTP goes to, sent by the SSRC we receive
    * (once known), may teach us where RTCP goes (symmetric RTCP); garbage from another port does not.
    */
-  #receiveRtcp(data: Buffer, rinfo: { address: string; port: number }): void {
+  #receiveRtcp(wire: Buffer, rinfo: { address: string; port: number }): void {
     const remote = this.#sources.target;
     if (!remote || rinfo.address !== remote.address) return;
+    const data = this.#srtp ? this.#srtp.rx.unprotectRtcp(wire) : wire;
+    if (typeof data === 'string') return;
     const reports = parseReports(data);
     if (reports.length === 0) return;
     const ssrc = this.#rx.ssrc;
@@ -496,8 +514,16 @@ export class MediaSession implements PacedStream {
 
   #transmit(packet: Uint8Array, done?: () => void): void {
     const to = this.#sources.target!;
+    if (this.#srtp) {
+      // the plain buffer goes back to the pool at once: the socket holds the encrypted copy
+      this.socket.send(this.#srtp.tx.protectRtp(packet), to.port, to.address);
+      done?.();
+      return;
+    }
     this.socket.send(packet, to.port, to.address, done);
   }
+
+  #srtp: { tx: SrtpContext; rx: SrtpContext } | undefined;
 
   /**
    * Gets the caller's audio as each packet arrives, decoded, ahead of the jitter buffer (the AI's VAD: a
@@ -514,6 +540,15 @@ export class MediaSession implements PacedStream {
 }
 
 /** An outgoing packet buffer with its payload view, made once and reused. */
+function srtpContexts(opts: MediaOptions): { tx: SrtpContext; rx: SrtpContext } | undefined {
+  const k = opts.srtp;
+  if (!k) return undefined;
+  return {
+    tx: new SrtpContext(k.suite, masterKey(k.local)),
+    rx: new SrtpContext(k.suite, masterKey(k.remote)),
+  };
+}
+
 interface PacketSlot {
   readonly packet: Uint8Array;
   readonly payload: Uint8Array;

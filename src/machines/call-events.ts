@@ -1,3 +1,4 @@
+import type { SrtpSuite } from '../rtp/srtp.ts';
 import type { EndReason } from './call.machine.ts';
 
 /**
@@ -34,6 +35,8 @@ export type CallEvent =
       readonly direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
       /** IP the call's SIP signalling comes from (the caller, or the upstream server). */
       readonly signalling: string;
+      /** The SRTP suite when the media is encrypted (the keys never leave the call session). */
+      readonly srtp?: SrtpSuite;
     }
   | { readonly type: 'call.dtmf'; readonly callId: string; readonly digit: string }
   | {

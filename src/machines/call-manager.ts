@@ -12,7 +12,13 @@ import type { ServerTransaction } from '../sip/transaction/layer.ts';
 import type { TimerTable } from '../sip/transaction/timers.ts';
 import { viaSource } from '../sip/transport/via-route.ts';
 import type { CallEvent } from './call-events.ts';
-import type { CallSession, CallSettings, MediaPorts, SessionEnv } from './call-session.ts';
+import {
+  type CallSession,
+  type CallSettings,
+  type MediaPorts,
+  negotiationOptions,
+  type SessionEnv,
+} from './call-session.ts';
 import { IncomingCall } from './incoming-call.ts';
 import { type DialTarget, OutgoingCall } from './outgoing-call.ts';
 
@@ -263,12 +269,10 @@ export class CallManager implements TransactionUser {
         core.respond(tx, 400, { reason: `Bad Request (SDP: ${parsed.error})` });
         return;
       }
-      const s = this.#deps.settings;
-      const chosen = chooseMedia(parsed.value, {
-        codecs: s.codecs,
-        order: s.codecOrder,
-        ...(s.refuseRemote ? { refuseRemote: s.refuseRemote } : {}),
-      });
+      const chosen = chooseMedia(
+        parsed.value,
+        negotiationOptions(this.#deps.settings, req.source?.transport),
+      );
       if (!chosen.ok) {
         log.info({ source, reason: chosen.error }, 'INVITE not acceptable: 488');
         core.respond(tx, 488, {

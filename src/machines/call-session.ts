@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
 import type { Logger } from '../kernel/logger.ts';
 import {
@@ -6,8 +7,12 @@ import {
   chooseMedia,
   createOffer,
   type Negotiated,
+  type NegotiationOptions,
+  type OfferedCrypto,
+  offerCrypto,
   parseSdp,
   type SessionDescription,
+  type SrtpPolicy,
   sdpOf,
 } from '../sdp/index.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
@@ -29,7 +34,7 @@ import type { SipResponse } from '../sip/message/types.ts';
 import { type Clock, TimerSet } from '../sip/transaction/clock.ts';
 import type { ServerTransaction } from '../sip/transaction/layer.ts';
 import type { TimerTable } from '../sip/transaction/timers.ts';
-import { transportParam } from '../sip/transport/transport.ts';
+import { type TransportName, transportParam } from '../sip/transport/transport.ts';
 import { type CallContext, type CallMachineEvent, callMachine, type EmittedType } from './call.machine.ts';
 import type { CallEvent } from './call-events.ts';
 
@@ -51,6 +56,27 @@ export interface CallSettings {
   readonly contactUser: string;
   /** Why RTP may not go to an SDP's address (our own sockets, a subnet broadcast); see chooseMedia. */
   readonly refuseRemote?: (address: string, port: number) => string | undefined;
+  /** SRTP (off, offer, require); absent: off. */
+  readonly srtp?: SrtpPolicy['mode'];
+}
+
+/** How a call negotiates media: our codecs and order, where RTP may not go, and SRTP on its transport. */
+export function negotiationOptions(
+  s: CallSettings,
+  transport: TransportName | undefined,
+  offered?: readonly OfferedCrypto[],
+): NegotiationOptions {
+  return {
+    codecs: s.codecs,
+    order: s.codecOrder,
+    ...(s.refuseRemote ? { refuseRemote: s.refuseRemote } : {}),
+    srtp: {
+      mode: s.srtp ?? 'off',
+      secure: transport === 'tls',
+      newKey: () => new Uint8Array(randomBytes(30)),
+      ...(offered ? { offered } : {}),
+    },
+  };
 }
 
 export interface SessionEnv {
@@ -272,7 +298,7 @@ export abstract class CallSession {
       this.setMedia(answer.value);
       sdp = answer.value.sdp;
     } else {
-      sdp = createOffer(this.localMedia(), this.env.settings.codecs);
+      sdp = this.makeOffer();
     }
     const ok = this.respondWithSdp(tx, sdp);
     this.#reinvite = { cseq: req.cseq.seq, offerInAck: offerText === undefined };
@@ -303,7 +329,7 @@ export abstract class CallSession {
 
   /** The answer to an offer we made (in a 2xx, 183 or ACK): true, or why it is not acceptable. */
   protected acceptAnswer(sdp: SessionDescription): true | string {
-    const n = chooseMedia(sdp, this.negotiation());
+    const n = chooseMedia(sdp, this.negotiation(this.#offered ?? []));
     if (!n.ok) return n.error;
     this.setMedia(n.value);
     return true;
@@ -332,13 +358,22 @@ export abstract class CallSession {
     };
   }
 
-  protected negotiation() {
-    const s = this.env.settings;
-    return {
-      codecs: s.codecs,
-      order: s.codecOrder,
-      ...(s.refuseRemote ? { refuseRemote: s.refuseRemote } : {}),
-    };
+  protected negotiation(offered?: readonly OfferedCrypto[]): NegotiationOptions {
+    return negotiationOptions(this.env.settings, this.fallbackHop().transport, offered);
+  }
+
+  /** The crypto attributes of our last offer (its answer picks one of them). */
+  #offered: readonly OfferedCrypto[] | undefined;
+
+  /**
+   * Our offer (a delayed-offer INVITE's 200, a re-INVITE without SDP, a call out): RTP/SAVP with SDES keys
+   * when SRTP is on and the signalling is TLS (RFC 4568 8.3), else plain RTP/AVP.
+   */
+  protected makeOffer(): string {
+    const policy = this.negotiation().srtp;
+    const crypto = policy && policy.mode !== 'off' && policy.secure ? offerCrypto(policy.newKey) : [];
+    this.#offered = crypto;
+    return createOffer(this.localMedia(), this.env.settings.codecs, 'sendrecv', crypto);
   }
 
   protected setMedia(n: Negotiated): void {
@@ -353,6 +388,7 @@ export abstract class CallSession {
       remote: n.remote,
       direction: n.direction,
       signalling: this.fallbackHop().host,
+      ...(n.srtp ? { srtp: n.srtp.suite } : {}),
     });
   }
 }

@@ -1,4 +1,4 @@
-import { answerOffer, createOffer, parseSdp, type SessionDescription, sdpOf } from '../sdp/index.ts';
+import { answerOffer, parseSdp, type SessionDescription, sdpOf } from '../sdp/index.ts';
 import { dialogAsUas, type Hop, recordRouteHeaders } from '../sip/dialog/dialog.ts';
 import { header } from '../sip/message/headers.ts';
 import { newTag } from '../sip/message/ids.ts';
@@ -72,7 +72,7 @@ export class IncomingCall extends CallSession {
           this.setMedia(answer.value);
           sdp = answer.value.sdp;
         } else {
-          sdp = createOffer(this.localMedia(), s.codecs); // no offer in the INVITE: ours goes in the 200
+          sdp = this.makeOffer(); // no offer in the INVITE: ours goes in the 200
         }
         const ok = this.respondWithSdp(this.#tx, sdp);
         this.awaitAck(this.#tx, ok, () => this.send({ type: 'timer.ackTimeout' }));

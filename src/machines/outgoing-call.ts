@@ -1,4 +1,4 @@
-import { createOffer, parseSdp, sdpOf } from '../sdp/index.ts';
+import { parseSdp, sdpOf } from '../sdp/index.ts';
 import { answerChallenge } from '../sip/auth/answer.ts';
 import { type Dialog, dialogAsUac, inDialogRequest, nextHop } from '../sip/dialog/dialog.ts';
 import { type InviteClient, inviteClientResponse, inviteClientStart } from '../sip/dialog/invite-client.ts';
@@ -109,7 +109,7 @@ export class OutgoingCall extends CallSession {
         ['User-Agent', core.userAgent],
         ['Content-Type', 'application/sdp'],
       ],
-      body: createOffer(this.localMedia(), this.env.settings.codecs),
+      body: this.makeOffer(),
     });
     const tx = core.sendRequest(request, this.#target.dest, {
       onResponse: (r) => this.onResponse(r),

@@ -1,4 +1,5 @@
 import { err, ok, type Result } from '../kernel/result.ts';
+import { SRTP_SUITES, type SrtpSuite } from '../rtp/srtp.ts';
 import { isUnicast } from '../sip/message/host.ts';
 import type { CodecName, Direction, MediaDescription, SessionDescription } from './types.ts';
 import { STATIC_PT } from './types.ts';
@@ -22,6 +23,37 @@ export interface NegotiationOptions {
    * when it may. Multicast, broadcast and unspecified addresses are refused whatever this says.
    */
   readonly refuseRemote?: (address: string, port: number) => string | undefined;
+  /** SDES-SRTP (RFC 4568); absent: plain RTP only, as SRTP=off. */
+  readonly srtp?: SrtpPolicy;
+}
+
+/** What we do about SRTP on this call. */
+export interface SrtpPolicy {
+  /** SRTP: off (plain RTP only), offer (SRTP when the peer offers it), require (a plain offer gets 488). */
+  readonly mode: 'off' | 'offer' | 'require';
+  /** The signalling is encrypted (TLS): SDES keys may be sent and taken only then. */
+  readonly secure: boolean;
+  /** A fresh master key and salt: 30 random bytes. */
+  readonly newKey: () => Uint8Array;
+  /** When reading an answer to our offer: the crypto attributes we offered (the answer picks one by tag). */
+  readonly offered?: readonly OfferedCrypto[];
+}
+
+export interface OfferedCrypto {
+  readonly tag: number;
+  readonly suite: SrtpSuite;
+  /** Our master key and salt (30 bytes). */
+  readonly key: Uint8Array;
+}
+
+/** The SRTP of a call: the suite and both master keys (never logged, never put in an event). */
+export interface SrtpKeys {
+  readonly suite: SrtpSuite;
+  readonly tag: number;
+  /** Ours: what we encrypt with. */
+  readonly local: Uint8Array;
+  /** The peer's: what we decrypt with. */
+  readonly remote: Uint8Array;
 }
 
 export interface Negotiated {
@@ -35,6 +67,8 @@ export interface Negotiated {
   readonly direction: Direction;
   /** Index of the m= line carrying the call's audio. */
   readonly mediaIndex: number;
+  /** RTP/SAVP with SDES keys; absent: plain RTP. */
+  readonly srtp?: SrtpKeys;
 }
 
 export interface Answer extends Negotiated {
@@ -67,9 +101,15 @@ const ANSWER_DIRECTION: Readonly<Record<Direction, Direction>> = {
 
 /** Picks the codec and remote address from an offer (or from an answer to our offer). */
 export function chooseMedia(sdp: SessionDescription, opts: NegotiationOptions): Result<Negotiated, string> {
+  let refusal: string | undefined;
   for (let i = 0; i < sdp.media.length; i++) {
     const m = sdp.media[i]!;
-    if (m.type !== 'audio' || m.port === 0 || m.proto !== 'RTP/AVP') continue; // no SRTP (RTP/SAVP)
+    if (m.type !== 'audio' || m.port === 0) continue;
+    const srtp = srtpOf(m, opts.srtp);
+    if (typeof srtp === 'string') {
+      refusal ??= srtp;
+      continue;
+    }
     const candidates: Array<{ codec: CodecName; pt: number; at: number }> = [];
     for (const codec of opts.codecs) {
       const pt = payloadOf(m, codec);
@@ -98,9 +138,34 @@ export function chooseMedia(sdp: SessionDescription, opts: NegotiationOptions): 
       ...(held ? {} : { remote: { address: m.connection!.address, port: m.port } }),
       direction: ANSWER_DIRECTION[offered],
       mediaIndex: i,
+      ...(srtp ? { srtp } : {}),
     });
   }
-  return err('no common codec (we accept PCMU and PCMA on RTP/AVP audio)');
+  return err(refusal ?? 'no common codec (we accept PCMU and PCMA on RTP/AVP audio)');
+}
+
+/**
+ * The SRTP of an audio stream: undefined for plain RTP we may take, the keys for RTP/SAVP we can do, or why
+ * the stream cannot be taken. RFC 4568 5.1.2: the answerer picks one offered crypto attribute it supports
+ * and answers with the same tag and its own key; RFC 4568 8.3: "SDES MUST only be used with ... a secure
+ * transport" (TLS here). An answer to our offer must carry one of the tags we offered, with its suite.
+ */
+function srtpOf(m: MediaDescription, policy: SrtpPolicy | undefined): SrtpKeys | string | undefined {
+  if (m.proto === 'RTP/AVP')
+    return policy?.mode === 'require'
+      ? 'SRTP is required (SRTP=require): offer RTP/SAVP with a=crypto'
+      : undefined;
+  if (m.proto !== 'RTP/SAVP') return `${m.proto} is not a profile we speak (RTP/AVP, RTP/SAVP with SDES)`;
+  if (!policy || policy.mode === 'off') return 'SRTP is off (SRTP=off)';
+  if (!policy.secure) return 'SDES keys are exchanged only over TLS';
+  for (const c of m.crypto) {
+    if (c.key?.length !== 30 || !SRTP_SUITES.includes(c.suite as SrtpSuite)) continue;
+    if (!policy.offered)
+      return { suite: c.suite as SrtpSuite, tag: c.tag, local: policy.newKey(), remote: c.key! };
+    const ours = policy.offered.find((o) => o.tag === c.tag && o.suite === c.suite);
+    if (ours) return { suite: ours.suite, tag: ours.tag, local: ours.key, remote: c.key! };
+  }
+  return `no crypto suite we support (${SRTP_SUITES.join(', ')}) with an inline key`;
 }
 
 /**
@@ -130,7 +195,8 @@ export function answerOffer(
       return;
     }
     const formats = [n.payloadType, ...(n.dtmfPayloadType !== undefined ? [n.dtmfPayloadType] : [])];
-    lines.push(`m=audio ${local.port} RTP/AVP ${formats.join(' ')}`);
+    lines.push(`m=audio ${local.port} ${n.srtp ? 'RTP/SAVP' : 'RTP/AVP'} ${formats.join(' ')}`);
+    if (n.srtp) lines.push(cryptoLine(n.srtp.tag, n.srtp.suite, n.srtp.local));
     lines.push(`a=rtpmap:${n.payloadType} ${n.codec}/8000`);
     if (n.dtmfPayloadType !== undefined) {
       lines.push(`a=rtpmap:${n.dtmfPayloadType} telephone-event/8000`);
@@ -142,11 +208,21 @@ export function answerOffer(
   return ok({ ...n, sdp: `${lines.join('\r\n')}\r\n` });
 }
 
-/** Our offer for outgoing calls: PCMU, PCMA, telephone-event 101, ptime 20. */
+/** a=crypto:<tag> <suite> inline:<base64 key||salt> (RFC 4568 9.1). */
+const cryptoLine = (tag: number, suite: SrtpSuite, key: Uint8Array): string =>
+  `a=crypto:${tag} ${suite} inline:${Buffer.from(key).toString('base64')}`;
+
+/** The crypto attributes we offer: each suite we do, in our order, each with its own key. */
+export function offerCrypto(newKey: () => Uint8Array): OfferedCrypto[] {
+  return SRTP_SUITES.map((suite, i) => ({ tag: i + 1, suite, key: newKey() }));
+}
+
+/** Our offer for outgoing calls: PCMU, PCMA, telephone-event 101, ptime 20; RTP/SAVP with `crypto`. */
 export function createOffer(
   local: LocalMedia,
   codecs: readonly CodecName[],
   direction: Direction = 'sendrecv',
+  crypto: readonly OfferedCrypto[] = [],
 ): string {
   const ipVer = local.address.includes(':') ? 'IP6' : 'IP4';
   const pts = codecs.map((c) => STATIC_PT[c]);
@@ -156,7 +232,8 @@ export function createOffer(
     's=sip-relay',
     `c=IN ${ipVer} ${local.address}`,
     't=0 0',
-    `m=audio ${local.port} RTP/AVP ${[...pts, 101].join(' ')}`,
+    `m=audio ${local.port} ${crypto.length > 0 ? 'RTP/SAVP' : 'RTP/AVP'} ${[...pts, 101].join(' ')}`,
+    ...crypto.map((c) => cryptoLine(c.tag, c.suite, c.key)),
     ...codecs.map((c) => `a=rtpmap:${STATIC_PT[c]} ${c}/8000`),
     'a=rtpmap:101 telephone-event/8000',
     'a=fmtp:101 0-16',

@@ -1,5 +1,12 @@
 import { err, ok, type Result } from '../kernel/result.ts';
-import type { Connection, Direction, MediaDescription, RtpMap, SessionDescription } from './types.ts';
+import type {
+  Connection,
+  CryptoAttribute,
+  Direction,
+  MediaDescription,
+  RtpMap,
+  SessionDescription,
+} from './types.ts';
 
 /**
  * SDP parser (RFC 4566): a line-by-line reader of what offer/answer needs, strict where a wrong guess would
@@ -21,6 +28,7 @@ export function parseSdp(text: string): Result<SessionDescription, string> {
     direction?: Direction;
     ptime?: number;
     connection?: Connection;
+    crypto: CryptoAttribute[];
   }> = [];
   for (const line of lines.slice(1)) {
     if (line[1] !== '=' || !/^[a-z]$/.test(line[0]!)) return err(`malformed SDP line "${line.slice(0, 40)}"`);
@@ -46,7 +54,15 @@ export function parseSdp(text: string): Result<SessionDescription, string> {
         if (f.length < 4) return err('malformed m= line');
         const port = Number(f[1]!.split('/')[0]);
         if (!Number.isInteger(port) || port < 0 || port > 65535) return err('bad port in m= line');
-        media.push({ type: f[0]!, port, proto: f[2]!, formats: f.slice(3), rtpmap: [], fmtp: new Map() });
+        media.push({
+          type: f[0]!,
+          port,
+          proto: f[2]!,
+          formats: f.slice(3),
+          rtpmap: [],
+          fmtp: new Map(),
+          crypto: [],
+        });
         break;
       }
       case 'a': {
@@ -61,6 +77,7 @@ export function parseSdp(text: string): Result<SessionDescription, string> {
           if (a.kind === 'rtpmap') current.rtpmap.push(a.value);
           else if (a.kind === 'fmtp') current.fmtp.set(a.payload, a.value);
           else if (a.kind === 'ptime') current.ptime = a.value;
+          else if (a.kind === 'crypto') current.crypto.push(a.value);
         }
         break;
       }
@@ -80,6 +97,7 @@ export function parseSdp(text: string): Result<SessionDescription, string> {
       direction: m.direction ?? sessionDirection ?? 'sendrecv',
       ...(m.ptime !== undefined ? { ptime: m.ptime } : {}),
       ...(connection ? { connection } : {}),
+      crypto: m.crypto,
     };
   });
   // RFC 4566 5.7: "a session description MUST contain either at least one c= field in each media
@@ -103,7 +121,8 @@ type Attribute =
   | { kind: 'direction'; value: Direction }
   | { kind: 'rtpmap'; value: RtpMap }
   | { kind: 'fmtp'; payload: number; value: string }
-  | { kind: 'ptime'; value: number };
+  | { kind: 'ptime'; value: number }
+  | { kind: 'crypto'; value: CryptoAttribute };
 
 function parseAttribute(value: string): Attribute | 'error' | undefined {
   if (value === 'sendrecv' || value === 'sendonly' || value === 'recvonly' || value === 'inactive') {
@@ -113,6 +132,7 @@ function parseAttribute(value: string): Attribute | 'error' | undefined {
   if (colon === -1) return undefined;
   const name = value.slice(0, colon);
   const rest = value.slice(colon + 1);
+  if (name === 'crypto') return parseCrypto(rest);
   if (name === 'rtpmap') {
     // a=rtpmap:<payload type> <encoding name>/<clock rate>[/<encoding parameters>]
     const m = /^(\d{1,3}) ([^/\s]+)\/(\d+)(?:\/(\d+))?$/.exec(rest.trim());
@@ -133,4 +153,21 @@ function parseAttribute(value: string): Attribute | 'error' | undefined {
     return Number.isFinite(n) && n > 0 ? { kind: 'ptime', value: n } : 'error';
   }
   return undefined;
+}
+
+/**
+ * a=crypto:<tag> <crypto-suite> <key-params> [<session-params>] (RFC 4568 9.1). One inline key with an
+ * optional lifetime is usable; an MKI, several keys or any session parameter leaves the key out.
+ */
+function parseCrypto(rest: string): Attribute | 'error' {
+  const f = rest.trim().split(/\s+/);
+  if (f.length < 3 || !/^\d{1,9}$/.test(f[0]!)) return 'error';
+  const value: CryptoAttribute = { tag: Number(f[0]), suite: f[1]! };
+  const params = f[2]!;
+  if (f.length > 3 || params.includes(';') || !params.startsWith('inline:')) return { kind: 'crypto', value };
+  const [keySalt, ...extra] = params.slice('inline:'.length).split('|');
+  // extra: a lifetime ("2^31" or a number) is fine; "n:len" is an MKI, which we do not do
+  if (extra.some((e) => e.includes(':')) || !/^[A-Za-z0-9+/]+={0,2}$/.test(keySalt ?? ''))
+    return { kind: 'crypto', value };
+  return { kind: 'crypto', value: { ...value, key: new Uint8Array(Buffer.from(keySalt!, 'base64')) } };
 }

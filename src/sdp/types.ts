@@ -14,6 +14,17 @@ export interface RtpMap {
   readonly channels?: number;
 }
 
+/**
+ * An SDES crypto attribute (RFC 4568 9.1): a=crypto:<tag> <crypto-suite> inline:<key||salt>[|...]. `key` is
+ * the decoded master key and salt, absent when the key parameters are not one we can use (not inline, an
+ * MKI, several keys) or session parameters are present (RFC 4568 6.3: an unknown one MUST NOT be accepted).
+ */
+export interface CryptoAttribute {
+  readonly tag: number;
+  readonly suite: string;
+  readonly key?: Uint8Array;
+}
+
 export interface MediaDescription {
   readonly type: string;
   readonly port: number;
@@ -27,6 +38,8 @@ export interface MediaDescription {
   readonly ptime?: number;
   /** Media-level c=, else session-level c= (RFC 4566 5.7). */
   readonly connection?: Connection;
+  /** SDES crypto attributes (RTP/SAVP), in the order given. */
+  readonly crypto: readonly CryptoAttribute[];
 }
 
 export interface SessionDescription {

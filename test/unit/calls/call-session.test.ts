@@ -286,3 +286,18 @@ describe('UAC: digest retries, the ACK for every 2xx, timeouts', () => {
     expect(h.calls.size).toBe(0);
   });
 });
+
+describe('SRTP offers on a plain transport', () => {
+  it('an RTP/SAVP offer over UDP gets 488 naming why (SDES keys only over TLS), before anything is taken', async () => {
+    const h = callHarness({ settings: { srtp: 'offer' } });
+    const crypto = `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${Buffer.alloc(30, 1).toString('base64')}`;
+    const body = OFFER('0 101', [crypto]).replace('RTP/AVP', 'RTP/SAVP');
+    expect(body).toMatch(/^a=crypto:1 /m);
+    const sent = h.deliver(requestText({ body, extra: ['Content-Type: application/sdp'] }));
+    await h.settle();
+    const final = h.responses(sent).find((r) => r.msg.status >= 200);
+    expect(final?.msg.status).toBe(488);
+    expect(final?.msg.reason).toMatch(/SDES keys are exchanged only over TLS/);
+    expect(h.calls.size).toBe(0);
+  });
+});

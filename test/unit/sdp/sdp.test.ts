@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { answerOffer, chooseMedia, createOffer, parseSdp, sdpFromBody } from '../../../src/sdp/index.ts';
+import {
+  answerOffer,
+  chooseMedia,
+  createOffer,
+  offerCrypto,
+  parseSdp,
+  sdpFromBody,
+} from '../../../src/sdp/index.ts';
 
 const local = { address: '127.0.0.1', port: 31000, sessionId: '42', sessionVersion: 1 };
 const opts = { codecs: ['PCMU', 'PCMA'] as const, order: 'offer' as const };
@@ -118,5 +125,102 @@ describe('SDP offer/answer (RFC 3264)', () => {
     expect(sdpFromBody('multipart/mixed;boundary=b1', body)).toBe('v=0');
     expect(sdpFromBody('application/sdp', Buffer.from('v=0\r\n'))).toBe('v=0\r\n');
     expect(sdpFromBody('text/plain', Buffer.from('x'))).toBeUndefined();
+  });
+});
+
+describe('SDES in SDP (RFC 4568)', () => {
+  const key = Buffer.alloc(30, 7);
+  const savp = (crypto: string[], proto = 'RTP/SAVP') =>
+    [
+      'v=0',
+      'o=- 1 1 IN IP4 127.0.0.1',
+      's=-',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      `m=audio 7000 ${proto} 0 101`,
+      ...crypto,
+      'a=rtpmap:101 telephone-event/8000',
+      '',
+    ].join('\r\n');
+  const local = { address: '127.0.0.1', port: 20000, sessionId: '1', sessionVersion: 1 };
+  const opts = (mode: 'off' | 'offer' | 'require', secure = true) => ({
+    codecs: ['PCMU', 'PCMA'] as const,
+    order: 'offer' as const,
+    srtp: { mode, secure, newKey: () => new Uint8Array(30).fill(9) },
+  });
+  const offer = (crypto: string[], proto?: string) => {
+    const p = parseSdp(savp(crypto, proto));
+    if (!p.ok) throw new Error(p.error);
+    return p.value;
+  };
+
+  it('parses the inline key; an MKI, a second key or a session parameter leave it out', () => {
+    const b64 = key.toString('base64');
+    const m = offer([
+      `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${b64}|2^20`,
+      `a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:${b64}|2^20|1:4`,
+      `a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:${b64} UNENCRYPTED_SRTP`,
+    ]).media[0]!;
+    expect(m.crypto.map((c) => [c.tag, c.suite, c.key ? Buffer.from(c.key).equals(key) : false])).toEqual([
+      [1, 'AES_CM_128_HMAC_SHA1_80', true],
+      [2, 'AES_CM_128_HMAC_SHA1_32', false],
+      [3, 'AES_CM_128_HMAC_SHA1_80', false],
+    ]);
+  });
+
+  it('answers the first supported suite with its tag, RTP/SAVP and our own key', () => {
+    const o = offer([
+      `a=crypto:1 AEAD_AES_256_GCM inline:${Buffer.alloc(44).toString('base64')}`,
+      `a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:${key.toString('base64')}`,
+    ]);
+    const a = answerOffer(o, local, opts('offer'));
+    expect(a.ok).toBe(true);
+    if (!a.ok) return;
+    expect(a.value.sdp).toMatch(/^m=audio 20000 RTP\/SAVP 0 101$/m);
+    expect(a.value.sdp).toMatch(
+      new RegExp(
+        `^a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:${Buffer.alloc(30, 9).toString('base64')}$`,
+        'm',
+      ),
+    );
+    expect(a.value.srtp).toMatchObject({ suite: 'AES_CM_128_HMAC_SHA1_32', tag: 2 });
+    expect(Buffer.from(a.value.srtp!.remote).equals(key)).toBe(true);
+  });
+
+  it('refusals: SRTP off, keys over a plain transport, no usable suite, and a plain offer under require', () => {
+    const o = offer([`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key.toString('base64')}`]);
+    expect(chooseMedia(o, opts('off'))).toMatchObject({ ok: false, error: 'SRTP is off (SRTP=off)' });
+    expect(chooseMedia(o, opts('offer', false))).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/only over TLS/),
+    });
+    expect(chooseMedia(offer(['a=crypto:1 F8_128_HMAC_SHA1_80 inline:abcd']), opts('offer'))).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^no crypto suite we support/),
+    });
+    const plain = offer([], 'RTP/AVP');
+    expect(chooseMedia(plain, opts('require'))).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/SRTP is required/),
+    });
+    expect(chooseMedia(plain, opts('offer')).ok).toBe(true);
+  });
+
+  it('our offer carries every suite with its own key; the answer is matched by tag', () => {
+    let n = 0;
+    const crypto = offerCrypto(() => new Uint8Array(30).fill(++n));
+    const sdp = createOffer(local, ['PCMU'], 'sendrecv', crypto);
+    expect(sdp).toMatch(/^m=audio 20000 RTP\/SAVP 0 101$/m);
+    expect(sdp.match(/^a=crypto:/gm)).toHaveLength(2);
+    const answer = offer([`a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:${key.toString('base64')}`]);
+    const chosen = chooseMedia(answer, {
+      ...opts('offer'),
+      srtp: { ...opts('offer').srtp, offered: crypto },
+    });
+    expect(chosen.ok && chosen.value.srtp?.local).toEqual(new Uint8Array(30).fill(2));
+    const wrongTag = offer([`a=crypto:7 AES_CM_128_HMAC_SHA1_32 inline:${key.toString('base64')}`]);
+    expect(
+      chooseMedia(wrongTag, { ...opts('offer'), srtp: { ...opts('offer').srtp, offered: crypto } }).ok,
+    ).toBe(false);
   });
 });
