@@ -369,9 +369,10 @@ export abstract class CallSession {
    * Our offer (a delayed-offer INVITE's 200, a re-INVITE without SDP, a call out): RTP/SAVP with SDES keys
    * when SRTP is on and the signalling is TLS (RFC 4568 8.3), else plain RTP/AVP.
    */
-  protected makeOffer(): string {
+  protected makeOffer(plain = false): string {
     const policy = this.negotiation().srtp;
-    const crypto = policy && policy.mode !== 'off' && policy.secure ? offerCrypto(policy.newKey) : [];
+    const crypto =
+      !plain && policy && policy.mode !== 'off' && policy.secure ? offerCrypto(policy.newKey) : [];
     this.#offered = crypto;
     return createOffer(this.localMedia(), this.env.settings.codecs, 'sendrecv', crypto);
   }

@@ -32,6 +32,10 @@ export class OutgoingCall extends CallSession {
   #client: InviteClient = inviteClientStart(1);
   #invite: ParsedRequest | undefined;
   #ack: SipRequest | undefined;
+  /** The last digest answer sent, for the plain-RTP retry. */
+  #auth: readonly [string, string] | undefined;
+  /** The peer refused RTP/SAVP: our offers are plain RTP from now on. */
+  #plain = false;
   #lastProvisional = 0;
 
   constructor(callId: string, target: DialTarget, ports: MediaPorts, env: SessionEnv) {
@@ -40,6 +44,9 @@ export class OutgoingCall extends CallSession {
   }
 
   start(): void {
+    // SRTP=offer over TLS: RTP/SAVP first, plain RTP once if the peer refuses it (488)
+    const srtp = this.negotiation().srtp;
+    this.#client = inviteClientStart(1, srtp?.mode === 'offer' && srtp.secure);
     this.actor.start();
     this.send({ type: 'client.dial' });
   }
@@ -92,6 +99,7 @@ export class OutgoingCall extends CallSession {
   }
 
   #sendInvite(auth: readonly [string, string] | undefined): void {
+    if (auth) this.#auth = auth;
     const core = this.env.core;
     const request = buildRequest({
       method: 'INVITE',
@@ -109,7 +117,7 @@ export class OutgoingCall extends CallSession {
         ['User-Agent', core.userAgent],
         ['Content-Type', 'application/sdp'],
       ],
-      body: this.makeOffer(),
+      body: this.makeOffer(this.#plain),
     });
     const tx = core.sendRequest(request, this.#target.dest, {
       onResponse: (r) => this.onResponse(r),
@@ -142,6 +150,11 @@ export class OutgoingCall extends CallSession {
         return;
       case 'retry':
         this.#sendInvite(action.authorization);
+        return;
+      case 'retry-plain':
+        this.log.info({}, 'the peer refused SRTP (488): calling again with plain RTP');
+        this.#plain = true;
+        this.#sendInvite(this.#auth);
         return;
       case 'failed':
         this.send({ type: 'sip.failed', status: action.status, reason: action.reason });

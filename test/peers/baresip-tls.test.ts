@@ -222,3 +222,51 @@ describe.skipIf(!ready || !hasBinary('tshark'))(
     }, 60_000);
   },
 );
+
+describe.skipIf(!ready)('SRTP on a call out over TLS', () => {
+  it('the relay calls baresip (SRTP mandatory) over TLS: SDES agreed, the call is answered with SRTP', async () => {
+    const certs = makeCerts();
+    const dir = mkdtempSync(join(tmpdir(), 'baresip-srtp-out-'));
+    writeFileSync(join(dir, 'callee.wav'), wavFile(speechLike(8000, 6, 53), 8000));
+    const port = await baresipPorts();
+    const ua = baresipConfig(dir, port, join(dir, 'callee.wav'), 'pcmu', {
+      transport: 'tls',
+      tls: { bundle: certs.server.bundle, ca: certs.ca },
+      answermode: 'auto',
+      mediaenc: 'srtp-mand',
+    });
+    const callee = run('baresip', ['-f', ua, '-t', '8'], { cwd: dir, timeoutMs: 20_000 });
+    await new Promise((res) => setTimeout(res, 700));
+    const relay = await startTestRelay({
+      SIP_TRANSPORTS: 'udp,tcp,tls',
+      SIP_TLS_PORT: '0',
+      SIP_TLS_CERT: certs.client.cert,
+      SIP_TLS_KEY: certs.client.key,
+      SIP_TLS_CA: certs.ca,
+      SIP_SERVER_IP: '127.0.0.1',
+      SIP_TRANSFER_PORT: String(port + 1),
+      SIP_SERVER_TRANSPORT: 'tls',
+      RTP_PORT_START: '45400',
+      RTP_PORT_END: '45499',
+    });
+    const events: CallEvent[] = [];
+    relay.calls.events$.subscribe((e) => events.push(e));
+    try {
+      const dial = await relay.calls.dial('alice');
+      await until(() => events.some((e) => e.type === 'call.answered'), 5000);
+      expect(events.find((e) => e.type === 'call.media')).toMatchObject({
+        srtp: expect.stringMatching(/^AES_CM_128/),
+      });
+      await new Promise((res) => setTimeout(res, 1000));
+      // RTP flows both ways through SRTP: the media session decrypted packets from baresip
+      const session = dial.ok ? relay.media.session(dial.callId) : undefined;
+      expect(session?.report().received).toBeGreaterThan(20);
+      if (dial.ok) relay.calls.hangup(dial.callId);
+      await until(() => events.some((e) => e.type === 'call.ended'), 5000);
+    } finally {
+      await relay.close();
+      const r = await callee;
+      expect(r.stdout).toMatch(/SRTP is Enabled/);
+    }
+  }, 40_000);
+});

@@ -5,8 +5,9 @@ import type { ParsedResponse } from '../message/parse.ts';
  * RFC 3261 13.2.2: provisional responses (a 100 is hop-by-hop and means nothing to the call); 13.2.2.4: the
  * first 2xx confirms the dialog and is ACKed, "the UAC core MUST generate an ACK request for each 2xx
  * received from the transaction layer", so a retransmitted 2xx of the same dialog gets the same ACK again;
- * 22.2/22.3: a 401 or 407 is answered once with credentials in a new INVITE (next CSeq); any other final
- * response, or a second challenge, fails the call.
+ * 22.2/22.3: a 401 or 407 is answered once with credentials in a new INVITE (next CSeq); an offer of
+ * SRTP that may fall back is made once more with plain RTP after a 488; any other final response, or a
+ * second challenge, fails the call.
  */
 export interface InviteClient {
   /** CSeq number of the INVITE in flight. */
@@ -14,6 +15,8 @@ export interface InviteClient {
   readonly authTried: boolean;
   /** The To tag of the 2xx that confirmed the dialog. */
   readonly answeredBy?: string | undefined;
+  /** Our offer is RTP/SAVP and may fall back to plain RTP once (SRTP=offer). */
+  readonly srtpFallback?: boolean;
 }
 
 export type InviteClientAction =
@@ -22,9 +25,14 @@ export type InviteClientAction =
   | { readonly type: 'answered' }
   | { readonly type: 'ack-again' }
   | { readonly type: 'retry'; readonly cseq: number; readonly authorization: readonly [string, string] }
+  | { readonly type: 'retry-plain'; readonly cseq: number }
   | { readonly type: 'failed'; readonly status: number; readonly reason: string };
 
-export const inviteClientStart = (cseq: number): InviteClient => ({ cseq, authTried: false });
+export const inviteClientStart = (cseq: number, srtpFallback = false): InviteClient => ({
+  cseq,
+  authTried: false,
+  srtpFallback,
+});
 
 /**
  * `answer` gives the header answering a 401/407's challenge (answerChallenge with the credentials), or
@@ -49,8 +57,17 @@ export function inviteClientResponse(
   if (authorization) {
     const cseq = s.cseq + 1;
     return [
-      { cseq, authTried: true },
+      { ...s, cseq, authTried: true },
       { type: 'retry', cseq, authorization },
+    ];
+  }
+  // best-effort SRTP: a peer that takes no RTP/SAVP (488 Not Acceptable Here, RFC 3261 21.4.26) is asked
+  // once more with plain RTP; the digest answer, if any, is sent again with it
+  if (status === 488 && s.srtpFallback) {
+    const cseq = s.cseq + 1;
+    return [
+      { ...s, cseq, srtpFallback: false },
+      { type: 'retry-plain', cseq },
     ];
   }
   return [s, { type: 'failed', status, reason: r.msg.reason }];

@@ -116,6 +116,28 @@ describe('INVITE client (RFC 3261 13.2.2, 22.2), pure', () => {
   });
 });
 
+describe('INVITE client: best-effort SRTP', () => {
+  const invite = parsedRequest({ cseq: 1, fromTag: 'us' });
+  it('a 488 to an SRTP offer that may fall back is retried once with plain RTP; the second 488 fails', () => {
+    const [s, retry] = inviteClientResponse(
+      inviteClientStart(1, true),
+      responseTo(invite, 488),
+      () => undefined,
+    );
+    expect(retry).toEqual({ type: 'retry-plain', cseq: 2 });
+    const again = parsedRequest({ cseq: 2, fromTag: 'us' });
+    expect(inviteClientResponse(s, responseTo(again, 488), () => undefined)[1]).toMatchObject({
+      type: 'failed',
+      status: 488,
+    });
+    expect(
+      inviteClientResponse(inviteClientStart(1), responseTo(invite, 488), () => undefined)[1],
+    ).toMatchObject({
+      type: 'failed',
+    });
+  });
+});
+
 describe('REGISTER (RFC 3261 10.2), pure', () => {
   const base = {
     registrar: { host: '::1', port: 5070 },
