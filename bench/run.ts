@@ -5,6 +5,7 @@ import { runAiLatencyBench } from './ai-latency.bench.ts';
 import { runCallSetupBench } from './call-setup.bench.ts';
 import { runMediaBench } from './media-load.bench.ts';
 import { runSipParseBench } from './sip-parse.bench.ts';
+import { runSrtpBench } from './srtp.bench.ts';
 import { runStartupBench } from './startup.bench.ts';
 import { runVadBench } from './vad.bench.ts';
 import { runWsFanoutBench } from './ws-fanout.bench.ts';
@@ -31,6 +32,11 @@ const CASES: Record<string, { run: () => Promise<void>; what: string; takes: str
     takes: '~35 s',
   },
   vad: { run: runVadBench, what: 'voice activity detection frames per second', takes: '~5 s' },
+  srtp: {
+    run: runSrtpBench,
+    what: 'SRTP protect/unprotect packets per second vs werift-rtp, and the CPU that costs a call (BENCH_SRTP_PACKETS)',
+    takes: '~15 s',
+  },
   ai: {
     run: runAiLatencyBench,
     what: 'AI turn latency against a local OpenAI-compatible server (BENCH_AI_CALLS 4, BENCH_AI_TURNS 15)',

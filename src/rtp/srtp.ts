@@ -26,7 +26,7 @@ const LABEL = {
 } as const;
 
 /** RFC 3711 3.3.2: the replay list is at least 64 packets wide. */
-const REPLAY_WINDOW = 64n;
+const REPLAY_WINDOW = 64;
 
 /**
  * RFC 3711 4.3.1 and 4.3.3, key derivation rate 0: "key_id = <label> || r" with r = 0, "x = key_id XOR
@@ -55,22 +55,30 @@ export class AesCm {
   /**
    * XORs `data[from..]` in place with the keystream: IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR
    * (index * 2^16), then blocks IV, IV + 1, ... (the 16-bit block counter in the IV's low bytes).
+   * SRTCP passes its 31-bit index as `roc` / `seq` = (index >> 16, index & 0xffff).
    */
-  crypt(data: Buffer, from: number, ssrc: number, index: bigint): void {
+  /** Counter blocks and the IV, reused packet after packet (grown for a larger packet). */
+  #counters = Buffer.alloc(1504);
+  readonly #iv = Buffer.alloc(16);
+
+  crypt(data: Buffer, from: number, ssrc: number, roc: number, seq: number): void {
     const length = data.length - from;
     if (length <= 0) return;
     const blocks = Math.ceil(length / 16);
-    const counters = Buffer.alloc(blocks * 16);
-    const iv = Buffer.alloc(16);
+    if (this.#counters.length < blocks * 16) this.#counters = Buffer.alloc(blocks * 16);
+    const counters = this.#counters.subarray(0, blocks * 16);
+    const iv = this.#iv;
     this.#salt.copy(iv, 0);
+    iv[14] = 0;
+    iv[15] = 0;
+    // the index i = ROC * 2^16 + SEQ is 48 bits: ROC in bytes 8-11, SEQ in 12-13 (after * 2^16)
     iv.writeUInt32BE((iv.readUInt32BE(4) ^ ssrc) >>> 0, 4);
-    const hi = Number((index >> 32n) & 0xffffn);
-    const lo = Number(index & 0xffffffffn);
-    iv.writeUInt16BE(iv.readUInt16BE(8) ^ hi, 8);
-    iv.writeUInt32BE((iv.readUInt32BE(10) ^ lo) >>> 0, 10);
-    for (let b = 0; b < blocks; b++) {
-      iv.copy(counters, b * 16);
-      counters.writeUInt16BE(b, b * 16 + 14);
+    iv.writeUInt32BE((iv.readUInt32BE(8) ^ roc) >>> 0, 8);
+    iv.writeUInt16BE(iv.readUInt16BE(12) ^ seq, 12);
+    counters.fill(iv); // the IV repeated, one native call; then each block's 16-bit counter
+    for (let b = 1; b < blocks; b++) {
+      counters[b * 16 + 14] = b >> 8;
+      counters[b * 16 + 15] = b & 0xff;
     }
     const stream = this.#ecb.update(counters);
     for (let i = 0; i < length; i++) data[from + i] = data[from + i]! ^ stream[i]!;
@@ -87,25 +95,30 @@ class Keys {
     this.auth = deriveSessionKey(master, labels.auth, 20);
   }
 
-  crypt(data: Buffer, from: number, ssrc: number, index: bigint): void {
-    this.cm.crypt(data, from, ssrc, index);
+  crypt(data: Buffer, from: number, ssrc: number, roc: number, seq: number): void {
+    this.cm.crypt(data, from, ssrc, roc, seq);
   }
 
-  /** HMAC-SHA1 (RFC 3711 4.2.1) over the parts, truncated. */
-  tag(parts: readonly Uint8Array[], length: number): Buffer {
-    const h = createHmac('sha1', this.auth);
-    for (const p of parts) h.update(p);
+  /** HMAC-SHA1 (RFC 3711 4.2.1) over the packet (and, for SRTP, the ROC), truncated. */
+  tag(data: Uint8Array, roc: Uint8Array | undefined, length: number): Buffer {
+    const h = createHmac('sha1', this.auth).update(data);
+    if (roc) h.update(roc);
     return h.digest().subarray(0, length);
   }
 }
 
 /** Per-SSRC state of a receiver: the highest index authenticated, and which of the 64 before it came. */
-interface Stream {
+/** A replay window: the highest index accepted and which of the 64 before it came (bit n: n behind). */
+interface Window {
+  highest: number;
+  low: number;
+  high: number;
+}
+
+interface Stream extends Window {
   roc: number;
   /** Highest sequence number authenticated (s_l of RFC 3711 3.3.1). */
   seq: number;
-  highest: bigint;
-  window: bigint;
 }
 
 const rtpHeaderLength = (p: Uint8Array): number => {
@@ -116,12 +129,6 @@ const rtpHeaderLength = (p: Uint8Array): number => {
     n += 4 + 4 * ((p[n + 2]! << 8) | p[n + 3]!);
   }
   return n <= p.length ? n : -1;
-};
-
-const u32 = (n: number): Buffer => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n >>> 0);
-  return b;
 };
 
 /** Why a packet was not accepted. */
@@ -135,8 +142,15 @@ export class SrtpContext {
   /** Sender side: per SSRC the rollover counter and the last sequence number sent. */
   readonly #out = new Map<number, { roc: number; seq: number }>();
   readonly #in = new Map<number, Stream>();
-  readonly #rtcpIn = new Map<number, { highest: bigint; window: bigint }>();
+  readonly #rtcpIn = new Map<number, Window>();
   #rtcpIndex = 0;
+  readonly #rocBytes = Buffer.alloc(4);
+
+  /** The ROC as the 4 bytes the tag covers (a scratch buffer: used at once). */
+  #roc(roc: number): Buffer {
+    this.#rocBytes.writeUInt32BE(roc >>> 0);
+    return this.#rocBytes;
+  }
 
   constructor(suite: SrtpSuite, master: SrtpMasterKey) {
     if (master.key.length !== 16 || master.salt.length !== 14)
@@ -167,11 +181,11 @@ export class SrtpContext {
       if (seq < s.seq && s.seq - seq > 0x8000) s.roc = (s.roc + 1) >>> 0;
       s.seq = seq;
     }
-    const out = Buffer.alloc(packet.length + this.#tagLength);
+    const out = Buffer.allocUnsafe(packet.length + this.#tagLength);
     out.set(packet);
     const body = out.subarray(0, packet.length);
-    this.#rtp.crypt(body, header, ssrc, (BigInt(s.roc) << 16n) | BigInt(seq));
-    this.#rtp.tag([body, u32(s.roc)], this.#tagLength).copy(out, packet.length);
+    this.#rtp.crypt(body, header, ssrc, s.roc, seq);
+    this.#rtp.tag(body, this.#roc(s.roc), this.#tagLength).copy(out, packet.length);
     return out;
   }
 
@@ -184,16 +198,17 @@ export class SrtpContext {
     const seq = (packet[2]! << 8) | packet[3]!;
     const s = this.#in.get(ssrc);
     const roc = s ? estimateRoc(s, seq) : 0;
-    const index = (BigInt(roc) << 16n) | BigInt(seq);
+    const index = roc * 0x10000 + seq;
     if (s) {
       const seen = replayed(s, index);
       if (seen) return seen;
     }
-    const body = Buffer.from(packet.subarray(0, end));
-    const expected = this.#rtp.tag([body, u32(roc)], this.#tagLength);
+    const body = Buffer.allocUnsafe(end);
+    body.set(packet.subarray(0, end));
+    const expected = this.#rtp.tag(body, this.#roc(roc), this.#tagLength);
     if (!timingSafeEqual(expected, packet.subarray(end))) return 'authentication';
-    this.#rtp.crypt(body, header, ssrc, index);
-    if (!s) this.#in.set(ssrc, { roc, seq, highest: index, window: 1n });
+    this.#rtp.crypt(body, header, ssrc, roc, seq);
+    if (!s) this.#in.set(ssrc, { roc, seq, highest: index, low: 1, high: 0 });
     else remember(s, index, roc, seq);
     return body;
   }
@@ -206,10 +221,13 @@ export class SrtpContext {
     if (packet.length < 8) throw new Error('SRTCP: not an RTCP packet');
     const index = this.#rtcpIndex;
     this.#rtcpIndex = (this.#rtcpIndex + 1) & 0x7fffffff;
-    const body = Buffer.from(packet);
-    this.#rtcp.crypt(body, 8, readU32(packet, 4), BigInt(index));
-    const eIndex = u32((0x80000000 | index) >>> 0);
-    return Buffer.concat([body, eIndex, this.#rtcp.tag([body, eIndex], 10)]);
+    const out = Buffer.allocUnsafe(packet.length + 14);
+    out.set(packet);
+    const body = out.subarray(0, packet.length);
+    this.#rtcp.crypt(body, 8, readU32(packet, 4), index >>> 16, index & 0xffff);
+    out.writeUInt32BE((0x80000000 | index) >>> 0, packet.length);
+    this.#rtcp.tag(out.subarray(0, packet.length + 4), undefined, 10).copy(out, packet.length + 4);
+    return out;
   }
 
   unprotectRtcp(packet: Uint8Array): Buffer | SrtpRejection {
@@ -217,21 +235,21 @@ export class SrtpContext {
     const end = packet.length - 14;
     const body = Buffer.from(packet.subarray(0, end));
     const eIndex = packet.subarray(end, end + 4);
-    const expected = this.#rtcp.tag([body, eIndex], 10);
+    const expected = this.#rtcp.tag(packet.subarray(0, end + 4), undefined, 10);
     if (!timingSafeEqual(expected, packet.subarray(end + 4))) return 'authentication';
     const word = readU32(eIndex, 0);
-    const index = BigInt(word & 0x7fffffff);
+    const index = word & 0x7fffffff;
     const ssrc = readU32(packet, 4);
     let r = this.#rtcpIn.get(ssrc);
     if (r) {
       const seen = replayed(r, index);
       if (seen) return seen;
     } else {
-      r = { highest: index, window: 0n };
+      r = { highest: index, low: 0, high: 0 };
       this.#rtcpIn.set(ssrc, r);
     }
     markSeen(r, index);
-    if (word & 0x80000000) this.#rtcp.crypt(body, 8, ssrc, index);
+    if (word & 0x80000000) this.#rtcp.crypt(body, 8, ssrc, index >>> 16, index & 0xffff);
     return body;
   }
 }
@@ -246,23 +264,40 @@ function estimateRoc(s: Stream, seq: number): number {
 }
 
 /** RFC 3711 3.3.2: an index already received, or too far behind the highest, is dropped. */
-function replayed(w: { highest: bigint; window: bigint }, index: bigint): SrtpRejection | undefined {
+function replayed(w: Window, index: number): SrtpRejection | undefined {
   if (index > w.highest) return undefined;
   const behind = w.highest - index;
   if (behind >= REPLAY_WINDOW) return 'too old';
-  return (w.window >> behind) & 1n ? 'replay' : undefined;
+  return seenAt(w, behind) ? 'replay' : undefined;
 }
 
-function markSeen(w: { highest: bigint; window: bigint }, index: bigint): void {
+/** Bit `behind` of the 64-bit window (two 32-bit words: 0-31, 32-63 packets behind the highest). */
+const seenAt = (w: Window, behind: number): boolean =>
+  behind < 32 ? ((w.low >>> behind) & 1) === 1 : ((w.high >>> (behind - 32)) & 1) === 1;
+
+function markSeen(w: Window, index: number): void {
   if (index > w.highest) {
     const shift = index - w.highest;
-    w.window = shift >= REPLAY_WINDOW ? 1n : ((w.window << shift) | 1n) & ((1n << REPLAY_WINDOW) - 1n);
+    if (shift >= REPLAY_WINDOW) {
+      w.low = 1;
+      w.high = 0;
+    } else if (shift >= 32) {
+      w.high = shift === 32 ? w.low : (w.low << (shift - 32)) >>> 0;
+      w.low = 1;
+    } else {
+      w.high = ((w.high << shift) | (w.low >>> (32 - shift))) >>> 0;
+      w.low = ((w.low << shift) | 1) >>> 0;
+    }
     w.highest = index;
-  } else w.window |= 1n << (w.highest - index);
+  } else {
+    const behind = w.highest - index;
+    if (behind < 32) w.low = (w.low | (1 << behind)) >>> 0;
+    else w.high = (w.high | (1 << (behind - 32))) >>> 0;
+  }
 }
 
 /** After authentication: the window, and s_l/ROC move forward only with the highest index (3.3.1). */
-function remember(s: Stream, index: bigint, roc: number, seq: number): void {
+function remember(s: Stream, index: number, roc: number, seq: number): void {
   if (index > s.highest) {
     s.roc = roc;
     s.seq = seq;
