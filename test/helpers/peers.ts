@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 /** Whether a peer binary is installed. CI sets REQUIRE_PEERS=1 so a missing peer fails instead of skipping. */
@@ -22,6 +23,28 @@ export async function freeUdpPort(): Promise<number> {
   const port = s.address().port;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
+}
+
+/** Whether a TCP port can be listened on now on 127.0.0.1. */
+function tcpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A port a SIP peer can take for UDP and TCP, with the next one free for TCP too (baresip 1.0.0 binds UDP
+ * and TCP on its port and TLS on the next, whatever it is told): a free UDP port alone collides now and
+ * then with a TCP port in use (a relay's TCP listener, a connection's ephemeral port).
+ */
+export async function freeSipPort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const p = await freeUdpPort();
+    if (p < 65535 && (await tcpFree(p)) && (await tcpFree(p + 1))) return p;
+  }
+  throw new Error('no free UDP+TCP port pair found on 127.0.0.1');
 }
 
 export interface RunResult {

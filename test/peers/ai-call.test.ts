@@ -8,7 +8,7 @@ import { readWav } from '../../src/media/wav.ts';
 import { concatSamples, envelopeCorrelation, readWavFile, speechLike } from '../helpers/audio.ts';
 import { baresipConfig, baresipRecording } from '../helpers/baresip.ts';
 import { startFakeOpenAi } from '../helpers/fake-openai.ts';
-import { freeUdpPort, hasBinary, run } from '../helpers/peers.ts';
+import { freeSipPort, hasBinary, run } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 
 const AUDIO = join(import.meta.dirname, '../../../shared/peers/audio');
@@ -47,7 +47,7 @@ describe.skipIf(!hasBinary('baresip') || !existsSync(QUESTION))(
       const events: Array<{ type: string; [k: string]: unknown }> = [];
       monitor.on('message', (d) => events.push(JSON.parse(String(d))));
       await new Promise((r) => monitor.on('open', r));
-      const ua = baresipConfig(dir, await freeUdpPort(), QUESTION, 'pcmu');
+      const ua = baresipConfig(dir, await freeSipPort(), QUESTION, 'pcmu');
       const r = await run(
         'baresip',
         ['-f', ua, '-e', `/dial sip:relay@127.0.0.1:${relay.sip.port}`, '-t', '11'],

@@ -8,18 +8,12 @@ import { envelopeCorrelation, readWavFile, speechLike, wavFile } from '../helper
 import { baresipConfig, baresipRecording } from '../helpers/baresip.ts';
 import { hasOpenssl, makeCerts } from '../helpers/certs.ts';
 import { listLogger } from '../helpers/list-logger.ts';
-import { freeUdpPort, hasBinary, run, until } from '../helpers/peers.ts';
+import { freeSipPort, hasBinary, run, until } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 
 const ready = hasBinary('baresip') && hasOpenssl;
 
-/** A port pair baresip can take: UDP/TCP on p, TLS on p + 1. */
-async function baresipPorts(): Promise<number> {
-  for (;;) {
-    const p = await freeUdpPort();
-    if (p < 65000) return p;
-  }
-}
+const baresipPorts = freeSipPort;
 
 describe.skipIf(!ready)('SIP over TLS with baresip (RFC 3261 26, RFC 5630)', () => {
   it('baresip calls the relay over TLS: the call works, audio both ways', async () => {

@@ -7,7 +7,7 @@ import type { CallEvent } from '../../src/machines/call-events.ts';
 import { resample } from '../../src/media/resample.ts';
 import { envelopeCorrelation, readWavFile, speechLike, wavFile } from '../helpers/audio.ts';
 import { baresipConfig, baresipRecording } from '../helpers/baresip.ts';
-import { freeUdpPort, hasBinary, run } from '../helpers/peers.ts';
+import { freeSipPort, hasBinary, run } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 
 describe.skipIf(!hasBinary('baresip'))('baresip calls the relay: greeting out, recording in', () => {
@@ -27,7 +27,7 @@ describe.skipIf(!hasBinary('baresip'))('baresip calls the relay: greeting out, r
       });
       const events: CallEvent[] = [];
       relay.calls.events$.subscribe((e) => events.push(e));
-      const ua = baresipConfig(dir, await freeUdpPort(), join(dir, 'caller.wav'), codec);
+      const ua = baresipConfig(dir, await freeSipPort(), join(dir, 'caller.wav'), codec);
       const r = await run(
         'baresip',
         ['-f', ua, '-e', `/dial sip:relay@127.0.0.1:${relay.sip.port}`, '-t', '7'],
@@ -94,7 +94,7 @@ describe.skipIf(!hasBinary('baresip'))(
           ws.send(`RTP:${m.slice('CALL_ANS:'.length)}##${pcm.toString('base64')}`);
         }
       });
-      const ua = baresipConfig(dir, await freeUdpPort(), join(dir, 'caller.wav'), 'pcmu');
+      const ua = baresipConfig(dir, await freeSipPort(), join(dir, 'caller.wav'), 'pcmu');
       const r = await run(
         'baresip',
         ['-f', ua, '-e', `/dial sip:relay@127.0.0.1:${relay.sip.port}`, '-t', '6'],

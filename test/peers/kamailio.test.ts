@@ -8,7 +8,7 @@ import type { CallEvent } from '../../src/machines/call-events.ts';
 import type { Relay } from '../../src/relay.ts';
 import { envelopeCorrelation, readWavFile, speechLike, wavFile } from '../helpers/audio.ts';
 import { baresipConfig, baresipRecording } from '../helpers/baresip.ts';
-import { freeUdpPort, hasBinary, run, until } from '../helpers/peers.ts';
+import { freeSipPort, freeUdpPort, hasBinary, run, until } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 
 const ACCOUNTS = { relay: 'relaypw', '2001': 'bobpw' };
@@ -90,7 +90,7 @@ const peersReady = hasBinary(KAMAILIO) && hasBinary('baresip');
 async function startExtension(dir: string, kamPort: number, answermode: 'auto' | 'manual') {
   mkdirSync(dir);
   writeFileSync(join(dir, 'silence.wav'), wavFile(new Int16Array(8000 * 20), 8000));
-  const ua = baresipConfig(dir, await freeUdpPort(), join(dir, 'silence.wav'), 'pcmu');
+  const ua = baresipConfig(dir, await freeSipPort(), join(dir, 'silence.wav'), 'pcmu');
   writeFileSync(
     join(ua, 'accounts'),
     `<sip:2001@127.0.0.1:${kamPort}>;auth_pass=${ACCOUNTS['2001']};regint=60;answermode=${answermode};audio_codecs=pcmu\n`,
@@ -158,7 +158,7 @@ describe.skipIf(!peersReady)('through kamailio (registrar with digest auth, reco
     mkdirSync(call);
     const caller = speechLike(8000, 4, 43);
     writeFileSync(join(call, 'caller.wav'), wavFile(caller, 8000));
-    const alicePort = await freeUdpPort();
+    const alicePort = await freeSipPort();
     const ua = baresipConfig(call, alicePort, join(call, 'caller.wav'), 'pcmu');
     const before = events.length;
     const r = await run('baresip', ['-f', ua, '-e', `/dial sip:relay@127.0.0.1:${kam.port}`, '-t', '6'], {
@@ -189,7 +189,7 @@ describe.skipIf(!peersReady)('through kamailio (registrar with digest auth, reco
     const call = join(dir, 'in-hangup');
     mkdirSync(call);
     writeFileSync(join(call, 'caller.wav'), wavFile(speechLike(8000, 4, 47), 8000));
-    const alicePort = await freeUdpPort();
+    const alicePort = await freeSipPort();
     const ua = baresipConfig(call, alicePort, join(call, 'caller.wav'), 'pcmu');
     const before = events.length;
     const byesBefore = from(relay.sip.port, 'BYE').length;
