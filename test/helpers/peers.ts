@@ -34,17 +34,27 @@ function tcpFree(port: number): Promise<boolean> {
   });
 }
 
+/** Whether a UDP port can be bound now on 127.0.0.1. */
+function udpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.once('error', () => resolve(false));
+    s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
 /**
  * A port a SIP peer can take for UDP and TCP, with the next one free for TCP too (baresip 1.0.0 binds UDP
- * and TCP on its port and TLS on the next, whatever it is told): a free UDP port alone collides now and
- * then with a TCP port in use (a relay's TCP listener, a connection's ephemeral port).
+ * and TCP on its port and TLS on the next, whatever it is told). Picked below the kernel's ephemeral range
+ * (32768-60999): a TCP port there may be in TIME_WAIT after a test's connections closed, which a listener
+ * without SO_REUSEADDR (baresip) cannot bind, though our check (Node sets SO_REUSEADDR) would pass.
  */
 export async function freeSipPort(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const p = await freeUdpPort();
-    if (p < 65535 && (await tcpFree(p)) && (await tcpFree(p + 1))) return p;
+  for (let i = 0; i < 100; i++) {
+    const p = 20_000 + 2 * Math.floor(Math.random() * 5000);
+    if ((await udpFree(p)) && (await tcpFree(p)) && (await tcpFree(p + 1))) return p;
   }
-  throw new Error('no free UDP+TCP port pair found on 127.0.0.1');
+  throw new Error('no free UDP+TCP port pair found on 127.0.0.1 in 20000-29999');
 }
 
 export interface RunResult {

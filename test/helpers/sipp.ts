@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freeUdpPort, type RunResult, run, sippStat } from './peers.ts';
+import { freeSipPort, freeUdpPort, type RunResult, run, sippStat } from './peers.ts';
 
 export const SCENARIOS = resolve(import.meta.dirname, '../peers/sipp');
 
@@ -30,7 +30,8 @@ export async function sipp(
     '-i',
     '127.0.0.1',
     '-p',
-    String(port ?? (await freeUdpPort())),
+    // over TCP sipp listens on this port too: one free for both (and clear of TIME_WAIT)
+    String(port ?? (extra.includes('-t') ? await freeSipPort() : await freeUdpPort())),
     '-nostdin',
     '-trace_err',
     '-trace_stat',

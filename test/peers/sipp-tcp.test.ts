@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallEvent } from '../../src/machines/call-events.ts';
 import type { Relay } from '../../src/relay.ts';
-import { freeUdpPort, hasBinary, until } from '../helpers/peers.ts';
+import { freeSipPort, hasBinary, until } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 import { sipp } from '../helpers/sipp.ts';
 
@@ -82,7 +82,7 @@ describe.skipIf(!hasBinary('sipp'))('sipp calls the relay over TCP (RFC 3261 18)
 
 describe.skipIf(!hasBinary('sipp'))('the relay calls out over TCP (SIP_SERVER_TRANSPORT=tcp)', () => {
   it('INVITE, 180, 200, ACK and our BYE all on one TCP connection; sipp exit 0', async () => {
-    const port = await freeUdpPort();
+    const port = await freeSipPort();
     const peer = sipp('uas-answer.xml', undefined, ['-t', 't1', '-m', '1', '-trace_msg'], 30_000, port);
     await new Promise((r) => setTimeout(r, 300));
     const relay = await startTestRelay({
