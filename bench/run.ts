@@ -5,6 +5,7 @@ import { runAiLatencyBench } from './ai-latency.bench.ts';
 import { runCallSetupBench } from './call-setup.bench.ts';
 import { runMediaBench } from './media-load.bench.ts';
 import { runSipParseBench } from './sip-parse.bench.ts';
+import { runSipTransportsBench } from './sip-transports.bench.ts';
 import { runSrtpBench } from './srtp.bench.ts';
 import { runStartupBench } from './startup.bench.ts';
 import { runVadBench } from './vad.bench.ts';
@@ -15,6 +16,11 @@ const CASES: Record<string, { run: () => Promise<void>; what: string; takes: str
     run: runSipParseBench,
     what: 'SIP parse/serialize messages per second vs the `sip` npm package',
     takes: '~30 s',
+  },
+  transports: {
+    run: runSipTransportsBench,
+    what: 'SIP requests per second over UDP, TCP and TLS through the relay, and TLS handshakes per second (BENCH_TRANSPORT_SECONDS, default 5)',
+    takes: '~25 s',
   },
   calls: {
     run: runCallSetupBench,
