@@ -8,6 +8,7 @@ import type { CallEvent } from '../../src/machines/call-events.ts';
 import type { Relay } from '../../src/relay.ts';
 import { envelopeCorrelation, readWavFile, speechLike, wavFile } from '../helpers/audio.ts';
 import { baresipConfig, baresipRecording } from '../helpers/baresip.ts';
+import { hasOpenssl, makeCerts } from '../helpers/certs.ts';
 import { freeSipPort, freeUdpPort, hasBinary, run, until } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 
@@ -15,15 +16,47 @@ const ACCOUNTS = { relay: 'relaypw', '2001': 'bobpw' };
 // Debian installs it in /usr/sbin, which a non-root PATH may lack
 const KAMAILIO = existsSync('/usr/sbin/kamailio') ? '/usr/sbin/kamailio' : 'kamailio';
 
-/** kamailio with test/peers/kamailio/proxy.cfg on a free port, in the foreground (its log on stderr). */
-async function startKamailio(dir: string) {
+/**
+ * kamailio with test/peers/kamailio/proxy.cfg on a free port, in the foreground (its log on stderr); with
+ * `tls`, also SIP over TLS on `tls.port` with the server certificate (it does not verify the relay's).
+ */
+async function startKamailio(dir: string, tls?: { port: number; cert: string; key: string; ca: string }) {
   const port = await freeUdpPort();
+  if (tls)
+    writeFileSync(
+      join(dir, 'tls.cfg'),
+      [
+        '[server:default]',
+        'method = TLSv1.2+',
+        'verify_certificate = no',
+        'require_certificate = no',
+        `certificate = ${tls.cert}`,
+        `private_key = ${tls.key}`,
+        `ca_list = ${tls.ca}`,
+        '',
+        '[client:default]',
+        'method = TLSv1.2+',
+        'verify_certificate = no',
+        'require_certificate = no',
+        '',
+      ].join('\n'),
+    );
   const users = Object.entries(ACCOUNTS)
     .map(([u, p]) => `\t$sht(users=>${u}) = "${p}";`)
     .join('\n');
   const cfg = readFileSync(resolve(import.meta.dirname, 'kamailio/proxy.cfg'), 'utf8')
     .replaceAll('__PORT__', String(port))
-    .replace('__USERS__', users);
+    .replace('__USERS__', users)
+    .replace(
+      '__TRANSPORTS__',
+      tls
+        ? `enable_tls=yes\nlisten=tls:127.0.0.1:${tls.port}\nalias="127.0.0.1:${tls.port}"`
+        : 'disable_tcp=yes',
+    )
+    .replace(
+      '__TLS_MODULE__',
+      tls ? `loadmodule "tls.so"\nmodparam("tls", "config", "${join(dir, 'tls.cfg')}")` : '',
+    );
   writeFileSync(join(dir, 'proxy.cfg'), cfg);
   // absolute -w/-Y/-P: kamailio changes into -w; -DD: foreground (its workers are its children)
   const proc = spawn(
@@ -282,5 +315,93 @@ describe.skipIf(!peersReady)('through kamailio (registrar with digest auth, reco
     } finally {
       await bob.stop();
     }
+  }, 30_000);
+});
+
+describe.skipIf(!peersReady || !hasOpenssl)('through kamailio over TLS (registrar and proxy)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kamailio-tls-'));
+  const greeting = speechLike(8000, 3, 59);
+  let kam: Awaited<ReturnType<typeof startKamailio>>;
+  let relay: Relay;
+  let kamTls: number;
+  const events: CallEvent[] = [];
+
+  beforeAll(async () => {
+    const certs = makeCerts();
+    mkdirSync(join(dir, 'kam'));
+    kamTls = await freeSipPort();
+    kam = await startKamailio(join(dir, 'kam'), {
+      port: kamTls,
+      cert: certs.server.cert,
+      key: certs.server.key,
+      ca: certs.ca,
+    });
+    writeFileSync(join(dir, 'greeting.wav'), wavFile(greeting, 8000));
+    relay = await startTestRelay({
+      SIP_TRANSPORTS: 'udp,tcp,tls',
+      SIP_TLS_PORT: '0',
+      SIP_TLS_CERT: certs.client.cert,
+      SIP_TLS_KEY: certs.client.key,
+      SIP_TLS_CA: certs.ca,
+      SIP_REGISTER: 'true',
+      SIP_SERVER_IP: '127.0.0.1',
+      SIP_TRANSFER_PORT: String(kamTls),
+      SIP_SERVER_TRANSPORT: 'tls',
+      SIP_FROM_USER: 'relay',
+      SIP_AUTH_USER: 'relay',
+      SIP_AUTH_PASSWORD: ACCOUNTS.relay,
+      SIP_REGISTER_EXPIRES: '60',
+      GREETING_PATH: join(dir, 'greeting.wav'),
+      RECORDING: 'true',
+      RECORDING_DIR: join(dir, 'relay-rec'),
+      RTP_PORT_START: '45500',
+      RTP_PORT_END: '45599',
+    });
+    relay.calls.events$.subscribe((e) => events.push(e));
+    await until(() => relay.registration!.status === 'registered', 8000);
+  }, 30_000);
+
+  afterAll(async () => {
+    await relay?.close();
+    await kam?.stop();
+  });
+
+  it('the relay registers over TLS (401, then 200)', () => {
+    expect(relay.registration!.status).toBe('registered');
+    const registers = kam.requests().filter((l) => l.includes('REQ REGISTER '));
+    expect(registers.length).toBeGreaterThanOrEqual(2);
+    expect(registers.every((l) => l.endsWith(' tls'))).toBe(true);
+  });
+
+  it('a caller on UDP reaches the relay through the proxy, which forwards over TLS; audio both ways', async () => {
+    const call = join(dir, 'in');
+    mkdirSync(call);
+    const caller = speechLike(8000, 4, 61);
+    writeFileSync(join(call, 'caller.wav'), wavFile(caller, 8000));
+    const ua = baresipConfig(call, await freeSipPort(), join(call, 'caller.wav'), 'pcmu');
+    const overTls: string[] = [];
+    const sub = relay.transports.tls!.messages$.subscribe((m) =>
+      overTls.push(new TextDecoder().decode(m.data).split('\r\n')[0]!),
+    );
+    const r = await run('baresip', ['-f', ua, '-e', `/dial sip:relay@127.0.0.1:${kam.port}`, '-t', '6'], {
+      cwd: call,
+      timeoutMs: 20_000,
+    });
+    await new Promise((res) => setTimeout(res, 300));
+    expect(r.code, r.stdout.slice(-2000)).toBe(0);
+    expect(events.map((e) => e.type)).toContain('call.answered');
+    expect(events.at(-1)).toMatchObject({ type: 'call.ended', reason: 'remote-bye' });
+    sub.unsubscribe();
+    // kamailio forwarded the call to our registered ;transport=tls contact: INVITE, ACK and BYE came over TLS
+    expect(
+      overTls.filter((l) => /^(INVITE|ACK|BYE) sip:relay@127\.0\.0\.1:\d+;transport=tls/.test(l)),
+    ).toHaveLength(3);
+    const rec = readdirSync(join(dir, 'relay-rec'));
+    expect(
+      envelopeCorrelation(readWavFile(join(dir, 'relay-rec', rec[0]!)).samples, caller).corr,
+    ).toBeGreaterThanOrEqual(0.9);
+    expect(envelopeCorrelation(baresipRecording(call, 'dec').samples, greeting).corr).toBeGreaterThanOrEqual(
+      0.9,
+    );
   }, 30_000);
 });
