@@ -7,6 +7,7 @@ import { parseConfig } from '../src/config/index.ts';
 import { silentLogger } from '../src/kernel/logger.ts';
 import { decodeG711, encodeG711 } from '../src/media/g711.ts';
 import { startRelay } from '../src/relay.ts';
+import { makeCerts } from '../test/helpers/certs.ts';
 import { opsPerSecond } from './measure.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -19,6 +20,8 @@ const nice = process.env.BENCH_NICE ? Number(process.env.BENCH_NICE) : undefined
 const modes = (process.env.BENCH_SCHED ?? 'normal,realtime').split(',').map((m) => m.trim());
 for (const m of modes)
   if (m !== 'normal' && m !== 'realtime') throw new Error(`BENCH_SCHED: unknown mode ${m}`);
+// BENCH_MEDIA_SRTP: plain (RTP), srtp (SIP over TLS and SDES-SRTP both ways; normal scheduling only)
+const media = (process.env.BENCH_MEDIA_SRTP ?? 'plain,srtp').split(',').map((m) => m.trim());
 const atNormalPriority = (args: string[]): [string, string[]] =>
   nice ? ['nice', ['-n', String(-nice), process.execPath, ...args]] : [process.execPath, args];
 
@@ -42,13 +45,19 @@ export async function runMediaBench(): Promise<void> {
   );
 
   console.log(
-    `\nConcurrent calls with RTP both ways and recording on (${seconds} s each; generator in a second process)`,
+    `\nConcurrent calls with RTP both ways and recording on (${seconds} s each; generator in a second process;\n` +
+      ' normal+SRTP: SIP over TLS and SDES-SRTP AES_CM_128_HMAC_SHA1_80 both ways)',
   );
   console.log(
     '  calls  scheduling  relay CPU/call (% of a core)  lost in  lost out  lateness p50 ms  p99 ms',
   );
+  const runs = [
+    ...(media.includes('plain') ? modes.map((mode) => ({ mode, srtp: false })) : []),
+    ...(media.includes('srtp') ? [{ mode: 'normal', srtp: true }] : []),
+  ];
+  const certs = media.includes('srtp') ? makeCerts() : undefined;
   for (const n of counts)
-    for (const mode of modes) {
+    for (const { mode, srtp } of runs) {
       const rec = mkdtempSync(join(tmpdir(), 'bench-rec-'));
       const cfg = parseConfig({
         SIP_LOCAL_PORT: '0',
@@ -64,6 +73,15 @@ export async function runMediaBench(): Promise<void> {
         RTP_TIMEOUT_S: '0',
         ...(nice !== undefined ? { PROCESS_NICE: String(nice) } : {}),
         ...(mode === 'realtime' ? { REALTIME_PRIORITY: '10' } : {}),
+        ...(srtp && certs
+          ? {
+              SIP_TRANSPORTS: 'udp,tcp,tls',
+              SIP_TLS_PORT: '0',
+              SIP_TLS_CERT: certs.server.cert,
+              SIP_TLS_KEY: certs.server.key,
+              SIP_TCP_MAX_CONNECTIONS: '10',
+            }
+          : {}),
       });
       if (!cfg.ok) throw new Error(cfg.problems.join('; '));
       const relay = await startRelay(cfg.config, { log: silentLogger });
@@ -75,6 +93,7 @@ export async function runMediaBench(): Promise<void> {
         String(relay.sip.port),
         String(n),
         String(seconds),
+        ...(srtp ? [String(relay.transports.tls!.address().port)] : []),
       ];
       const gen = spawn(...atNormalPriority(genArgs), {
         cwd: root,
@@ -120,7 +139,7 @@ export async function runMediaBench(): Promise<void> {
       };
       const perCall = ((cpu.user + cpu.system) / 1000 / wall / n) * 100;
       console.log(
-        `  ${String(n).padStart(5)}${(mode === 'realtime' && policy !== 2 ? 'normal*' : mode).padStart(12)}${perCall.toFixed(3).padStart(30)}${String(lostIn).padStart(9)}${String(g.fromRelayExpected - g.fromRelayReceived).padStart(10)}` +
+        `  ${String(n).padStart(5)}${(mode === 'realtime' && policy !== 2 ? 'normal*' : srtp ? 'normal+SRTP' : mode).padStart(12)}${perCall.toFixed(3).padStart(30)}${String(lostIn).padStart(9)}${String(g.fromRelayExpected - g.fromRelayReceived).padStart(10)}` +
           `${lateness.percentile(50).toFixed(2).padStart(17)}${lateness.percentile(99).toFixed(2).padStart(8)}` +
           `   (${lateness.count} frames, ${(lateness.over(2) * 100).toFixed(2)} % later than 2 ms)` +
           `   (event-loop delay p99 ${loopP99.toFixed(1)} ms; the relay's clock thread: p99 ` +

@@ -1,12 +1,33 @@
 // Load generator for bench/media-load.bench.ts, run as its own process: places N calls to the relay over
 // SIP (INVITE, ACK), streams PCMU RTP on every call at 20 ms from one absolute-deadline loop, counts the
 // relay's packets per call (loss = sequence gaps), then sends BYE. Prints one JSON line of results.
+// With a 4th argument (the relay's TLS port) the calls are SIP over one TLS connection with SDES-SRTP
+// (AES_CM_128_HMAC_SHA1_80) both ways.
+import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
+import { connect as tlsConnect } from 'node:tls';
+import { SrtpContext } from '../src/rtp/srtp.ts';
+import { StreamFramer } from '../src/sip/transport/stream-framer.ts';
 
-const [sipPort, calls, seconds] = process.argv.slice(2).map(Number) as [number, number, number];
+const [sipPort, calls, seconds, tlsPort] = process.argv.slice(2).map(Number) as [
+  number,
+  number,
+  number,
+  number?,
+];
+const srtp = tlsPort !== undefined && tlsPort > 0;
 const sip = createSocket('udp4');
 await new Promise<void>((r) => sip.bind(0, '127.0.0.1', () => r()));
-const me = sip.address().port;
+const tls = srtp
+  ? await new Promise<import('node:tls').TLSSocket>((r) => {
+      const s = tlsConnect({ host: '127.0.0.1', port: tlsPort, rejectUnauthorized: false }, () => r(s));
+    })
+  : undefined;
+const me = tls ? tls.localPort! : sip.address().port;
+const via = tls ? 'TLS' : 'UDP';
+const target = tls ? `127.0.0.1:${tlsPort};transport=tls` : `127.0.0.1:${sipPort}`;
+/** Sends SIP to the relay: over the TLS connection, or as a datagram. */
+const sendSip = (text: string) => (tls ? tls.write(text) : sip.send(text, sipPort, '127.0.0.1'));
 
 interface Call {
   id: string;
@@ -21,22 +42,30 @@ interface Call {
   cycles: number;
   /** One buffer per call, rewritten each 20 ms: a loopback send has long completed by then. */
   pkt: Buffer;
+  /** SRTP: our master key (in the offer) and, once answered, the contexts both ways. */
+  key?: Buffer;
+  tx?: SrtpContext;
+  rx?: SrtpContext;
 }
 const byId = new Map<string, Call>();
 const payload = new Uint8Array(160).fill(0x7e);
 
 function invite(c: Call, port: number): string {
-  const sdp = `v=0\r\no=g 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n`;
-  return `INVITE sip:relay@127.0.0.1:${sipPort} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${me};branch=z9hG4bK-${c.id};rport\r\nMax-Forwards: 70\r\nFrom: <sip:gen@127.0.0.1>;tag=g${c.id}\r\nTo: <sip:relay@127.0.0.1>\r\nCall-ID: ${c.id}\r\nCSeq: 1 INVITE\r\nContact: <sip:gen@127.0.0.1:${me}>\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`;
+  const media = c.key
+    ? `m=audio ${port} RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${c.key.toString('base64')}\r\n`
+    : `m=audio ${port} RTP/AVP 0\r\n`;
+  const sdp = `v=0\r\no=g 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n${media}a=rtpmap:0 PCMU/8000\r\n`;
+  const contact = tls ? `<sip:gen@127.0.0.1:${me};transport=tls>` : `<sip:gen@127.0.0.1:${me}>`;
+  return `INVITE sip:relay@${target} SIP/2.0\r\nVia: SIP/2.0/${via} 127.0.0.1:${me};branch=z9hG4bK-${c.id};rport\r\nMax-Forwards: 70\r\nFrom: <sip:gen@127.0.0.1>;tag=g${c.id}\r\nTo: <sip:relay@127.0.0.1>\r\nCall-ID: ${c.id}\r\nCSeq: 1 INVITE\r\nContact: ${contact}\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`;
 }
 function inDialog(c: Call, method: string, cseq: number, branch: string): string {
-  return `${method} sip:relay@127.0.0.1:${sipPort} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${me};branch=${branch};rport\r\nMax-Forwards: 70\r\nFrom: <sip:gen@127.0.0.1>;tag=g${c.id}\r\nTo: <sip:relay@127.0.0.1>;tag=${c.toTag}\r\nCall-ID: ${c.id}\r\nCSeq: ${cseq} ${method}\r\nContent-Length: 0\r\n\r\n`;
+  return `${method} sip:relay@${target} SIP/2.0\r\nVia: SIP/2.0/${via} 127.0.0.1:${me};branch=${branch};rport\r\nMax-Forwards: 70\r\nFrom: <sip:gen@127.0.0.1>;tag=g${c.id}\r\nTo: <sip:relay@127.0.0.1>;tag=${c.toTag}\r\nCall-ID: ${c.id}\r\nCSeq: ${cseq} ${method}\r\nContent-Length: 0\r\n\r\n`;
 }
 
 let answered = 0;
 let ended = 0;
-sip.on('message', (d) => {
-  const t = d.toString('latin1');
+const onSip = (d: Uint8Array) => {
+  const t = Buffer.from(d).toString('latin1');
   const status = Number(/^SIP\/2\.0 (\d{3})/.exec(t)?.[1]);
   const c = byId.get(/^Call-ID: (\S+)/im.exec(t)?.[1] ?? '');
   if (!c || !status) return;
@@ -44,13 +73,29 @@ sip.on('message', (d) => {
   if (method === 'INVITE' && status === 200 && !c.toTag) {
     c.toTag = /^To:.*;tag=([^;\s]+)/im.exec(t)?.[1];
     c.relayPort = Number(/m=audio (\d+)/.exec(t)?.[1]);
+    if (c.key) {
+      const theirs = /a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:([A-Za-z0-9+/=]+)/.exec(t)?.[1];
+      if (!theirs) throw new Error('the relay answered without SRTP');
+      const k = Buffer.from(theirs, 'base64');
+      c.tx = new SrtpContext('AES_CM_128_HMAC_SHA1_80', {
+        key: c.key.subarray(0, 16),
+        salt: c.key.subarray(16),
+      });
+      c.rx = new SrtpContext('AES_CM_128_HMAC_SHA1_80', { key: k.subarray(0, 16), salt: k.subarray(16) });
+    }
     c.rtp.connect(c.relayPort, '127.0.0.1');
-    sip.send(inDialog(c, 'ACK', 1, `z9hG4bK-ack-${c.id}`), sipPort, '127.0.0.1');
+    sendSip(inDialog(c, 'ACK', 1, `z9hG4bK-ack-${c.id}`));
     answered++;
   } else if (method === 'INVITE' && status === 200) {
-    sip.send(inDialog(c, 'ACK', 1, `z9hG4bK-ack-${c.id}`), sipPort, '127.0.0.1'); // retransmitted 200
+    sendSip(inDialog(c, 'ACK', 1, `z9hG4bK-ack-${c.id}`)); // retransmitted 200
   } else if (method === 'BYE' && status === 200) ended++;
-});
+};
+if (tls) {
+  const framer = new StreamFramer();
+  tls.on('data', (d: Buffer) => {
+    for (const f of framer.push(d)) if (f.type === 'message') onSip(f.data);
+  });
+} else sip.on('message', onSip);
 
 for (let i = 0; i < calls; i++) {
   const rtp = createSocket('udp4');
@@ -63,9 +108,11 @@ for (let i = 0; i < calls; i++) {
     received: 0,
     cycles: 0,
     pkt: Buffer.alloc(172),
+    ...(srtp ? { key: randomBytes(30) } : {}),
   };
-  rtp.on('message', (d) => {
-    if (d.length < 12 || d[1]! !== 0) return;
+  rtp.on('message', (wire) => {
+    const d = c.rx ? c.rx.unprotectRtp(wire) : wire;
+    if (typeof d === 'string' || d.length < 12 || d[1]! !== 0) return;
     const seq = d.readUInt16BE(2);
     c.received++;
     if (c.firstSeq === undefined) {
@@ -78,12 +125,9 @@ for (let i = 0; i < calls; i++) {
   });
   byId.set(c.id, c);
   const text = invite(c, rtp.address().port);
-  sip.send(text, sipPort, '127.0.0.1');
-  // a real UAC retransmits its INVITE (Timer A) until a response comes
-  const retransmit = setInterval(
-    () => (c.toTag ? clearInterval(retransmit) : sip.send(text, sipPort, '127.0.0.1')),
-    500,
-  );
+  sendSip(text);
+  // a real UAC retransmits its INVITE (Timer A) until a response comes; over TLS the connection does
+  const retransmit = setInterval(() => (c.toTag || tls ? clearInterval(retransmit) : sendSip(text)), 500);
   if (i % 50 === 49) await new Promise((r) => setTimeout(r, 20)); // 2,500 INVITEs a second at most
 }
 for (let i = 0; i < 500 && answered < calls; i++) await new Promise((r) => setTimeout(r, 20));
@@ -109,7 +153,7 @@ await new Promise<void>((resolve) => {
         pkt.writeUInt32BE(c.ts >>> 0, 4);
         pkt.writeUInt32BE(0x1000 + i, 8);
         pkt.set(payload, 12);
-        c.rtp.send(pkt);
+        c.rtp.send(c.tx ? c.tx.protectRtp(pkt) : pkt);
         c.seq = (c.seq + 1) & 0xffff;
         c.ts += 160;
         sent++;
@@ -131,8 +175,7 @@ for (const c of byId.values()) {
   expected += c.cycles + c.maxSeq! - c.firstSeq + 1;
   received += c.received;
 }
-for (const c of byId.values())
-  if (c.toTag) sip.send(inDialog(c, 'BYE', 2, `z9hG4bK-bye-${c.id}`), sipPort, '127.0.0.1');
+for (const c of byId.values()) if (c.toTag) sendSip(inDialog(c, 'BYE', 2, `z9hG4bK-bye-${c.id}`));
 for (let i = 0; i < 250 && ended < answered; i++) await new Promise((r) => setTimeout(r, 20));
 console.log(
   JSON.stringify({
