@@ -29,8 +29,8 @@ const CASES: Record<string, { run: () => Promise<void>; what: string; takes: str
   },
   media: {
     run: runMediaBench,
-    what: 'concurrent calls with RTP both ways: CPU per call, loss, pacing (BENCH_CALLS 100,500; BENCH_MEDIA_SECONDS 20; BENCH_SCHED normal,realtime; BENCH_NICE)',
-    takes: '~3 min',
+    what: 'concurrent calls with RTP both ways: CPU per call, loss, pacing, plain and SRTP (BENCH_CALLS 100,500; BENCH_MEDIA_SECONDS 20; BENCH_SCHED normal,realtime; BENCH_MEDIA_SRTP plain,srtp; BENCH_NICE)',
+    takes: '~4 min',
   },
   ws: {
     run: runWsFanoutBench,
