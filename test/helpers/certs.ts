@@ -101,3 +101,21 @@ export function makeCerts(): Certs {
     rogue: pair('rogue'),
   };
 }
+
+/** A relay's TLS settings: listening on any free TLS port with `who`'s certificate, verifying with the CA. */
+export function tlsRelayEnv(certs: Certs, who: 'server' | 'client' = 'server'): Record<string, string> {
+  return {
+    SIP_TRANSPORTS: 'udp,tcp,tls',
+    SIP_TLS_PORT: '0',
+    SIP_TLS_CERT: certs[who].cert,
+    SIP_TLS_KEY: certs[who].key,
+    SIP_TLS_CA: certs.ca,
+  };
+}
+
+/** The relay's upstream over TLS at 127.0.0.1:port. */
+export const tlsUpstreamEnv = (port: number): Record<string, string> => ({
+  SIP_SERVER_IP: '127.0.0.1',
+  SIP_TRANSFER_PORT: String(port),
+  SIP_SERVER_TRANSPORT: 'tls',
+});

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { CallEvent } from '../../src/machines/call-events.ts';
 import { envelopeCorrelation, readWavFile, speechLike, wavFile } from '../helpers/audio.ts';
 import { baresipConfig, baresipRecording } from '../helpers/baresip.ts';
-import { hasOpenssl, makeCerts } from '../helpers/certs.ts';
+import { hasOpenssl, makeCerts, tlsRelayEnv, tlsUpstreamEnv } from '../helpers/certs.ts';
 import { listLogger } from '../helpers/list-logger.ts';
 import { freeSipPort, hasBinary, run, until } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
@@ -24,11 +24,7 @@ describe.skipIf(!ready)('SIP over TLS with baresip (RFC 3261 26, RFC 5630)', () 
     writeFileSync(join(dir, 'caller.wav'), wavFile(caller, 8000));
     writeFileSync(join(dir, 'greeting.wav'), wavFile(greeting, 8000));
     const relay = await startTestRelay({
-      SIP_TRANSPORTS: 'udp,tcp,tls',
-      SIP_TLS_PORT: '0',
-      SIP_TLS_CERT: certs.server.cert,
-      SIP_TLS_KEY: certs.server.key,
-      SIP_TLS_CA: certs.ca,
+      ...tlsRelayEnv(certs),
       GREETING_PATH: join(dir, 'greeting.wav'),
       RECORDING: 'true',
       RECORDING_DIR: join(dir, 'relay-rec'),
@@ -86,14 +82,8 @@ describe.skipIf(!ready)('SIP over TLS with baresip (RFC 3261 26, RFC 5630)', () 
       const { log, lines } = listLogger();
       const relay = await startTestRelay(
         {
-          SIP_TRANSPORTS: 'udp,tcp,tls',
-          SIP_TLS_PORT: '0',
-          SIP_TLS_CERT: certs.client.cert,
-          SIP_TLS_KEY: certs.client.key,
-          SIP_TLS_CA: certs.ca,
-          SIP_SERVER_IP: '127.0.0.1',
-          SIP_TRANSFER_PORT: String(port + 1),
-          SIP_SERVER_TRANSPORT: 'tls',
+          ...tlsRelayEnv(certs, 'client'),
+          ...tlsUpstreamEnv(port + 1),
           SIP_FROM_USER: 'relay',
           RTP_PORT_START: '45200',
           RTP_PORT_END: '45299',
@@ -232,14 +222,8 @@ describe.skipIf(!ready)('SRTP on a call out over TLS', () => {
     const callee = run('baresip', ['-f', ua, '-t', '8'], { cwd: dir, timeoutMs: 20_000 });
     await new Promise((res) => setTimeout(res, 700));
     const relay = await startTestRelay({
-      SIP_TRANSPORTS: 'udp,tcp,tls',
-      SIP_TLS_PORT: '0',
-      SIP_TLS_CERT: certs.client.cert,
-      SIP_TLS_KEY: certs.client.key,
-      SIP_TLS_CA: certs.ca,
-      SIP_SERVER_IP: '127.0.0.1',
-      SIP_TRANSFER_PORT: String(port + 1),
-      SIP_SERVER_TRANSPORT: 'tls',
+      ...tlsRelayEnv(certs, 'client'),
+      ...tlsUpstreamEnv(port + 1),
       RTP_PORT_START: '45400',
       RTP_PORT_END: '45499',
     });

@@ -8,7 +8,7 @@ import type { CallEvent } from '../../src/machines/call-events.ts';
 import type { Relay } from '../../src/relay.ts';
 import { envelopeCorrelation, readWavFile, speechLike, wavFile } from '../helpers/audio.ts';
 import { baresipConfig, baresipRecording } from '../helpers/baresip.ts';
-import { hasOpenssl, makeCerts } from '../helpers/certs.ts';
+import { hasOpenssl, makeCerts, tlsRelayEnv, tlsUpstreamEnv } from '../helpers/certs.ts';
 import { freeSipPort, freeUdpPort, hasBinary, run, until } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 
@@ -119,6 +119,20 @@ async function startKamailio(dir: string, tls?: { port: number; cert: string; ke
 
 const peersReady = hasBinary(KAMAILIO) && hasBinary('baresip');
 
+/** A relay registered at the proxy as `relay`, greeting with dir/greeting.wav and recording to dir/relay-rec. */
+const registeredRelayEnv = (dir: string, rtpStart: number): Record<string, string> => ({
+  SIP_REGISTER: 'true',
+  SIP_FROM_USER: 'relay',
+  SIP_AUTH_USER: 'relay',
+  SIP_AUTH_PASSWORD: ACCOUNTS.relay,
+  SIP_REGISTER_EXPIRES: '60',
+  GREETING_PATH: join(dir, 'greeting.wav'),
+  RECORDING: 'true',
+  RECORDING_DIR: join(dir, 'relay-rec'),
+  RTP_PORT_START: String(rtpStart),
+  RTP_PORT_END: String(rtpStart + 99),
+});
+
 /** baresip registered at the proxy as extension 2001 (answering by itself or ringing), until stop(). */
 async function startExtension(dir: string, kamPort: number, answermode: 'auto' | 'manual') {
   mkdirSync(dir);
@@ -159,18 +173,9 @@ describe.skipIf(!peersReady)('through kamailio (registrar with digest auth, reco
     kam = await startKamailio(join(dir, 'kam'));
     writeFileSync(join(dir, 'greeting.wav'), wavFile(greeting, 8000));
     relay = await startTestRelay({
-      SIP_REGISTER: 'true',
+      ...registeredRelayEnv(dir, 45200),
       SIP_SERVER_IP: '127.0.0.1',
       SIP_TRANSFER_PORT: String(kam.port),
-      SIP_FROM_USER: 'relay',
-      SIP_AUTH_USER: 'relay',
-      SIP_AUTH_PASSWORD: ACCOUNTS.relay,
-      SIP_REGISTER_EXPIRES: '60',
-      GREETING_PATH: join(dir, 'greeting.wav'),
-      RECORDING: 'true',
-      RECORDING_DIR: join(dir, 'relay-rec'),
-      RTP_PORT_START: '45200',
-      RTP_PORT_END: '45299',
     });
     relay.calls.events$.subscribe((e) => events.push(e));
     await until(() => relay.registration!.status === 'registered', 5000);
@@ -338,24 +343,9 @@ describe.skipIf(!peersReady || !hasOpenssl)('through kamailio over TLS (registra
     });
     writeFileSync(join(dir, 'greeting.wav'), wavFile(greeting, 8000));
     relay = await startTestRelay({
-      SIP_TRANSPORTS: 'udp,tcp,tls',
-      SIP_TLS_PORT: '0',
-      SIP_TLS_CERT: certs.client.cert,
-      SIP_TLS_KEY: certs.client.key,
-      SIP_TLS_CA: certs.ca,
-      SIP_REGISTER: 'true',
-      SIP_SERVER_IP: '127.0.0.1',
-      SIP_TRANSFER_PORT: String(kamTls),
-      SIP_SERVER_TRANSPORT: 'tls',
-      SIP_FROM_USER: 'relay',
-      SIP_AUTH_USER: 'relay',
-      SIP_AUTH_PASSWORD: ACCOUNTS.relay,
-      SIP_REGISTER_EXPIRES: '60',
-      GREETING_PATH: join(dir, 'greeting.wav'),
-      RECORDING: 'true',
-      RECORDING_DIR: join(dir, 'relay-rec'),
-      RTP_PORT_START: '45500',
-      RTP_PORT_END: '45599',
+      ...registeredRelayEnv(dir, 45500),
+      ...tlsRelayEnv(certs, 'client'),
+      ...tlsUpstreamEnv(kamTls),
     });
     relay.calls.events$.subscribe((e) => events.push(e));
     await until(() => relay.registration!.status === 'registered', 8000);
