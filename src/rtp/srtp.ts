@@ -1,4 +1,5 @@
-import { type Cipher, createCipheriv, createHmac } from 'node:crypto';
+import { type Cipher, createCipheriv } from 'node:crypto';
+import { HmacSha1 } from './hmac-sha1.ts';
 
 /**
  * SRTP and SRTCP (RFC 3711) with the SDES suites of RFC 4568: AES-CM-128 encryption and HMAC-SHA1
@@ -88,22 +89,23 @@ export class AesCm {
 /** One direction's session keys for SRTP or SRTCP (RFC 3711 4.3: encryption, authentication, salt). */
 class Keys {
   readonly cm: AesCm;
-  readonly auth: Buffer;
+  readonly #hmac: HmacSha1;
 
   constructor(master: SrtpMasterKey, labels: { enc: number; auth: number; salt: number }) {
     this.cm = new AesCm(deriveSessionKey(master, labels.enc, 16), deriveSessionKey(master, labels.salt, 14));
-    this.auth = deriveSessionKey(master, labels.auth, 20);
+    this.#hmac = new HmacSha1(deriveSessionKey(master, labels.auth, 20));
   }
 
   crypt(data: Buffer, from: number, ssrc: number, roc: number, seq: number): void {
     this.cm.crypt(data, from, ssrc, roc, seq);
   }
 
-  /** HMAC-SHA1 (RFC 3711 4.2.1) over the packet (and, for SRTP, the ROC), truncated. */
-  tag(data: Uint8Array, roc: Uint8Array | undefined, length: number): Buffer {
-    const h = createHmac('sha1', this.auth).update(data);
-    if (roc) h.update(roc);
-    return h.digest().subarray(0, length);
+  /**
+   * HMAC-SHA1 (RFC 3711 4.2.1) over the packet (and, for SRTP, the ROC), truncated: a scratch buffer, to
+   * be copied or compared at once.
+   */
+  tag(data: Uint8Array, roc: Uint8Array | undefined, length: number): Uint8Array {
+    return this.#hmac.mac(data, roc).subarray(0, length);
   }
 }
 
@@ -185,7 +187,7 @@ export class SrtpContext {
     out.set(packet);
     const body = out.subarray(0, packet.length);
     this.#rtp.crypt(body, header, ssrc, s.roc, seq);
-    this.#rtp.tag(body, this.#roc(s.roc), this.#tagLength).copy(out, packet.length);
+    out.set(this.#rtp.tag(body, this.#roc(s.roc), this.#tagLength), packet.length);
     return out;
   }
 
@@ -226,7 +228,7 @@ export class SrtpContext {
     const body = out.subarray(0, packet.length);
     this.#rtcp.crypt(body, 8, readU32(packet, 4), index >>> 16, index & 0xffff);
     out.writeUInt32BE((0x80000000 | index) >>> 0, packet.length);
-    this.#rtcp.tag(out.subarray(0, packet.length + 4), undefined, 10).copy(out, packet.length + 4);
+    out.set(this.#rtcp.tag(out.subarray(0, packet.length + 4), undefined, 10), packet.length + 4);
     return out;
   }
 
