@@ -16,13 +16,12 @@ export function hasBinary(name: string): boolean {
   return found;
 }
 
-/** A UDP port that was free a moment ago on 127.0.0.1. */
-export async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+/**
+ * A port free a moment ago on 127.0.0.1 for UDP and for TCP (a relay listens on both at SIP_LOCAL_PORT, and
+ * tests give these numbers to TCP servers too): freeSipPort, below the kernel's ephemeral range.
+ */
+export function freeUdpPort(): Promise<number> {
+  return freeSipPort();
 }
 
 /** Whether a TCP port can be listened on now on 127.0.0.1. */

@@ -45,7 +45,7 @@ describe.skipIf(!hasBinary('sipp'))('watching calls', () => {
   });
 
   it('INSPECT=true: the local bridge streams live actor events to inspector pages (offline)', async () => {
-    const port = await freeUdpPort(); // a free number; TCP and UDP are separate spaces but this one is unused
+    const port = await freeUdpPort(); // free for UDP and TCP
     const relay = await startTestRelay({
       INSPECT: 'true',
       INSPECT_PORT: String(port),
