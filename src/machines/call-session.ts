@@ -181,7 +181,16 @@ export abstract class CallSession {
   protected contact(): string {
     const t = this.fallbackHop().transport;
     const l = this.env.core.sentBy(t);
-    return `<sip:${this.env.settings.contactUser}@${bracket(l.host)}:${l.port}${transportParam(t)}>`;
+    const where = `${this.env.settings.contactUser}@${bracket(l.host)}:${l.port}`;
+    // RFC 3261 12.1.1: "If the request that initiated the dialog contained a SIPS URI in the Request-URI ...
+    // the Contact header field in the response MUST be a SIPS URI" (otherwise sip: with transport=tls)
+    if (this.secureScheme() && t === 'tls') return `<sips:${where}>`;
+    return `<sip:${where}${transportParam(t)}>`;
+  }
+
+  /** Whether the dialog was set up with a sips: Request-URI (the UAS side); ours use sip: with transport=tls. */
+  protected secureScheme(): boolean {
+    return false;
   }
 
   /** Where our in-dialog requests go when the peer's Contact names a host we cannot resolve. */

@@ -48,6 +48,10 @@ export class IncomingCall extends CallSession {
     return this.#source;
   }
 
+  protected override secureScheme(): boolean {
+    return this.invite.ruri.kind === 'sip' && this.invite.ruri.scheme === 'sips';
+  }
+
   protected actions(): MachineActions {
     const core = this.env.core;
     const s = this.env.settings;

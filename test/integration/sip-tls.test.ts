@@ -4,6 +4,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Relay } from '../../src/relay.ts';
 import { StreamFramer } from '../../src/sip/transport/stream-framer.ts';
+import { OFFER } from '../helpers/call-harness.ts';
 import { hasOpenssl, makeCerts } from '../helpers/certs.ts';
 import { requestText } from '../helpers/messages.ts';
 import { startTestRelay } from '../helpers/relay.ts';
@@ -104,5 +105,36 @@ describe.skipIf(!hasOpenssl)('SIP over TLS: the listener', () => {
     while (relay.transports.tls!.connections > 0 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 10));
     expect(relay.transports.tls!.connections).toBe(0);
+  });
+
+  it('a call to a sips: URI is answered with a sips: Contact (RFC 3261 12.1.1); a sip: one with transport=tls', async () => {
+    const contactFor = async (scheme: 'sip' | 'sips', callId: string) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port: tlsPort(), ca: readFileSync(certs.ca) });
+      await new Promise<void>((r) => socket.once('secureConnect', () => r()));
+      const framer = new StreamFramer();
+      const got: string[] = [];
+      socket.on('data', (d: Buffer) => {
+        for (const f of framer.push(d)) if (f.type === 'message') got.push(new TextDecoder().decode(f.data));
+      });
+      socket.write(
+        requestText({
+          callId,
+          sentBy: `127.0.0.1:${socket.localPort}`,
+          contact: `<${scheme}:alice@127.0.0.1:${socket.localPort}${scheme === 'sip' ? ';transport=tls' : ''}>`,
+          body: OFFER(),
+          extra: ['Content-Type: application/sdp'],
+        })
+          .replace('SIP/2.0/UDP', 'SIP/2.0/TLS')
+          .replace('INVITE sip:relay@127.0.0.1:5062', `INVITE ${scheme}:relay@127.0.0.1:${tlsPort()}`),
+      );
+      const deadline = Date.now() + 3000;
+      while (!got.some((m) => m.startsWith('SIP/2.0 200')) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 5));
+      socket.destroy();
+      relay.calls.hangup(callId);
+      return /^Contact: (.*)$/m.exec(got.find((m) => m.startsWith('SIP/2.0 200')) ?? '')?.[1];
+    };
+    expect(await contactFor('sips', 'tls-sips-1')).toBe(`<sips:relay@127.0.0.1:${tlsPort()}>`);
+    expect(await contactFor('sip', 'tls-sip-1')).toBe(`<sip:relay@127.0.0.1:${tlsPort()};transport=tls>`);
   });
 });
