@@ -96,10 +96,6 @@ class Keys {
     this.#hmac = new HmacSha1(deriveSessionKey(master, labels.auth, 20));
   }
 
-  crypt(data: Buffer, from: number, ssrc: number, roc: number, seq: number): void {
-    this.cm.crypt(data, from, ssrc, roc, seq);
-  }
-
   /**
    * HMAC-SHA1 (RFC 3711 4.2.1) over the packet (and, for SRTP, the ROC), truncated: a scratch buffer, to
    * be copied or compared at once.
@@ -186,7 +182,7 @@ export class SrtpContext {
     const out = Buffer.allocUnsafe(packet.length + this.#tagLength);
     out.set(packet);
     const body = out.subarray(0, packet.length);
-    this.#rtp.crypt(body, header, ssrc, s.roc, seq);
+    this.#rtp.cm.crypt(body, header, ssrc, s.roc, seq);
     out.set(this.#rtp.tag(body, this.#roc(s.roc), this.#tagLength), packet.length);
     return out;
   }
@@ -209,7 +205,7 @@ export class SrtpContext {
     body.set(packet.subarray(0, end));
     const expected = this.#rtp.tag(body, this.#roc(roc), this.#tagLength);
     if (!timingSafeEqual(expected, packet.subarray(end))) return 'authentication';
-    this.#rtp.crypt(body, header, ssrc, roc, seq);
+    this.#rtp.cm.crypt(body, header, ssrc, roc, seq);
     if (!s) this.#in.set(ssrc, { roc, seq, highest: index, low: 1, high: 0 });
     else remember(s, index, roc, seq);
     return body;
@@ -226,7 +222,7 @@ export class SrtpContext {
     const out = Buffer.allocUnsafe(packet.length + 14);
     out.set(packet);
     const body = out.subarray(0, packet.length);
-    this.#rtcp.crypt(body, 8, readU32(packet, 4), index >>> 16, index & 0xffff);
+    this.#rtcp.cm.crypt(body, 8, readU32(packet, 4), index >>> 16, index & 0xffff);
     out.writeUInt32BE((0x80000000 | index) >>> 0, packet.length);
     out.set(this.#rtcp.tag(out.subarray(0, packet.length + 4), undefined, 10), packet.length + 4);
     return out;
@@ -251,7 +247,7 @@ export class SrtpContext {
       this.#rtcpIn.set(ssrc, r);
     }
     markSeen(r, index);
-    if (word & 0x80000000) this.#rtcp.crypt(body, 8, ssrc, index >>> 16, index & 0xffff);
+    if (word & 0x80000000) this.#rtcp.cm.crypt(body, 8, ssrc, index >>> 16, index & 0xffff);
     return body;
   }
 }

@@ -7,9 +7,13 @@ export const isReliable = (t: TransportName | undefined): boolean => t === 'tcp'
 /** The Via sent-protocol's transport token for a transport (RFC 3261 20.42: UDP, TCP, TLS). */
 export const viaTransport = (t: TransportName | undefined): string => (t ?? 'udp').toUpperCase();
 
-/** A Via transport token or a URI's transport= value as one of ours; undefined when we do not speak it. */
-export function transportOf(token: string | null | undefined): TransportName | undefined {
-  const t = (token ?? 'udp').toLowerCase();
+/**
+ * A URI's transport= value (or a Via transport token) as one of ours; undefined when we do not speak it.
+ * No default: an absent parameter means "the caller decides" (nextHop falls back to the dialog's
+ * transport), never UDP by accident.
+ */
+export function transportOf(token: string): TransportName | undefined {
+  const t = token.toLowerCase();
   return t === 'udp' || t === 'tcp' || t === 'tls' ? t : undefined;
 }
 
