@@ -88,6 +88,7 @@ export function relaySettings(config: Config): RelaySettings {
       codecOrder: config.CODEC_ORDER,
       contactUser: config.SIP_FROM_USER,
       srtp: config.SRTP,
+      srtpSuites: config.SRTP_SUITES,
     },
     media: {
       recordingDir: config.RECORDING ? config.RECORDING_DIR : undefined,

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { SRTP_SUITES, type SrtpSuite } from '../rtp/srtp.ts';
 
 /**
  * Every setting of the relay, read from the environment (and .env) in one place. The original's names and
@@ -99,6 +100,14 @@ export const configSchema = z.object({
   SIP_TLS_CA: z.string().trim().optional(),
   SIP_TLS_SERVERNAME: z.string().trim().optional(),
   SRTP: z.enum(['off', 'offer', 'require'], { error: 'must be off, offer or require' }).default('offer'),
+  SRTP_SUITES: list()
+    .refine(
+      (l) => l.length > 0 && l.every((s) => (SRTP_SUITES as readonly string[]).includes(s)),
+      `must list one or more of ${SRTP_SUITES.join(', ')}`,
+    )
+    .refine((l) => new Set(l).size === l.length, 'must not list a suite twice')
+    .transform((l) => l as SrtpSuite[])
+    .default([...SRTP_SUITES]),
   // --- calls ---
   AUTO_ANSWER: bool(true),
   RING_DELAY_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(0).default(0),

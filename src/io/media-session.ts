@@ -15,7 +15,7 @@ import { buildRtp, buildRtpHeader, readRtpHeader, rtpHeader } from '../rtp/packe
 import { ReceiverStats } from '../rtp/receiver-stats.ts';
 import { buildReport, ntpMiddle, ntpTime, parseReports, roundTripMs } from '../rtp/rtcp.ts';
 import { RtpSourcePolicy } from '../rtp/source-policy.ts';
-import { SrtpContext, type SrtpSuite } from '../rtp/srtp.ts';
+import { masterKeyOf, SrtpContext, type SrtpSuite } from '../rtp/srtp.ts';
 import type { WavRecorder } from './recording.ts';
 import type { PacedStream, RtpScheduler } from './rtp-scheduler.ts';
 
@@ -38,9 +38,6 @@ export interface MediaOptions {
     | { readonly suite: SrtpSuite; readonly local: Uint8Array; readonly remote: Uint8Array }
     | undefined;
 }
-
-/** 30 bytes of SDES key material as SRTP's master key (16) and salt (14). */
-const masterKey = (k: Uint8Array) => ({ key: k.subarray(0, 16), salt: k.subarray(16, 30) });
 
 /** A call's RTP statistics (RFC 3550: loss from sequence numbers, interarrival jitter, RTCP round trip). */
 export interface MediaReport {
@@ -539,16 +536,16 @@ export class MediaSession implements PacedStream {
   #heardTick = 0;
 }
 
-/** An outgoing packet buffer with its payload view, made once and reused. */
 function srtpContexts(opts: MediaOptions): { tx: SrtpContext; rx: SrtpContext } | undefined {
   const k = opts.srtp;
   if (!k) return undefined;
   return {
-    tx: new SrtpContext(k.suite, masterKey(k.local)),
-    rx: new SrtpContext(k.suite, masterKey(k.remote)),
+    tx: new SrtpContext(k.suite, masterKeyOf(k.suite, k.local)),
+    rx: new SrtpContext(k.suite, masterKeyOf(k.suite, k.remote)),
   };
 }
 
+/** An outgoing packet buffer with its payload view, made once and reused. */
 interface PacketSlot {
   readonly packet: Uint8Array;
   readonly payload: Uint8Array;

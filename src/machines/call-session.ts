@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
 import type { Logger } from '../kernel/logger.ts';
+import { masterKeyLength, SRTP_SUITES, type SrtpSuite } from '../rtp/srtp.ts';
 import {
   answerOffer,
   type CodecName,
@@ -58,6 +59,8 @@ export interface CallSettings {
   readonly refuseRemote?: (address: string, port: number) => string | undefined;
   /** SRTP (off, offer, require); absent: off. */
   readonly srtp?: SrtpPolicy['mode'];
+  /** The SRTP suites we take and offer, ours in order of preference; absent: all we do. */
+  readonly srtpSuites?: readonly SrtpSuite[];
 }
 
 /** How a call negotiates media: our codecs and order, where RTP may not go, and SRTP on its transport. */
@@ -73,7 +76,8 @@ export function negotiationOptions(
     srtp: {
       mode: s.srtp ?? 'off',
       secure: transport === 'tls',
-      newKey: () => new Uint8Array(randomBytes(30)),
+      suites: s.srtpSuites ?? SRTP_SUITES,
+      newKey: (suite) => new Uint8Array(randomBytes(masterKeyLength(suite))),
       ...(offered ? { offered } : {}),
     },
   };
@@ -380,8 +384,7 @@ export abstract class CallSession {
    */
   protected makeOffer(plain = false): string {
     const policy = this.negotiation().srtp;
-    const crypto =
-      !plain && policy && policy.mode !== 'off' && policy.secure ? offerCrypto(policy.newKey) : [];
+    const crypto = !plain && policy && policy.mode !== 'off' && policy.secure ? offerCrypto(policy) : [];
     this.#offered = crypto;
     return createOffer(this.localMedia(), this.env.settings.codecs, 'sendrecv', crypto);
   }

@@ -1,5 +1,5 @@
 import { err, ok, type Result } from '../kernel/result.ts';
-import { SRTP_SUITES, type SrtpSuite } from '../rtp/srtp.ts';
+import { masterKeyLength, type SrtpSuite } from '../rtp/srtp.ts';
 import { isUnicast } from '../sip/message/host.ts';
 import type { CodecName, Direction, MediaDescription, SessionDescription } from './types.ts';
 import { STATIC_PT } from './types.ts';
@@ -33,8 +33,10 @@ export interface SrtpPolicy {
   readonly mode: 'off' | 'offer' | 'require';
   /** The signalling is encrypted (TLS): SDES keys may be sent and taken only then. */
   readonly secure: boolean;
-  /** A fresh master key and salt: 30 random bytes. */
-  readonly newKey: () => Uint8Array;
+  /** The suites we take and offer (our offers list them in this order). */
+  readonly suites: readonly SrtpSuite[];
+  /** A fresh master key and salt for a suite: 30 random bytes (28 for AEAD_AES_128_GCM). */
+  readonly newKey: (suite: SrtpSuite) => Uint8Array;
   /** When reading an answer to our offer: the crypto attributes we offered (the answer picks one by tag). */
   readonly offered?: readonly OfferedCrypto[];
 }
@@ -42,7 +44,7 @@ export interface SrtpPolicy {
 export interface OfferedCrypto {
   readonly tag: number;
   readonly suite: SrtpSuite;
-  /** Our master key and salt (30 bytes). */
+  /** Our master key and salt (30 bytes; 28 for AEAD_AES_128_GCM). */
   readonly key: Uint8Array;
 }
 
@@ -158,14 +160,15 @@ function srtpOf(m: MediaDescription, policy: SrtpPolicy | undefined): SrtpKeys |
   if (m.proto !== 'RTP/SAVP') return `${m.proto} is not a profile we speak (RTP/AVP, RTP/SAVP with SDES)`;
   if (!policy || policy.mode === 'off') return 'SRTP is off (SRTP=off)';
   if (!policy.secure) return 'SDES keys are exchanged only over TLS';
+  // the offerer lists its attributes in its order of preference: the first we take wins
   for (const c of m.crypto) {
-    if (c.key?.length !== 30 || !SRTP_SUITES.includes(c.suite as SrtpSuite)) continue;
-    if (!policy.offered)
-      return { suite: c.suite as SrtpSuite, tag: c.tag, local: policy.newKey(), remote: c.key! };
+    const suite = policy.suites.find((s) => s === c.suite);
+    if (!suite || c.key?.length !== masterKeyLength(suite)) continue;
+    if (!policy.offered) return { suite, tag: c.tag, local: policy.newKey(suite), remote: c.key };
     const ours = policy.offered.find((o) => o.tag === c.tag && o.suite === c.suite);
-    if (ours) return { suite: ours.suite, tag: ours.tag, local: ours.key, remote: c.key! };
+    if (ours) return { suite: ours.suite, tag: ours.tag, local: ours.key, remote: c.key };
   }
-  return `no crypto suite we support (${SRTP_SUITES.join(', ')}) with an inline key`;
+  return `no crypto suite we take (${policy.suites.join(', ')}) with an inline key of its length`;
 }
 
 /**
@@ -212,9 +215,9 @@ export function answerOffer(
 const cryptoLine = (tag: number, suite: SrtpSuite, key: Uint8Array): string =>
   `a=crypto:${tag} ${suite} inline:${Buffer.from(key).toString('base64')}`;
 
-/** The crypto attributes we offer: each suite we do, in our order, each with its own key. */
-export function offerCrypto(newKey: () => Uint8Array): OfferedCrypto[] {
-  return SRTP_SUITES.map((suite, i) => ({ tag: i + 1, suite, key: newKey() }));
+/** The crypto attributes we offer: each suite we take, in our order, each with its own key. */
+export function offerCrypto(policy: Pick<SrtpPolicy, 'suites' | 'newKey'>): OfferedCrypto[] {
+  return policy.suites.map((suite, i) => ({ tag: i + 1, suite, key: policy.newKey(suite) }));
 }
 
 /** Our offer for outgoing calls: PCMU, PCMA, telephone-event 101, ptime 20; RTP/SAVP with `crypto`. */

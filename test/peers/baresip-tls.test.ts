@@ -208,43 +208,49 @@ describe.skipIf(!ready || !hasBinary('tshark'))(
 );
 
 describe.skipIf(!ready)('SRTP on a call out over TLS', () => {
-  it('the relay calls baresip (SRTP mandatory) over TLS: SDES agreed, the call is answered with SRTP', async () => {
-    const certs = makeCerts();
-    const dir = mkdtempSync(join(tmpdir(), 'baresip-srtp-out-'));
-    writeFileSync(join(dir, 'callee.wav'), wavFile(speechLike(8000, 6, 53), 8000));
-    const port = await baresipPorts();
-    const ua = baresipConfig(dir, port, join(dir, 'callee.wav'), 'pcmu', {
-      transport: 'tls',
-      tls: { bundle: certs.server.bundle, ca: certs.ca },
-      answermode: 'auto',
-      mediaenc: 'srtp-mand',
-    });
-    const callee = run('baresip', ['-f', ua, '-t', '8'], { cwd: dir, timeoutMs: 20_000 });
-    await new Promise((res) => setTimeout(res, 700));
-    const relay = await startTestRelay({
-      ...tlsRelayEnv(certs, 'client'),
-      ...tlsUpstreamEnv(port + 1),
-      RTP_PORT_START: '45400',
-      RTP_PORT_END: '45499',
-    });
-    const events: CallEvent[] = [];
-    relay.calls.events$.subscribe((e) => events.push(e));
-    try {
-      const dial = await relay.calls.dial('alice');
-      await until(() => events.some((e) => e.type === 'call.answered'), 5000);
-      expect(events.find((e) => e.type === 'call.media')).toMatchObject({
-        srtp: expect.stringMatching(/^AES_CM_128/),
+  // SRTP_SUITES: our offer lists these; baresip takes the first it does (AES-CM, or RFC 7714's GCM alone)
+  for (const [suites, suite, rtpBase] of [
+    [undefined, 'AES_CM_128_HMAC_SHA1_80', 45400],
+    ['AEAD_AES_128_GCM', 'AEAD_AES_128_GCM', 45500],
+  ] as const)
+    it(`the relay calls baresip (SRTP mandatory) over TLS offering ${suites ?? 'every suite'}: ${suite} agreed, RTP decrypts both ways`, async () => {
+      const certs = makeCerts();
+      const dir = mkdtempSync(join(tmpdir(), 'baresip-srtp-out-'));
+      writeFileSync(join(dir, 'callee.wav'), wavFile(speechLike(8000, 6, 53), 8000));
+      const port = await baresipPorts();
+      const ua = baresipConfig(dir, port, join(dir, 'callee.wav'), 'pcmu', {
+        transport: 'tls',
+        tls: { bundle: certs.server.bundle, ca: certs.ca },
+        answermode: 'auto',
+        mediaenc: 'srtp-mand',
       });
-      await new Promise((res) => setTimeout(res, 1000));
-      // RTP flows both ways through SRTP: the media session decrypted packets from baresip
-      const session = dial.ok ? relay.media.session(dial.callId) : undefined;
-      expect(session?.report().received).toBeGreaterThan(20);
-      if (dial.ok) relay.calls.hangup(dial.callId);
-      await until(() => events.some((e) => e.type === 'call.ended'), 5000);
-    } finally {
-      await relay.close();
-      const r = await callee;
-      expect(r.stdout).toMatch(/SRTP is Enabled/);
-    }
-  }, 40_000);
+      const callee = run('baresip', ['-f', ua, '-t', '8'], { cwd: dir, timeoutMs: 20_000 });
+      await new Promise((res) => setTimeout(res, 700));
+      const relay = await startTestRelay({
+        ...tlsRelayEnv(certs, 'client'),
+        ...tlsUpstreamEnv(port + 1),
+        RTP_PORT_START: String(rtpBase),
+        RTP_PORT_END: String(rtpBase + 99),
+        ...(suites ? { SRTP_SUITES: suites } : {}),
+      });
+      const events: CallEvent[] = [];
+      relay.calls.events$.subscribe((e) => events.push(e));
+      try {
+        const dial = await relay.calls.dial('alice');
+        await until(() => events.some((e) => e.type === 'call.answered'), 5000);
+        expect(events.find((e) => e.type === 'call.media')).toMatchObject({ srtp: suite });
+        await new Promise((res) => setTimeout(res, 1000));
+        // RTP flows both ways through SRTP: the media session decrypted packets from baresip
+        const session = dial.ok ? relay.media.session(dial.callId) : undefined;
+        expect(session?.report().received).toBeGreaterThan(20);
+        if (dial.ok) relay.calls.hangup(dial.callId);
+        await until(() => events.some((e) => e.type === 'call.ended'), 5000);
+      } finally {
+        await relay.close();
+        const r = await callee;
+        expect(r.stdout).toContain(`SRTP is Enabled (cryptosuite=${suite})`);
+        // and baresip took ours: its SRTP drops a packet that does not authenticate before RTP sees it
+        expect(r.stdout).toContain("incoming rtp for 'audio' established");
+      }
+    }, 40_000);
 });

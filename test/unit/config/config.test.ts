@@ -49,6 +49,23 @@ describe('config', () => {
     expect(k.ok && k.config.aiProvider).toBe('openai');
   });
 
+  it('SRTP_SUITES: known suite names, each once, in our order of preference', () => {
+    const d = parseConfig({});
+    expect(d.ok && d.config.SRTP_SUITES).toEqual([
+      'AES_CM_128_HMAC_SHA1_80',
+      'AES_CM_128_HMAC_SHA1_32',
+      'AEAD_AES_128_GCM',
+    ]);
+    const g = parseConfig({ SRTP_SUITES: 'AEAD_AES_128_GCM, AES_CM_128_HMAC_SHA1_80' });
+    expect(g.ok && g.config.SRTP_SUITES).toEqual(['AEAD_AES_128_GCM', 'AES_CM_128_HMAC_SHA1_80']);
+    const bad = parseConfig({ SRTP_SUITES: 'AES_256_CM_HMAC_SHA1_80' });
+    expect(!bad.ok && bad.problems[0]).toMatch(
+      /^SRTP_SUITES: must list one or more of AES_CM_128_HMAC_SHA1_80/,
+    );
+    const twice = parseConfig({ SRTP_SUITES: 'AEAD_AES_128_GCM,AEAD_AES_128_GCM' });
+    expect(!twice.ok && twice.problems[0]).toMatch(/^SRTP_SUITES: must not list a suite twice/);
+  });
+
   it('lists every problem at once, cross-key rules included', () => {
     const r = parseConfig({
       SIP_LOCAL_IP: '192.168.1.300',

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ProtectionProfileAes128CmHmacSha1_80, RtpPacket, SrtcpSession, SrtpSession } from 'werift-rtp';
-import { AesCm, deriveSessionKey, SrtpContext, type SrtpSuite } from '../../../src/rtp/srtp.ts';
+import { SrtpContext, type SrtpSuite } from '../../../src/rtp/srtp.ts';
+import { deriveSessionKey } from '../../../src/rtp/srtp-cipher.ts';
+import { AesCm } from '../../../src/rtp/srtp-cm.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 

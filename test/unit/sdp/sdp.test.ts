@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { masterKeyLength, SRTP_SUITES, type SrtpSuite } from '../../../src/rtp/srtp.ts';
 import {
   answerOffer,
   chooseMedia,
@@ -143,10 +144,14 @@ describe('SDES in SDP (RFC 4568)', () => {
       '',
     ].join('\r\n');
   const local = { address: '127.0.0.1', port: 20000, sessionId: '1', sessionVersion: 1 };
-  const opts = (mode: 'off' | 'offer' | 'require', secure = true) => ({
+  const opts = (
+    mode: 'off' | 'offer' | 'require',
+    secure = true,
+    suites: readonly SrtpSuite[] = SRTP_SUITES,
+  ) => ({
     codecs: ['PCMU', 'PCMA'] as const,
     order: 'offer' as const,
-    srtp: { mode, secure, newKey: () => new Uint8Array(30).fill(9) },
+    srtp: { mode, secure, suites, newKey: (s: SrtpSuite) => new Uint8Array(masterKeyLength(s)).fill(9) },
   });
   const offer = (crypto: string[], proto?: string) => {
     const p = parseSdp(savp(crypto, proto));
@@ -196,7 +201,7 @@ describe('SDES in SDP (RFC 4568)', () => {
     });
     expect(chooseMedia(offer(['a=crypto:1 F8_128_HMAC_SHA1_80 inline:abcd']), opts('offer'))).toMatchObject({
       ok: false,
-      error: expect.stringMatching(/^no crypto suite we support/),
+      error: expect.stringMatching(/^no crypto suite we take/),
     });
     const plain = offer([], 'RTP/AVP');
     expect(chooseMedia(plain, opts('require'))).toMatchObject({
@@ -208,10 +213,17 @@ describe('SDES in SDP (RFC 4568)', () => {
 
   it('our offer carries every suite with its own key; the answer is matched by tag', () => {
     let n = 0;
-    const crypto = offerCrypto(() => new Uint8Array(30).fill(++n));
+    const crypto = offerCrypto({
+      suites: SRTP_SUITES,
+      newKey: (s) => new Uint8Array(masterKeyLength(s)).fill(++n),
+    });
     const sdp = createOffer(local, ['PCMU'], 'sendrecv', crypto);
     expect(sdp).toMatch(/^m=audio 20000 RTP\/SAVP 0 101$/m);
-    expect(sdp.match(/^a=crypto:/gm)).toHaveLength(2);
+    expect(sdp.match(/^a=crypto:.*$/gm)).toEqual([
+      `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${Buffer.alloc(30, 1).toString('base64')}`,
+      `a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:${Buffer.alloc(30, 2).toString('base64')}`,
+      `a=crypto:3 AEAD_AES_128_GCM inline:${Buffer.alloc(28, 3).toString('base64')}`,
+    ]);
     const answer = offer([`a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:${key.toString('base64')}`]);
     const chosen = chooseMedia(answer, {
       ...opts('offer'),
@@ -222,5 +234,28 @@ describe('SDES in SDP (RFC 4568)', () => {
     expect(
       chooseMedia(wrongTag, { ...opts('offer'), srtp: { ...opts('offer').srtp, offered: crypto } }).ok,
     ).toBe(false);
+  });
+
+  it('AEAD_AES_128_GCM takes a 28-byte key (RFC 7714 14.2); SRTP_SUITES limits what we take, the offer order wins', () => {
+    const gcm = Buffer.alloc(28, 5).toString('base64');
+    const o = offer([
+      `a=crypto:1 AEAD_AES_128_GCM inline:${Buffer.alloc(30, 5).toString('base64')}`,
+      `a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:${key.toString('base64')}`,
+      `a=crypto:3 AEAD_AES_128_GCM inline:${gcm}`,
+    ]);
+    // a GCM line with an AES-CM length of key is skipped; the offerer's first usable one is taken
+    expect(chooseMedia(o, opts('offer'))).toMatchObject({ ok: true, value: { srtp: { tag: 2 } } });
+    const onlyGcm = chooseMedia(o, opts('offer', true, ['AEAD_AES_128_GCM']));
+    expect(onlyGcm).toMatchObject({ ok: true, value: { srtp: { tag: 3, suite: 'AEAD_AES_128_GCM' } } });
+    expect(onlyGcm.ok && onlyGcm.value.srtp?.local.length).toBe(28);
+    const a = answerOffer(o, local, opts('offer', true, ['AEAD_AES_128_GCM']));
+    expect(a.ok && a.value.sdp).toMatch(
+      new RegExp(`^a=crypto:3 AEAD_AES_128_GCM inline:${Buffer.alloc(28, 9).toString('base64')}$`, 'm'),
+    );
+    const cmOnly = offer([`a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:${key.toString('base64')}`]);
+    expect(chooseMedia(cmOnly, opts('offer', true, ['AEAD_AES_128_GCM']))).toMatchObject({
+      ok: false,
+      error: 'no crypto suite we take (AEAD_AES_128_GCM) with an inline key of its length',
+    });
   });
 });
