@@ -11,6 +11,8 @@ export interface Certs {
   /** Signed by the CA for IP 127.0.0.1 and localhost: server.pem/.key, client.pem/.key. */
   readonly server: { readonly cert: string; readonly key: string; readonly bundle: string };
   readonly client: { readonly cert: string; readonly key: string; readonly bundle: string };
+  /** Signed by the CA for the name sip.trunk.test only (no IP SAN): verifies only with SIP_TLS_SERVERNAME. */
+  readonly named: { readonly cert: string; readonly key: string; readonly bundle: string };
   /** Self-signed for 127.0.0.1: must be refused. */
   readonly rogue: { readonly cert: string; readonly key: string; readonly bundle: string };
 }
@@ -23,15 +25,16 @@ export function makeCerts(): Certs {
   const dir = mkdtempSync(join(tmpdir(), 'certs-'));
   const f = (n: string) => join(dir, n);
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  writeFileSync(
-    f('leaf.ext'),
-    [
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      'basicConstraints=critical,CA:FALSE',
-      'keyUsage=critical,digitalSignature,keyEncipherment',
-      'extendedKeyUsage=serverAuth,clientAuth',
-    ].join('\n'),
-  );
+  const extensions = (name: string, san: string) =>
+    writeFileSync(
+      f(`${name}.ext`),
+      [
+        `subjectAltName=${san}`,
+        'basicConstraints=critical,CA:FALSE',
+        'keyUsage=critical,digitalSignature,keyEncipherment',
+        'extendedKeyUsage=serverAuth,clientAuth',
+      ].join('\n'),
+    );
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   ssl(
     'req',
@@ -50,8 +53,10 @@ export function makeCerts(): Certs {
     '-addext',
     'keyUsage=critical,keyCertSign,cRLSign',
   );
-  const leaf = (name: string) => {
-    ssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', '/CN=127.0.0.1');
+  const leaf = (name: string, san = 'IP:127.0.0.1,DNS:localhost') => {
+    extensions(name, san);
+    const cn = san.startsWith('IP:') ? '127.0.0.1' : san.slice(4);
+    ssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
     ssl(
       'x509',
       '-req',
@@ -66,13 +71,14 @@ export function makeCerts(): Certs {
       '-days',
       '2',
       '-extfile',
-      'leaf.ext',
+      `${name}.ext`,
       '-out',
       `${name}.pem`,
     );
   };
   leaf('server');
   leaf('client');
+  leaf('named', 'DNS:sip.trunk.test');
   ssl(
     'req',
     '-x509',
@@ -98,6 +104,7 @@ export function makeCerts(): Certs {
     ca: f('ca.pem'),
     server: pair('server'),
     client: pair('client'),
+    named: pair('named'),
     rogue: pair('rogue'),
   };
 }

@@ -64,10 +64,24 @@ describe.skipIf(!ready)('SIP over TLS with baresip (RFC 3261 26, RFC 5630)', () 
     );
   }, 40_000);
 
-  for (const cert of ['server', 'rogue'] as const) {
-    it(cert === 'server'
-      ? 'the relay calls baresip over TLS and verifies its certificate with SIP_TLS_CA'
-      : 'a peer whose certificate does not verify is refused, with a log line that says so', async () => {
+  // which certificate baresip shows, what SIP_TLS_SERVERNAME says, and what the relay must conclude
+  const cases = [
+    { cert: 'server', servername: undefined, refused: undefined },
+    { cert: 'named', servername: 'sip.trunk.test', refused: undefined },
+    { cert: 'named', servername: undefined, refused: /Hostname\/IP does not match certificate's altnames/ },
+    {
+      cert: 'rogue',
+      servername: undefined,
+      refused: /certificate does not verify \(self[- ]signed certificate\)/,
+    },
+  ] as const;
+  for (const { cert, servername, refused } of cases) {
+    const name = !refused
+      ? `the relay calls baresip over TLS and verifies its ${cert === 'named' ? 'named certificate with SIP_TLS_SERVERNAME' : 'IP certificate'} against SIP_TLS_CA`
+      : cert === 'named'
+        ? 'a certificate for a name is refused for the bare IP when SIP_TLS_SERVERNAME is unset'
+        : 'a peer whose certificate does not verify is refused, with a log line that says so';
+    it(name, async () => {
       const certs = makeCerts();
       const dir = mkdtempSync(join(tmpdir(), `baresip-tls-out-${cert}-`));
       writeFileSync(join(dir, 'callee.wav'), wavFile(speechLike(8000, 6, 41), 8000));
@@ -84,6 +98,7 @@ describe.skipIf(!ready)('SIP over TLS with baresip (RFC 3261 26, RFC 5630)', () 
         {
           ...tlsRelayEnv(certs, 'client'),
           ...tlsUpstreamEnv(port + 1),
+          ...(servername ? { SIP_TLS_SERVERNAME: servername } : {}),
           SIP_FROM_USER: 'relay',
           RTP_PORT_START: '45200',
           RTP_PORT_END: '45299',
@@ -95,7 +110,7 @@ describe.skipIf(!ready)('SIP over TLS with baresip (RFC 3261 26, RFC 5630)', () 
       try {
         const dial = await relay.calls.dial('alice');
         expect(dial.ok).toBe(true);
-        if (cert === 'server') {
+        if (!refused) {
           await until(() => events.some((e) => e.type === 'call.answered'), 5000);
           expect(events.map((e) => e.type)).toContain('call.answered');
           if (dial.ok) relay.calls.hangup(dial.callId);
@@ -105,7 +120,7 @@ describe.skipIf(!ready)('SIP over TLS with baresip (RFC 3261 26, RFC 5630)', () 
           await until(() => events.some((e) => e.type === 'call.failed'), 8000);
           expect(events.find((e) => e.type === 'call.failed')).toMatchObject({ status: 503 });
           const line = lines.find((l) => l.msg.startsWith('TLS: refused'));
-          expect(line?.msg).toMatch(/certificate does not verify \(self[- ]signed certificate\)/);
+          expect(line?.msg).toMatch(refused);
         }
       } finally {
         await relay.close();
