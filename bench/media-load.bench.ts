@@ -22,6 +22,9 @@ for (const m of modes)
   if (m !== 'normal' && m !== 'realtime') throw new Error(`BENCH_SCHED: unknown mode ${m}`);
 // BENCH_MEDIA_SRTP: plain (RTP), srtp (SIP over TLS and SDES-SRTP both ways; normal scheduling only)
 const media = (process.env.BENCH_MEDIA_SRTP ?? 'plain,srtp').split(',').map((m) => m.trim());
+// BENCH_MEDIA_ROUNDS: how many times each count's runs repeat, alternating (plain, SRTP, plain, SRTP ...):
+// on a shared machine one pair can differ by 20 %; the summary gives what SRTP adds per round and the median
+const rounds = Number(process.env.BENCH_MEDIA_ROUNDS ?? 1);
 const atNormalPriority = (args: string[]): [string, string[]] =>
   nice ? ['nice', ['-n', String(-nice), process.execPath, ...args]] : [process.execPath, args];
 
@@ -56,106 +59,128 @@ export async function runMediaBench(): Promise<void> {
     ...(media.includes('srtp') ? [{ mode: 'normal', srtp: true }] : []),
   ];
   const certs = media.includes('srtp') ? makeCerts() : undefined;
+  /** Per count, the CPU per call of each round's normal plain run and its SRTP run. */
+  const perCallOf = new Map<number, { plain: number[]; srtp: number[] }>();
   for (const n of counts)
-    for (const { mode, srtp } of runs) {
-      const rec = mkdtempSync(join(tmpdir(), 'bench-rec-'));
-      const cfg = parseConfig({
-        SIP_LOCAL_PORT: '0',
-        WS_PORT: '0',
-        SIP_LOG_FILE: '',
-        LOG_LEVEL: 'silent',
-        RTP_PORT_START: '50000',
-        RTP_PORT_END: '52999',
-        MAX_CALLS: '2000',
-        MAX_RINGING_PER_SOURCE: '2000', // one generator sets up every call
-        RECORDING_DIR: rec,
-        RECORDING: process.env.BENCH_RECORDING ?? 'true',
-        RTP_TIMEOUT_S: '0',
-        ...(nice !== undefined ? { PROCESS_NICE: String(nice) } : {}),
-        ...(mode === 'realtime' ? { REALTIME_PRIORITY: '10' } : {}),
-        ...(srtp && certs
-          ? {
-              SIP_TRANSPORTS: 'udp,tcp,tls',
-              SIP_TLS_PORT: '0',
-              SIP_TLS_CERT: certs.server.cert,
-              SIP_TLS_KEY: certs.server.key,
-              SIP_TCP_MAX_CONNECTIONS: '10',
-            }
-          : {}),
-      });
-      if (!cfg.ok) throw new Error(cfg.problems.join('; '));
-      const relay = await startRelay(cfg.config, { log: silentLogger });
-      const policy = schedPolicy();
-      const genArgs = [
-        '--import',
-        'tsx',
-        'bench/rtp-generator.ts',
-        String(relay.sip.port),
-        String(n),
-        String(seconds),
-        ...(srtp ? [String(relay.transports.tls!.address().port)] : []),
-      ];
-      const gen = spawn(...atNormalPriority(genArgs), {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let out = '';
-      gen.stdout.on('data', (d) => (out += d));
-      const exited = new Promise((r) => gen.on('exit', r));
-      // measure the steady state: from when every call has media until just before the generator stops
-      for (let i = 0; i < 600 && relay.media.size < n; i++) await new Promise((r) => setTimeout(r, 50));
-      await new Promise((r) => setTimeout(r, 1000));
-      relay.media.scheduler.lateness.reset();
-      relay.media.scheduler.clockLateness.reset();
-      // the floor: an idle process's 1 ms timer on the same machine at the same moment (bench/timer-floor.ts)
-      const floorProc = spawn(
-        ...atNormalPriority(['--import', 'tsx', 'bench/timer-floor.ts', String(seconds - 4)]),
-        { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-      );
-      let floorOut = '';
-      floorProc.stdout.on('data', (d) => (floorOut += d));
-      const floorDone = new Promise((r) => floorProc.on('exit', r));
-      const loop = monitorEventLoopDelay({ resolution: 1 });
-      loop.enable();
-      const cpu0 = process.cpuUsage();
-      const t0 = performance.now();
-      await new Promise((r) => setTimeout(r, (seconds - 4) * 1000));
-      const cpu = process.cpuUsage(cpu0);
-      loop.disable();
-      const loopP99 = loop.percentile(99) / 1e6;
-      const wall = performance.now() - t0;
-      const lateness = relay.media.scheduler.lateness;
-      const clock = relay.media.scheduler.clockLateness;
-      let lostIn = 0;
-      for (const c of relay.calls.list()) lostIn += relay.media.session(c.callId)?.report().lost ?? 0;
-      await exited;
-      await floorDone;
-      const floor = JSON.parse(floorOut.trim() || '{}') as { p99?: number; over2?: number };
-      const g = JSON.parse(out.trim().split('\n').at(-1)!) as {
-        answered: number;
-        fromRelayExpected: number;
-        fromRelayReceived: number;
-        cpu: number;
-      };
-      const perCall = ((cpu.user + cpu.system) / 1000 / wall / n) * 100;
-      console.log(
-        `  ${String(n).padStart(5)}${(mode === 'realtime' && policy !== 2 ? 'normal*' : srtp ? 'normal+SRTP' : mode).padStart(12)}${perCall.toFixed(3).padStart(30)}${String(lostIn).padStart(9)}${String(g.fromRelayExpected - g.fromRelayReceived).padStart(10)}` +
-          `${lateness.percentile(50).toFixed(2).padStart(17)}${lateness.percentile(99).toFixed(2).padStart(8)}` +
-          `   (${lateness.count} frames, ${(lateness.over(2) * 100).toFixed(2)} % later than 2 ms)` +
-          `   (event-loop delay p99 ${loopP99.toFixed(1)} ms; the relay's clock thread: p99 ` +
-          `${clock.percentile(99).toFixed(2)} ms, ${(clock.over(2) * 100).toFixed(2)} % later than 2 ms; ` +
-          `an idle process sleeping to 1 ms deadlines beside it: p99 ` +
-          `${floor.p99?.toFixed(2)} ms, ${((floor.over2 ?? 0) * 100).toFixed(2)} % later than 2 ms)` +
-          `   (generator: ${(g.cpu * 100).toFixed(0)} % of a core)` +
-          (g.answered < n ? `   (only ${g.answered} of ${n} calls answered)` : '') +
-          (mode === 'realtime' && policy !== 2
-            ? '   (* real-time not permitted: needs root or CAP_SYS_NICE)'
-            : ''),
-      );
-      await relay.close();
-      if (schedPolicy() === 2) throw new Error('relay.close() left the main thread real-time');
-      rmSync(rec, { recursive: true, force: true });
-    }
+    for (let round = 0; round < rounds; round++)
+      for (const { mode, srtp } of runs) {
+        const rec = mkdtempSync(join(tmpdir(), 'bench-rec-'));
+        const cfg = parseConfig({
+          SIP_LOCAL_PORT: '0',
+          WS_PORT: '0',
+          SIP_LOG_FILE: '',
+          LOG_LEVEL: 'silent',
+          RTP_PORT_START: '50000',
+          RTP_PORT_END: '52999',
+          MAX_CALLS: '2000',
+          MAX_RINGING_PER_SOURCE: '2000', // one generator sets up every call
+          RECORDING_DIR: rec,
+          RECORDING: process.env.BENCH_RECORDING ?? 'true',
+          RTP_TIMEOUT_S: '0',
+          ...(nice !== undefined ? { PROCESS_NICE: String(nice) } : {}),
+          ...(mode === 'realtime' ? { REALTIME_PRIORITY: '10' } : {}),
+          ...(srtp && certs
+            ? {
+                SIP_TRANSPORTS: 'udp,tcp,tls',
+                SIP_TLS_PORT: '0',
+                SIP_TLS_CERT: certs.server.cert,
+                SIP_TLS_KEY: certs.server.key,
+                SIP_TCP_MAX_CONNECTIONS: '10',
+              }
+            : {}),
+        });
+        if (!cfg.ok) throw new Error(cfg.problems.join('; '));
+        const relay = await startRelay(cfg.config, { log: silentLogger });
+        const policy = schedPolicy();
+        const genArgs = [
+          '--import',
+          'tsx',
+          'bench/rtp-generator.ts',
+          String(relay.sip.port),
+          String(n),
+          String(seconds),
+          ...(srtp ? [String(relay.transports.tls!.address().port)] : []),
+        ];
+        const gen = spawn(...atNormalPriority(genArgs), {
+          cwd: root,
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let out = '';
+        gen.stdout.on('data', (d) => (out += d));
+        const exited = new Promise((r) => gen.on('exit', r));
+        // measure the steady state: from when every call has media until just before the generator stops
+        for (let i = 0; i < 600 && relay.media.size < n; i++) await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setTimeout(r, 1000));
+        relay.media.scheduler.lateness.reset();
+        relay.media.scheduler.clockLateness.reset();
+        // the floor: an idle process's 1 ms timer on the same machine at the same moment (bench/timer-floor.ts)
+        const floorProc = spawn(
+          ...atNormalPriority(['--import', 'tsx', 'bench/timer-floor.ts', String(seconds - 4)]),
+          { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+        );
+        let floorOut = '';
+        floorProc.stdout.on('data', (d) => (floorOut += d));
+        const floorDone = new Promise((r) => floorProc.on('exit', r));
+        const loop = monitorEventLoopDelay({ resolution: 1 });
+        loop.enable();
+        const cpu0 = process.cpuUsage();
+        const t0 = performance.now();
+        await new Promise((r) => setTimeout(r, (seconds - 4) * 1000));
+        const cpu = process.cpuUsage(cpu0);
+        loop.disable();
+        const loopP99 = loop.percentile(99) / 1e6;
+        const wall = performance.now() - t0;
+        const lateness = relay.media.scheduler.lateness;
+        const clock = relay.media.scheduler.clockLateness;
+        let lostIn = 0;
+        for (const c of relay.calls.list()) lostIn += relay.media.session(c.callId)?.report().lost ?? 0;
+        await exited;
+        await floorDone;
+        const floor = JSON.parse(floorOut.trim() || '{}') as { p99?: number; over2?: number };
+        const g = JSON.parse(out.trim().split('\n').at(-1)!) as {
+          answered: number;
+          fromRelayExpected: number;
+          fromRelayReceived: number;
+          cpu: number;
+          verified?: number;
+          authFailures?: number;
+        };
+        const perCall = ((cpu.user + cpu.system) / 1000 / wall / n) * 100;
+        if (mode === 'normal') {
+          const seen = perCallOf.get(n) ?? { plain: [], srtp: [] };
+          (srtp ? seen.srtp : seen.plain).push(perCall);
+          perCallOf.set(n, seen);
+        }
+        console.log(
+          `  ${String(n).padStart(5)}${(mode === 'realtime' && policy !== 2 ? 'normal*' : srtp ? 'normal+SRTP' : mode).padStart(12)}${perCall.toFixed(3).padStart(30)}${String(lostIn).padStart(9)}${String(g.fromRelayExpected - g.fromRelayReceived).padStart(10)}` +
+            `${lateness.percentile(50).toFixed(2).padStart(17)}${lateness.percentile(99).toFixed(2).padStart(8)}` +
+            `   (${lateness.count} frames, ${(lateness.over(2) * 100).toFixed(2)} % later than 2 ms)` +
+            `   (event-loop delay p99 ${loopP99.toFixed(1)} ms; the relay's clock thread: p99 ` +
+            `${clock.percentile(99).toFixed(2)} ms, ${(clock.over(2) * 100).toFixed(2)} % later than 2 ms; ` +
+            `an idle process sleeping to 1 ms deadlines beside it: p99 ` +
+            `${floor.p99?.toFixed(2)} ms, ${((floor.over2 ?? 0) * 100).toFixed(2)} % later than 2 ms)` +
+            `   (generator: ${(g.cpu * 100).toFixed(0)} % of a core)` +
+            (g.verified !== undefined
+              ? `   (SRTP from the relay: ${g.verified} packets checked, ${g.authFailures} failed)`
+              : '') +
+            (g.answered < n ? `   (only ${g.answered} of ${n} calls answered)` : '') +
+            (mode === 'realtime' && policy !== 2
+              ? '   (* real-time not permitted: needs root or CAP_SYS_NICE)'
+              : ''),
+        );
+        await relay.close();
+        if (schedPolicy() === 2) throw new Error('relay.close() left the main thread real-time');
+        rmSync(rec, { recursive: true, force: true });
+      }
+  for (const [n, { plain, srtp }] of perCallOf) {
+    const adds = srtp.slice(0, plain.length).map((x, i) => (x / plain[i]! - 1) * 100);
+    if (adds.length === 0) continue;
+    const median = [...adds].sort((a, b) => a - b)[adds.length >> 1]!;
+    console.log(
+      `  ${n} calls: SRTP adds ${adds.map((a) => `${a >= 0 ? '+' : ''}${a.toFixed(0)} %`).join(', ')} ` +
+        `of the plain run's CPU per call in the same round; median ${median >= 0 ? '+' : ''}${median.toFixed(0)} %`,
+    );
+  }
 }
 
 /** The main thread's scheduling policy (/proc stat field 41: 0 normal, 2 SCHED_RR), or -1 off Linux. */

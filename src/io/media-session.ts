@@ -236,7 +236,7 @@ export class MediaSession implements PacedStream {
     const pkt = this.#header;
     // SRTP: authenticated (and decrypted) before anything else is learnt from the packet, the source
     // included: without the key nobody can latch or inject
-    const data = this.#srtp ? this.#srtp.rx.unprotectRtp(wire) : wire;
+    const data = this.#srtp ? this.#srtp.rx.unprotectRtpInPlace(wire) : wire; // the datagram's buffer is ours
     if (typeof data === 'string' || readRtpHeader(data, pkt) !== undefined) {
       this.stats.ignored++;
       return;
@@ -484,7 +484,7 @@ export class MediaSession implements PacedStream {
     this.#resync = false;
     this.#talking = frame !== undefined;
     // a packet buffer the socket has finished with, the payload encoded straight into it: no garbage per frame
-    const slot = this.#packets.pop() ?? newPacketSlot();
+    const slot = this.#packets.pop() ?? newPacketSlot(SRTP_ROOM);
     const { packet, payload } = slot;
     if (frame) encodeG711(codec, frame, payload);
     else payload.fill(SILENCE_BYTE[codec]);
@@ -492,7 +492,7 @@ export class MediaSession implements PacedStream {
     this.#seq = (this.#seq + 1) & 0xffff;
     this.#ts = (this.#ts + FRAME_SAMPLES) >>> 0;
     this.#inFlight.push(slot);
-    this.#transmit(packet, this.#recycle);
+    this.#transmit(packet, this.#recycle, slot.buffer);
     this.stats.sent++;
   }
 
@@ -509,12 +509,21 @@ export class MediaSession implements PacedStream {
   /** Frames were skipped: the next packet carries the marker bit. */
   #resync = false;
 
-  #transmit(packet: Uint8Array, done?: () => void): void {
+  /**
+   * Sends an RTP packet; with SRTP it is encrypted in `room` (a buffer that starts with the packet and has
+   * room for the tag after it: no copy, no garbage) or else in a new buffer.
+   */
+  #transmit(packet: Uint8Array, done?: () => void, room?: Buffer): void {
     const to = this.#sources.target!;
     if (this.#srtp) {
-      // the plain buffer goes back to the pool at once: the socket holds the encrypted copy
-      this.socket.send(this.#srtp.tx.protectRtp(packet), to.port, to.address);
-      done?.();
+      const tx = this.#srtp.tx;
+      if (room && room.length >= packet.length + tx.overhead) {
+        const n = tx.protectRtpInPlace(room, packet.length);
+        this.socket.send(room, 0, n, to.port, to.address, done);
+      } else {
+        this.socket.send(tx.protectRtp(packet), to.port, to.address);
+        done?.();
+      }
       return;
     }
     this.socket.send(packet, to.port, to.address, done);
@@ -547,11 +556,17 @@ function srtpContexts(opts: MediaOptions): { tx: SrtpContext; rx: SrtpContext } 
 
 /** An outgoing packet buffer with its payload view, made once and reused. */
 interface PacketSlot {
+  /** The whole buffer: the packet, then room for an SRTP tag. */
+  readonly buffer: Buffer;
   readonly packet: Uint8Array;
   readonly payload: Uint8Array;
 }
 
-function newPacketSlot(): PacketSlot {
-  const packet = new Uint8Array(12 + FRAME_SAMPLES);
-  return { packet, payload: packet.subarray(12) };
+/** Room after an RTP packet for the longest SRTP tag (AEAD_AES_128_GCM's 16 bytes). */
+const SRTP_ROOM = 16;
+
+function newPacketSlot(room: number): PacketSlot {
+  const buffer = Buffer.alloc(12 + FRAME_SAMPLES + room);
+  const packet = buffer.subarray(0, 12 + FRAME_SAMPLES);
+  return { buffer, packet, payload: packet.subarray(12) };
 }

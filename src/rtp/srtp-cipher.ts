@@ -10,9 +10,13 @@ export interface SrtpCipher {
   readonly rtpTrailer: number;
   /** The shortest SRTCP packet: the 8-byte RTCP header, the E flag and index word, the tag. */
   readonly rtcpMinimum: number;
-  sealRtp(packet: Uint8Array, header: number, ssrc: number, roc: number, seq: number): Buffer;
-  /** The RTP packet, or undefined when the packet is not authentic. */
-  openRtp(packet: Uint8Array, header: number, ssrc: number, roc: number, seq: number): Buffer | undefined;
+  /**
+   * In place: encrypts `buf[header..length)` and writes the tag at `buf[length..]` (the buffer has room for
+   * `rtpTrailer` more bytes); returns the SRTP packet's length.
+   */
+  sealRtp(buf: Buffer, length: number, header: number, ssrc: number, roc: number, seq: number): number;
+  /** In place: authenticates and decrypts `buf`; returns the RTP packet's length, or -1 if not authentic. */
+  openRtp(buf: Buffer, header: number, ssrc: number, roc: number, seq: number): number;
   /** RTCP -> SRTCP, encrypted (E = 1) with this 31-bit index. */
   sealRtcp(packet: Uint8Array, ssrc: number, index: number): Buffer;
   /** The E flag and SRTCP index word of a packet at least `rtcpMinimum` long. */

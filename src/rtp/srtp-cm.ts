@@ -2,47 +2,113 @@ import { type Cipher, createCipheriv } from 'node:crypto';
 import { HmacSha1 } from './hmac-sha1.ts';
 import { deriveSessionKey, LABEL, readU32, type SrtpCipher, type SrtpMasterKey } from './srtp-cipher.ts';
 
-/** AES in counter mode as SRTP uses it (RFC 3711 4.1.1), on one session key and salt. */
+/**
+ * Counter blocks, one buffer for every session (each batch is built and encrypted at once, synchronously):
+ * it stays in cache where 500 calls' own buffers would not. Grown for a larger batch.
+ */
+let scratch = Buffer.alloc(16 * 11 * 16);
+
+/**
+ * AES in counter mode as SRTP uses it (RFC 3711 4.1.1), on one session key and salt. The keystream of a
+ * packet depends only on its SSRC and index, so it is made `batch` packets ahead in one AES call: a sender
+ * or an in-order receiver then costs one native call per `batch` packets instead of one per packet (the
+ * call, not AES, is most of the time). Memory: 2 x batch x the packet's blocks x 16 bytes.
+ */
 export class AesCm {
   /** AES-128 in ECB over counter blocks we build: one cipher object per session, not one per packet. */
   readonly #ecb: Cipher;
   readonly #salt: Buffer;
-  /** Counter blocks and the IV, reused packet after packet (grown for a larger packet). */
-  #counters = Buffer.alloc(1504);
+  readonly #batch: number;
+  /** The keystream of packets `#base` .. `#base + #batch - 1` of `#ssrc`, `#blocks` blocks each. */
+  #stream: Buffer = Buffer.alloc(0);
   readonly #iv = Buffer.alloc(16);
+  #ssrc = -1;
+  #base = -1;
+  #blocks = 0;
 
-  constructor(sessionKey: Uint8Array, sessionSalt: Uint8Array) {
+  constructor(sessionKey: Uint8Array, sessionSalt: Uint8Array, batch = 1) {
     this.#ecb = createCipheriv('aes-128-ecb', sessionKey, null);
     this.#ecb.setAutoPadding(false);
     this.#salt = Buffer.from(sessionSalt);
+    this.#batch = batch;
   }
 
   /**
-   * XORs `data[from..]` in place with the keystream: IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR
-   * (index * 2^16), then blocks IV, IV + 1, ... (the 16-bit block counter in the IV's low bytes).
-   * SRTCP passes its 31-bit index as `roc` / `seq` = (index >> 16, index & 0xffff).
+   * XORs `data[from..]` in place with the keystream of packet index ROC * 2^16 + SEQ. SRTCP passes its
+   * 31-bit index as `roc` / `seq` = (index >> 16, index & 0xffff).
    */
-  crypt(data: Buffer, from: number, ssrc: number, roc: number, seq: number): void {
-    const length = data.length - from;
+  crypt(data: Buffer, from: number, ssrc: number, roc: number, seq: number, end = data.length): void {
+    const length = end - from;
     if (length <= 0) return;
     const blocks = Math.ceil(length / 16);
-    if (this.#counters.length < blocks * 16) this.#counters = Buffer.alloc(blocks * 16);
-    const counters = this.#counters.subarray(0, blocks * 16);
-    const iv = this.#iv;
-    this.#salt.copy(iv, 0);
-    iv[14] = 0;
-    iv[15] = 0;
-    // the index i = ROC * 2^16 + SEQ is 48 bits: ROC in bytes 8-11, SEQ in 12-13 (after * 2^16)
-    iv.writeUInt32BE((iv.readUInt32BE(4) ^ ssrc) >>> 0, 4);
-    iv.writeUInt32BE((iv.readUInt32BE(8) ^ roc) >>> 0, 8);
-    iv.writeUInt16BE(iv.readUInt16BE(12) ^ seq, 12);
-    counters.fill(iv); // the IV repeated, one native call; then each block's 16-bit counter
-    for (let b = 1; b < blocks; b++) {
-      counters[b * 16 + 14] = b >> 8;
-      counters[b * 16 + 15] = b & 0xff;
+    const index = roc * 0x10000 + seq;
+    let stream: Buffer;
+    let at = 0;
+    const cached = ssrc === this.#ssrc && blocks <= this.#blocks;
+    if (cached && index >= this.#base && index < this.#base + this.#batch) {
+      stream = this.#stream;
+      at = (index - this.#base) * this.#blocks * 16;
+    } else if (cached && index < this.#base) {
+      stream = this.#keystream(ssrc, index, 1, blocks); // a late packet: the batch ahead stays
+    } else {
+      stream = this.#keystream(ssrc, index, this.#batch, blocks);
+      this.#stream = stream;
+      this.#ssrc = ssrc;
+      this.#base = index;
+      this.#blocks = blocks;
     }
-    const stream = this.#ecb.update(counters);
-    for (let i = 0; i < length; i++) data[from + i] = data[from + i]! ^ stream[i]!;
+    const d0 = data.byteOffset + from;
+    const s0 = stream.byteOffset + at;
+    if (((d0 | s0) & 3) === 0) {
+      // aligned (the usual case: pooled buffers, a 12-byte header): a word at a time
+      const words = length >> 2;
+      const dw = new Int32Array(data.buffer, d0, words);
+      const sw = new Int32Array(stream.buffer, s0, words);
+      for (let i = 0; i < words; i++) dw[i] = dw[i]! ^ sw[i]!;
+      for (let i = words << 2; i < length; i++) data[from + i] = data[from + i]! ^ stream[at + i]!;
+      return;
+    }
+    for (let i = 0; i < length; i++) data[from + i] = data[from + i]! ^ stream[at + i]!;
+  }
+
+  /**
+   * The keystream of `count` packets from `index`, `blocks` blocks each: packet i's blocks are AES of
+   * IV, IV + 1, ... with IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16), the 16-bit block counter in
+   * the IV's low bytes (4.1.1).
+   */
+  #keystream(ssrc: number, index: number, count: number, blocks: number): Buffer {
+    const size = count * blocks * 16;
+    if (scratch.length < size) scratch = Buffer.alloc(size);
+    const counters = scratch.subarray(0, size);
+    const s = this.#salt;
+    // what every block shares, laid out in one native call: the salt with the SSRC (bytes 4-7) in it
+    const iv = this.#iv;
+    s.copy(iv, 0);
+    iv.writeUInt32BE((s.readUInt32BE(4) ^ ssrc) >>> 0, 4);
+    counters.fill(iv);
+    // then each block's index (bytes 8-13) and counter (14-15)
+    for (let p = 0; p < count; p++) {
+      const i = index + p;
+      const roc = Math.floor(i / 0x10000) >>> 0;
+      const b8 = s[8]! ^ (roc >>> 24);
+      const b9 = s[9]! ^ ((roc >>> 16) & 0xff);
+      const b10 = s[10]! ^ ((roc >>> 8) & 0xff);
+      const b11 = s[11]! ^ (roc & 0xff);
+      const b12 = s[12]! ^ ((i >>> 8) & 0xff);
+      const b13 = s[13]! ^ (i & 0xff);
+      for (let b = 0; b < blocks; b++) {
+        const o = (p * blocks + b) * 16;
+        counters[o + 8] = b8;
+        counters[o + 9] = b9;
+        counters[o + 10] = b10;
+        counters[o + 11] = b11;
+        counters[o + 12] = b12;
+        counters[o + 13] = b13;
+        counters[o + 14] = b >> 8;
+        counters[o + 15] = b & 0xff;
+      }
+    }
+    return this.#ecb.update(counters);
   }
 }
 
@@ -51,8 +117,12 @@ class Keys {
   readonly cm: AesCm;
   readonly #hmac: HmacSha1;
 
-  constructor(master: SrtpMasterKey, labels: { enc: number; auth: number; salt: number }) {
-    this.cm = new AesCm(deriveSessionKey(master, labels.enc, 16), deriveSessionKey(master, labels.salt, 14));
+  constructor(master: SrtpMasterKey, labels: { enc: number; auth: number; salt: number }, batch: number) {
+    this.cm = new AesCm(
+      deriveSessionKey(master, labels.enc, 16),
+      deriveSessionKey(master, labels.salt, 14),
+      batch,
+    );
     this.#hmac = new HmacSha1(deriveSessionKey(master, labels.auth, 20));
   }
 
@@ -60,8 +130,8 @@ class Keys {
    * HMAC-SHA1 (RFC 3711 4.2.1) over the packet (and, for SRTP, the ROC), truncated: a scratch buffer, to
    * be copied or compared at once.
    */
-  tag(data: Uint8Array, roc: Uint8Array | undefined, length: number): Uint8Array {
-    return this.#hmac.mac(data, roc).subarray(0, length);
+  tag(data: Uint8Array, dataLength: number, roc: Uint8Array | undefined): Uint8Array {
+    return this.#hmac.mac(data, dataLength, roc);
   }
 }
 
@@ -78,8 +148,13 @@ export class CmHmacCipher implements SrtpCipher {
 
   constructor(master: SrtpMasterKey, tagLength: 4 | 10) {
     this.rtpTrailer = tagLength;
-    this.#rtp = new Keys(master, { enc: LABEL.rtpEncryption, auth: LABEL.rtpAuth, salt: LABEL.rtpSalt });
-    this.#rtcp = new Keys(master, { enc: LABEL.rtcpEncryption, auth: LABEL.rtcpAuth, salt: LABEL.rtcpSalt });
+    // RTP: the keystream 16 packets ahead (320 ms of 20 ms audio); RTCP comes every few seconds: none
+    this.#rtp = new Keys(master, { enc: LABEL.rtpEncryption, auth: LABEL.rtpAuth, salt: LABEL.rtpSalt }, 16);
+    this.#rtcp = new Keys(
+      master,
+      { enc: LABEL.rtcpEncryption, auth: LABEL.rtcpAuth, salt: LABEL.rtcpSalt },
+      1,
+    );
   }
 
   /** The ROC as the 4 bytes the tag covers (a scratch buffer: used at once). */
@@ -89,24 +164,22 @@ export class CmHmacCipher implements SrtpCipher {
   }
 
   /** RFC 3711 3.3: payload encrypted, then the tag over header, payload and ROC appended. */
-  sealRtp(packet: Uint8Array, header: number, ssrc: number, roc: number, seq: number): Buffer {
-    const out = Buffer.allocUnsafe(packet.length + this.rtpTrailer);
-    out.set(packet);
-    const body = out.subarray(0, packet.length);
-    this.#rtp.cm.crypt(body, header, ssrc, roc, seq);
-    out.set(this.#rtp.tag(body, this.#roc(roc), this.rtpTrailer), packet.length);
-    return out;
+  sealRtp(buf: Buffer, length: number, header: number, ssrc: number, roc: number, seq: number): number {
+    this.#rtp.cm.crypt(buf, header, ssrc, roc, seq, length);
+    const tag = this.#rtp.tag(buf, length, this.#roc(roc));
+    for (let i = 0; i < this.rtpTrailer; i++) buf[length + i] = tag[i]!;
+    return length + this.rtpTrailer;
   }
 
   /** The tag verified first (3.3: authentication before decryption), then the payload decrypted. */
-  openRtp(packet: Uint8Array, header: number, ssrc: number, roc: number, seq: number): Buffer | undefined {
-    const end = packet.length - this.rtpTrailer;
-    const body = Buffer.allocUnsafe(end);
-    body.set(packet.subarray(0, end));
-    const expected = this.#rtp.tag(body, this.#roc(roc), this.rtpTrailer);
-    if (!timingSafeEqual(expected, packet.subarray(end))) return undefined;
-    this.#rtp.cm.crypt(body, header, ssrc, roc, seq);
-    return body;
+  openRtp(buf: Buffer, header: number, ssrc: number, roc: number, seq: number): number {
+    const end = buf.length - this.rtpTrailer;
+    const expected = this.#rtp.tag(buf, end, this.#roc(roc));
+    let d = 0;
+    for (let i = 0; i < this.rtpTrailer; i++) d |= expected[i]! ^ buf[end + i]!; // in constant time
+    if (d !== 0) return -1;
+    this.#rtp.cm.crypt(buf, header, ssrc, roc, seq, end);
+    return end;
   }
 
   /** 3.4: everything after the first 8 bytes encrypted, then E flag and index, then the 80-bit tag over all. */
@@ -116,7 +189,7 @@ export class CmHmacCipher implements SrtpCipher {
     const body = out.subarray(0, packet.length);
     this.#rtcp.cm.crypt(body, 8, ssrc, index >>> 16, index & 0xffff);
     out.writeUInt32BE((0x80000000 | index) >>> 0, packet.length);
-    out.set(this.#rtcp.tag(out.subarray(0, packet.length + 4), undefined, 10), packet.length + 4);
+    out.set(this.#rtcp.tag(out, packet.length + 4, undefined).subarray(0, 10), packet.length + 4);
     return out;
   }
 
@@ -126,7 +199,7 @@ export class CmHmacCipher implements SrtpCipher {
 
   openRtcp(packet: Uint8Array, ssrc: number, word: number): Buffer | undefined {
     const end = packet.length - 14;
-    const expected = this.#rtcp.tag(packet.subarray(0, end + 4), undefined, 10);
+    const expected = this.#rtcp.tag(packet, end + 4, undefined).subarray(0, 10);
     if (!timingSafeEqual(expected, packet.subarray(end + 4))) return undefined;
     const body = Buffer.from(packet.subarray(0, end));
     const index = word & 0x7fffffff;

@@ -65,32 +65,28 @@ export class GcmCipher implements SrtpCipher {
   }
 
   /** RFC 7714 8.2, 8.3: AAD = the RTP header; the packet is header || ciphertext || tag. */
-  sealRtp(packet: Uint8Array, header: number, ssrc: number, roc: number, seq: number): Buffer {
+  sealRtp(buf: Buffer, length: number, header: number, ssrc: number, roc: number, seq: number): number {
     const c = createCipheriv('aes-128-gcm', this.#rtp.key, this.#rtpIv(ssrc, roc, seq), {
       authTagLength: TAG,
     });
-    c.setAAD(packet.subarray(0, header));
-    const out = Buffer.allocUnsafe(packet.length + TAG);
-    out.set(packet.subarray(0, header));
-    out.set(c.update(packet.subarray(header)), header);
+    c.setAAD(buf.subarray(0, header));
+    c.update(buf.subarray(header, length)).copy(buf, header);
     c.final();
-    out.set(c.getAuthTag(), packet.length);
-    return out;
+    c.getAuthTag().copy(buf, length);
+    return length + TAG;
   }
 
-  openRtp(packet: Uint8Array, header: number, ssrc: number, roc: number, seq: number): Buffer | undefined {
-    const end = packet.length - TAG;
+  openRtp(buf: Buffer, header: number, ssrc: number, roc: number, seq: number): number {
+    const end = buf.length - TAG;
     const d = createDecipheriv('aes-128-gcm', this.#rtp.key, this.#rtpIv(ssrc, roc, seq), {
       authTagLength: TAG,
     });
-    d.setAAD(packet.subarray(0, header));
-    d.setAuthTag(packet.subarray(end));
-    const plain = d.update(packet.subarray(header, end));
-    if (!finalOk(d)) return undefined;
-    const out = Buffer.allocUnsafe(end);
-    out.set(packet.subarray(0, header));
-    out.set(plain, header);
-    return out;
+    d.setAAD(buf.subarray(0, header));
+    d.setAuthTag(buf.subarray(end));
+    const plain = d.update(buf.subarray(header, end));
+    if (!finalOk(d)) return -1;
+    plain.copy(buf, header);
+    return end;
   }
 
   /**

@@ -37,14 +37,15 @@ interface Stream extends ReplayWindow {
   seq: number;
 }
 
-const rtpHeaderLength = (p: Uint8Array): number => {
+/** The RTP header's length (CSRCs and extension included) in `p[0..length)`, or -1. */
+const rtpHeaderLength = (p: Uint8Array, length: number): number => {
   const cc = p[0]! & 0x0f;
   let n = 12 + 4 * cc;
   if (p[0]! & 0x10) {
-    if (p.length < n + 4) return -1;
+    if (length < n + 4) return -1;
     n += 4 + 4 * ((p[n + 2]! << 8) | p[n + 3]!);
   }
-  return n <= p.length ? n : -1;
+  return n <= length ? n : -1;
 };
 
 /** Why a packet was not accepted. */
@@ -78,12 +79,30 @@ export class SrtpContext {
     return this.#in.size;
   }
 
-  /** RTP -> SRTP (RFC 3711 3.3), with the sender's rollover counter. */
+  /** Bytes SRTP adds to an RTP packet: a buffer for `protectRtpInPlace` needs this much room after it. */
+  get overhead(): number {
+    return this.#cipher.rtpTrailer;
+  }
+
+  /** RTP -> SRTP (RFC 3711 3.3) in a new buffer. */
   protectRtp(packet: Uint8Array): Buffer {
-    const header = rtpHeaderLength(packet);
+    const out = Buffer.allocUnsafe(packet.length + this.#cipher.rtpTrailer);
+    out.set(packet);
+    this.protectRtpInPlace(out, packet.length);
+    return out;
+  }
+
+  /**
+   * RTP -> SRTP in place: the RTP packet is `buf[0..length)`, the tag goes after it (`overhead` bytes of
+   * room needed); returns the SRTP packet's length. The sender's rollover counter counts each wrap.
+   */
+  protectRtpInPlace(buf: Buffer, length: number): number {
+    const header = length >= 12 ? rtpHeaderLength(buf, length) : -1;
     if (header < 0) throw new Error('SRTP: not an RTP packet');
-    const ssrc = readU32(packet, 8);
-    const seq = (packet[2]! << 8) | packet[3]!;
+    if (buf.length < length + this.#cipher.rtpTrailer)
+      throw new Error('SRTP: no room after the packet for its tag');
+    const ssrc = readU32(buf, 8);
+    const seq = (buf[2]! << 8) | buf[3]!;
     let s = this.#out.get(ssrc);
     if (!s) {
       s = { roc: 0, seq };
@@ -93,16 +112,24 @@ export class SrtpContext {
       if (seq < s.seq && s.seq - seq > 0x8000) s.roc = (s.roc + 1) >>> 0;
       s.seq = seq;
     }
-    return this.#cipher.sealRtp(packet, header, ssrc, s.roc, seq);
+    return this.#cipher.sealRtp(buf, length, header, ssrc, s.roc, seq);
   }
 
-  /** SRTP -> RTP: the index estimated (3.3.1), replay checked (3.3.2), then authenticated and decrypted. */
+  /** SRTP -> RTP in a new buffer (the packet is left as it is). */
   unprotectRtp(packet: Uint8Array): Buffer | SrtpRejection {
-    const end = packet.length - this.#cipher.rtpTrailer;
-    const header = end >= 12 ? rtpHeaderLength(packet.subarray(0, end)) : -1;
+    return this.unprotectRtpInPlace(Buffer.from(packet));
+  }
+
+  /**
+   * SRTP -> RTP in place (a received datagram's own buffer): the index estimated (3.3.1), replay checked
+   * (3.3.2), then authenticated and decrypted; returns the RTP packet, a view of `buf`.
+   */
+  unprotectRtpInPlace(buf: Buffer): Buffer | SrtpRejection {
+    const end = buf.length - this.#cipher.rtpTrailer;
+    const header = end >= 12 ? rtpHeaderLength(buf, end) : -1;
     if (header < 0) return 'short';
-    const ssrc = readU32(packet, 8);
-    const seq = (packet[2]! << 8) | packet[3]!;
+    const ssrc = readU32(buf, 8);
+    const seq = (buf[2]! << 8) | buf[3]!;
     const s = this.#in.get(ssrc);
     const roc = s ? estimateRoc(s, seq) : 0;
     const index = roc * 0x10000 + seq;
@@ -110,11 +137,10 @@ export class SrtpContext {
       const seen = replayed(s, index);
       if (seen) return seen;
     }
-    const body = this.#cipher.openRtp(packet, header, ssrc, roc, seq);
-    if (!body) return 'authentication';
+    if (this.#cipher.openRtp(buf, header, ssrc, roc, seq) < 0) return 'authentication';
     if (!s) this.#in.set(ssrc, { roc, seq, highest: index, low: 1, high: 0 });
     else remember(s, index, roc, seq);
-    return body;
+    return buf.subarray(0, end);
   }
 
   /** RTCP -> SRTCP (3.4; RFC 7714 9), encrypted, with the next 31-bit SRTCP index. */

@@ -24,9 +24,12 @@ describe('HMAC-SHA1 (RFC 2104) without a native object per packet', () => {
         fc.uint8Array({ minLength: 1, maxLength: 64 }),
         fc.uint8Array({ maxLength: 300 }),
         fc.uint8Array({ maxLength: 8 }),
-        (key, a, b) => {
-          const ours = hex(new HmacSha1(key).mac(a, b));
-          expect(ours).toBe(createHmac('sha1', key).update(a).update(b).digest('hex'));
+        fc.nat(20),
+        (key, a, b, cut) => {
+          // the first part may be the front of a longer buffer (a packet with room for its tag)
+          const used = Math.max(0, a.length - cut);
+          const ours = hex(new HmacSha1(key).mac(a, used, b));
+          expect(ours).toBe(createHmac('sha1', key).update(a.subarray(0, used)).update(b).digest('hex'));
         },
       ),
       { numRuns: 500 },

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProtectionProfileAes128CmHmacSha1_80, RtpPacket, SrtcpSession, SrtpSession } from 'werift-rtp';
 import { SrtpContext, type SrtpSuite } from '../../../src/rtp/srtp.ts';
@@ -30,6 +31,37 @@ describe('SRTP primitives against RFC 3711 Appendix B', () => {
     );
     expect(deriveSessionKey(master, 1, 20).toString('hex').toUpperCase()).toBe(
       'CEBE321F6FF7716B6FD4AB49AF256A156D38BAA4',
+    );
+  });
+});
+
+describe('AES-CM keystream made ahead', () => {
+  it('a batch of 16 packets gives each packet the keystream one made alone gives (any order, SSRC, size)', () => {
+    const key = hex('2B7E151628AED2A6ABF7158809CF4F3C');
+    const salt = hex('F0F1F2F3F4F5F6F7F8F9FAFBFCFD');
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            ssrc: fc.constantFrom(0x11223344, 0xdeadbeef),
+            // near a sequence wrap and across rollover counts, in and out of order
+            index: fc.integer({ min: 0x1fff0, max: 0x20030 }),
+            length: fc.constantFrom(4, 160, 172, 300),
+          }),
+          { maxLength: 60 },
+        ),
+        (packets) => {
+          const ahead = new AesCm(key, salt, 16);
+          const alone = new AesCm(key, salt, 1);
+          for (const p of packets) {
+            const a = Buffer.alloc(12 + p.length, 0xa5);
+            const b = Buffer.from(a);
+            ahead.crypt(a, 12, p.ssrc, Math.floor(p.index / 0x10000), p.index & 0xffff);
+            alone.crypt(b, 12, p.ssrc, Math.floor(p.index / 0x10000), p.index & 0xffff);
+            expect(a).toEqual(b);
+          }
+        },
+      ),
     );
   });
 });
@@ -112,6 +144,33 @@ describe('SRTP round trips, tags, replay and the rollover counter', () => {
     expect(rx.unprotectRtcp(wire)).toEqual(rr);
     expect(rx.unprotectRtcp(wire)).toBe('replay');
   });
+});
+
+describe('SRTP in place (the media path: no copy, no garbage)', () => {
+  for (const suite of ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AEAD_AES_128_GCM'] as const) {
+    it(`${suite}: sealed in the packet's own buffer as a copy would be; opened as a view of the datagram`, () => {
+      const m =
+        suite === 'AEAD_AES_128_GCM' ? { key: master.key, salt: master.salt.subarray(0, 12) } : master;
+      const [tx, copy, rx] = [
+        new SrtpContext(suite, m),
+        new SrtpContext(suite, m),
+        new SrtpContext(suite, m),
+      ];
+      for (let seq = 65_534; seq < 65_536 + 3; seq++) {
+        const plain = rtp(seq & 0xffff);
+        const room = Buffer.alloc(plain.length + 16, 0xee);
+        plain.copy(room);
+        const n = tx.protectRtpInPlace(room, plain.length);
+        expect(n).toBe(plain.length + tx.overhead);
+        expect(room.subarray(0, n)).toEqual(copy.protectRtp(plain));
+        const wire = Buffer.from(room.subarray(0, n));
+        const opened = rx.unprotectRtpInPlace(wire);
+        expect(opened).toEqual(plain);
+        expect(Buffer.isBuffer(opened) && opened.buffer === wire.buffer).toBe(true);
+      }
+      expect(() => tx.protectRtpInPlace(rtp(9), 172)).toThrow(/no room after the packet for its tag/);
+    });
+  }
 });
 
 describe('interoperates with werift-rtp (AES_CM_128_HMAC_SHA1_80)', () => {
