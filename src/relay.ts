@@ -104,9 +104,21 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
           },
         }
       : {}),
-    limits: { maxConnections: config.SIP_TCP_MAX_CONNECTIONS, idleMs: config.SIP_TCP_IDLE_S * 1000 },
+    limits: {
+      maxConnections: config.SIP_TCP_MAX_CONNECTIONS,
+      idleMs: config.SIP_TCP_IDLE_S * 1000,
+      keepAliveMs: config.SIP_TCP_KEEPALIVE_S * 1000,
+    },
     onError: (e) => log.warn({ err: e.message }, 'SIP socket error'),
     onConnectFailure: (dest, e) => connectFailed(dest, e, log),
+    onFlowFailure: (dest) => {
+      log.warn(
+        { dest: `${dest.host}:${dest.port}` },
+        `SIP: the connection to ${dest.host}:${dest.port} did not answer a keep-alive within 10 s: closed`,
+      );
+      if (dest.host === settings.upstream.host && dest.port === settings.upstream.port)
+        registration?.flowFailed();
+    },
   });
   undo.push(() => sockets.close());
   const sipAddress = sockets.address();

@@ -94,6 +94,7 @@ export const configSchema = z.object({
     .min(1)
     .default(1000),
   SIP_TCP_IDLE_S: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).default(300),
+  SIP_TCP_KEEPALIVE_S: z.coerce.number({ error: 'must be a number of seconds' }).int().min(0).default(120),
   SIP_TLS_PORT: port(5061),
   SIP_TLS_CERT: z.string().trim().optional(),
   SIP_TLS_KEY: z.string().trim().optional(),

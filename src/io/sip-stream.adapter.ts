@@ -22,6 +22,9 @@ export interface StreamRejection extends Omit<StreamMessage, 'data'> {
 /** Told when a connection of ours cannot be made (refused, timed out, a certificate that does not verify). */
 export type ConnectFailure = (dest: { host: string; port: number }, error: Error) => void;
 
+/** Told when a connection of ours stopped answering keep-alives (RFC 5626 4.4.1) and was closed. */
+export type FlowFailure = (dest: { host: string; port: number }) => void;
+
 export interface StreamLimits {
   /** Connections open at once, inbound and outbound (SIP_TCP_MAX_CONNECTIONS); more are refused. */
   readonly maxConnections: number;
@@ -33,6 +36,13 @@ export interface StreamLimits {
   readonly maxQueuedBytes: number;
   /** How long connecting to a peer may take. */
   readonly connectMs: number;
+  /**
+   * RFC 5626 4.4.1: on connections we open, a double-CRLF ping every 95/120 to 120/120 of this long,
+   * at random (0: none; SIP_TCP_KEEPALIVE_S). Pings do not count as traffic for `idleMs`.
+   */
+  readonly keepAliveMs: number;
+  /** A ping unanswered this long means the flow has failed: it is closed. */
+  readonly pongMs: number;
 }
 
 export const DEFAULT_STREAM_LIMITS: StreamLimits = {
@@ -41,6 +51,8 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   partialMs: 30_000,
   maxQueuedBytes: 1024 * 1024,
   connectMs: 5000,
+  keepAliveMs: 120_000,
+  pongMs: 10_000,
 };
 
 /** How a connection of ours is opened (plain TCP here; TLS passes its own). */
@@ -66,6 +78,11 @@ interface Conn {
   ready: Promise<void>;
   idle: NodeJS.Timeout | undefined;
   partial: NodeJS.Timeout | undefined;
+  /** Outbound: the next keep-alive ping, and the wait for its pong. */
+  keepAlive?: NodeJS.Timeout | undefined;
+  pongWait?: NodeJS.Timeout | undefined;
+  /** The peer has answered a ping with a pong: it does RFC 5626, and a ping it leaves unanswered counts. */
+  pongs?: boolean;
   closing: boolean;
 }
 
@@ -93,6 +110,9 @@ export class SipStreamAdapter {
   readonly #conns = new Map<number, Conn>();
   readonly #outbound = new Map<string, Conn>();
   #onConnectFailure: ConnectFailure = () => {};
+  #onFlowFailure: FlowFailure = () => {};
+  /** RFC 5626 keep-alives on our connections: pings sent, and those answered in time. */
+  readonly keepAlives = { sent: 0, answered: 0 };
 
   private constructor(server: Server, flavour: StreamFlavour, limits: StreamLimits) {
     this.#server = server;
@@ -108,6 +128,7 @@ export class SipStreamAdapter {
       limits?: Partial<StreamLimits>;
       onError?: (e: Error) => void;
       onConnectFailure?: ConnectFailure;
+      onFlowFailure?: FlowFailure;
     } = {},
   ): Promise<SipStreamAdapter> {
     const flavour = opts.flavour ?? plainTcp;
@@ -124,6 +145,7 @@ export class SipStreamAdapter {
         server.off('error', reject);
         adapter = new SipStreamAdapter(server, flavour, limits);
         if (opts.onConnectFailure) adapter.#onConnectFailure = opts.onConnectFailure;
+        if (opts.onFlowFailure) adapter.#onFlowFailure = opts.onFlowFailure;
         const onError = opts.onError ?? (() => {});
         server.on('error', onError);
         resolve(adapter);
@@ -222,7 +244,47 @@ export class SipStreamAdapter {
     ready.catch(() => {}); // the sender sees the rejection; this keeps it from being "unhandled"
     const conn = this.#track(socket, { address: host, port }, key, ready);
     this.#outbound.set(key, conn);
+    ready.then(
+      () => this.#armKeepAlive(conn),
+      () => {},
+    );
     return conn;
+  }
+
+  /**
+   * RFC 5626 4.4.1: a UA keeps its flows alive with CRLF keep-alives, without a Flow-Timer every 95 to 120
+   * seconds picked at random, and "If a pong is not received within 10 seconds after sending a ping ...
+   * then the client MUST treat the flow as failed" (here: once the peer has shown it answers pings).
+   * Only our own connections: a peer keeps its own.
+   */
+  #armKeepAlive(conn: Conn): void {
+    const every = this.#limits.keepAliveMs;
+    if (every <= 0 || conn.closing) return;
+    conn.keepAlive = setTimeout(() => this.#ping(conn), every * ((95 + 25 * Math.random()) / 120));
+    conn.keepAlive.unref();
+  }
+
+  #ping(conn: Conn): void {
+    conn.keepAlive = undefined;
+    if (conn.closing || conn.socket.destroyed) return;
+    if (conn.socket.writableLength + PING.length > this.#limits.maxQueuedBytes) {
+      conn.socket.destroy();
+      return;
+    }
+    conn.socket.write(PING); // not #write: a ping is not traffic that keeps an unused connection open
+    this.keepAlives.sent++;
+    conn.pongWait = setTimeout(() => {
+      conn.pongWait = undefined;
+      // a peer that has never sent a pong may not do RFC 5626 at all (RFC 3261 7.5 only has it skip the
+      // CRLFs): its silence proves nothing, and the pings still keep NAT bindings open
+      if (!conn.pongs) return this.#armKeepAlive(conn);
+      // gone before anyone is told: what they send next opens a new connection
+      conn.closing = true;
+      conn.socket.destroy();
+      this.#forget(conn);
+      this.#onFlowFailure({ host: conn.remote.address, port: conn.remote.port });
+    }, this.#limits.pongMs);
+    conn.pongWait.unref();
   }
 
   #track(socket: Socket, remote: Conn['remote'], key: string | undefined, ready: Promise<void>): Conn {
@@ -248,6 +310,16 @@ export class SipStreamAdapter {
   #data(conn: Conn, chunk: Buffer): void {
     if (conn.closing) return;
     this.#touch(conn);
+    if (conn.pongWait) {
+      // the pong (a single CRLF), or anything else: the flow is alive
+      clearTimeout(conn.pongWait);
+      conn.pongWait = undefined;
+      if (chunk[0] === 0x0d && chunk[1] === 0x0a) {
+        conn.pongs = true;
+        this.keepAlives.answered++;
+      }
+      this.#armKeepAlive(conn);
+    }
     const source = {
       address: conn.remote.address,
       port: conn.remote.port,
@@ -296,6 +368,8 @@ export class SipStreamAdapter {
   #forget(conn: Conn): void {
     if (conn.idle) clearTimeout(conn.idle);
     if (conn.partial) clearTimeout(conn.partial);
+    if (conn.keepAlive) clearTimeout(conn.keepAlive);
+    if (conn.pongWait) clearTimeout(conn.pongWait);
     this.#conns.delete(conn.id);
     if (conn.key && this.#outbound.get(conn.key) === conn) this.#outbound.delete(conn.key);
   }
@@ -303,3 +377,5 @@ export class SipStreamAdapter {
 
 /** RFC 5626 4.4.1: the answer to a double-CRLF ping. */
 const PONG = new Uint8Array([0x0d, 0x0a]);
+/** RFC 5626 4.4.1: the keep-alive ping, a double CRLF. */
+const PING = new Uint8Array([0x0d, 0x0a, 0x0d, 0x0a]);

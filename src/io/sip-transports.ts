@@ -6,6 +6,7 @@ import type { Destination, TransportPort } from '../sip/transaction/layer.ts';
 import type { Address, TransportName } from '../sip/transport/transport.ts';
 import {
   type ConnectFailure,
+  type FlowFailure,
   SipStreamAdapter,
   type StreamFlavour,
   type StreamLimits,
@@ -29,6 +30,7 @@ export interface TransportOptions {
   readonly limits?: Partial<StreamLimits>;
   readonly onError?: (e: Error) => void;
   readonly onConnectFailure?: ConnectFailure;
+  readonly onFlowFailure?: FlowFailure;
 }
 
 /**
@@ -132,5 +134,6 @@ function streamOpts(o: TransportOptions) {
     ...(o.limits ? { limits: o.limits } : {}),
     ...(o.onError ? { onError: o.onError } : {}),
     ...(o.onConnectFailure ? { onConnectFailure: o.onConnectFailure } : {}),
+    ...(o.onFlowFailure ? { onFlowFailure: o.onFlowFailure } : {}),
   };
 }

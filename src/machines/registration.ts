@@ -80,6 +80,14 @@ export class Registration {
     this.actor.send({ type: 'reg.start' });
   }
 
+  /**
+   * The connection the registration went over failed (RFC 5626 4.4.1: no pong): registered, it is
+   * refreshed now over a new one, so the registrar can reach us again without waiting for the refresh.
+   */
+  flowFailed(): void {
+    if (this.#status === 'registered') this.actor.send({ type: 'timer.refresh' });
+  }
+
   /** unREGISTERs (when registered) and resolves once done, or after `timeoutMs`. */
   async stop(timeoutMs = 3000): Promise<void> {
     if (this.actor.getSnapshot().status === 'done') return;

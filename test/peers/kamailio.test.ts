@@ -9,6 +9,7 @@ import type { Relay } from '../../src/relay.ts';
 import { envelopeCorrelation, readWavFile, speechLike, wavFile } from '../helpers/audio.ts';
 import { baresipConfig, baresipRecording } from '../helpers/baresip.ts';
 import { hasOpenssl, makeCerts, tlsRelayEnv, tlsUpstreamEnv } from '../helpers/certs.ts';
+import { listLogger } from '../helpers/list-logger.ts';
 import { freeSipPort, freeUdpPort, hasBinary, run, until } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 
@@ -330,6 +331,7 @@ describe.skipIf(!peersReady || !hasOpenssl)('through kamailio over TLS (registra
   let relay: Relay;
   let kamTls: number;
   const events: CallEvent[] = [];
+  const { log, lines } = listLogger();
 
   beforeAll(async () => {
     const certs = makeCerts();
@@ -342,11 +344,16 @@ describe.skipIf(!peersReady || !hasOpenssl)('through kamailio over TLS (registra
       ca: certs.ca,
     });
     writeFileSync(join(dir, 'greeting.wav'), wavFile(greeting, 8000));
-    relay = await startTestRelay({
-      ...registeredRelayEnv(dir, 45500),
-      ...tlsRelayEnv(certs, 'client'),
-      ...tlsUpstreamEnv(kamTls),
-    });
+    relay = await startTestRelay(
+      {
+        ...registeredRelayEnv(dir, 45500),
+        ...tlsRelayEnv(certs, 'client'),
+        ...tlsUpstreamEnv(kamTls),
+        SIP_TCP_KEEPALIVE_S: '1',
+        SIP_REGISTER_EXPIRES: '3600', // the refresh is far off: a REGISTER within the test is the flow's
+      },
+      { log },
+    );
     relay.calls.events$.subscribe((e) => events.push(e));
     await until(() => relay.registration!.status === 'registered', 8000);
   }, 30_000);
@@ -361,6 +368,15 @@ describe.skipIf(!peersReady || !hasOpenssl)('through kamailio over TLS (registra
     const registers = kam.requests().filter((l) => l.includes('REQ REGISTER '));
     expect(registers.length).toBeGreaterThanOrEqual(2);
     expect(registers.every((l) => l.endsWith(' tls'))).toBe(true);
+  });
+
+  it('kamailio answers the CRLF keep-alives on our TLS registration flow (RFC 5626 4.4.1): the flow stays up', async () => {
+    const tls = relay.transports.tls!;
+    const before = tls.keepAlives.answered;
+    await until(() => tls.keepAlives.answered >= before + 2, 5000);
+    expect(tls.keepAlives.answered).toBeGreaterThanOrEqual(before + 2);
+    expect(tls.keepAlives.sent - tls.keepAlives.answered).toBeLessThanOrEqual(1); // one may be on its way
+    expect(relay.registration!.status).toBe('registered');
   });
 
   it('a caller on UDP reaches the relay through the proxy, which forwards over TLS; audio both ways', async () => {
@@ -394,4 +410,39 @@ describe.skipIf(!peersReady || !hasOpenssl)('through kamailio over TLS (registra
       0.9,
     );
   }, 30_000);
+
+  it('a registration flow that stops answering keep-alives fails after 10 s and the relay registers again at once', async () => {
+    // kamailio frozen (SIGSTOP, it and its workers): the TLS flow goes silent; thawed, it takes the new REGISTER
+    const pids = [kam.proc.pid!, ...childPids(kam.proc.pid!)];
+    const registers = () => kam.requests().filter((l) => l.includes('REQ REGISTER ')).length;
+    await until(() => registers() >= 2, 5000); // kamailio's log of the first registration (401, 200)
+    const registersBefore = registers();
+    for (const pid of pids) process.kill(pid, 'SIGSTOP');
+    try {
+      await until(() => lines.some((l) => /did not answer a keep-alive within 10 s/.test(l.msg)), 15_000);
+      expect(lines.some((l) => /did not answer a keep-alive within 10 s/.test(l.msg))).toBe(true);
+    } finally {
+      for (const pid of pids) process.kill(pid, 'SIGCONT');
+    }
+    await until(() => registers() >= registersBefore + 2, 10_000);
+    expect(registers()).toBeGreaterThanOrEqual(registersBefore + 2); // 401, then 200
+    await until(() => relay.registration!.status === 'registered', 5000);
+    // not the hour-long refresh: the new REGISTER went within seconds of the failure
+    expect(lines.find((l) => /did not answer a keep-alive/.test(l.msg))?.msg).toMatch(
+      new RegExp(`connection to 127\\.0\\.0\\.1:${kamTls} did not answer`),
+    );
+  }, 40_000);
 });
+
+/** The child processes of `pid` (kamailio's workers). */
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
