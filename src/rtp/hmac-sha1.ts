@@ -6,22 +6,22 @@
  * outweighs native SHA-1 on 3-4 blocks). Checked against RFC 2202's test cases and node:crypto.
  */
 export class HmacSha1 {
-  readonly #inner = new Int32Array(5);
-  readonly #outer = new Int32Array(5);
-  readonly #h = new Int32Array(5);
+  /** The state after the key's inner pad (words 0-4) and outer pad (5-9): one object to reach per tag. */
+  readonly #pads = new Int32Array(10);
 
   constructor(key: Uint8Array) {
     if (key.length > 64) throw new Error('HMAC-SHA1: keys longer than a block are not needed here');
     const pad = new Uint8Array(64);
-    for (const [state, byte] of [
-      [this.#inner, 0x36],
-      [this.#outer, 0x5c],
+    for (const [at, byte] of [
+      [0, 0x36],
+      [5, 0x5c],
     ] as const) {
       pad.fill(byte);
       for (let i = 0; i < key.length; i++) pad[i] = key[i]! ^ byte;
-      state.set(INIT);
+      H.set(INIT);
       load(W, pad, 0);
-      compress(state, W);
+      compress(H, W);
+      this.#pads.set(H, at);
     }
   }
 
@@ -30,16 +30,17 @@ export class HmacSha1 {
    * keep.
    */
   mac(a: Uint8Array, aLength: number = a.length, b?: Uint8Array): Uint8Array {
-    const h = this.#h;
+    const h = H;
     const w = W;
-    copy5(h, this.#inner);
+    const pads = this.#pads;
+    copy5(h, pads, 0);
     this.#hash(h, a, aLength, b, 64 + aLength + (b?.length ?? 0));
     // the outer hash's one block is fixed but for the inner digest: digest, 0x80, zeros, 84 bytes in bits
-    copy5(w, h);
+    copy5(w, h, 0);
     w[5] = 0x80000000 | 0;
     for (let t = 6; t < 15; t++) w[t] = 0;
     w[15] = (64 + 20) * 8;
-    copy5(h, this.#outer);
+    copy5(h, pads, 5);
     compress(h, w);
     const d = DIGEST;
     for (let i = 0; i < 5; i++) {
@@ -93,6 +94,8 @@ export class HmacSha1 {
 // 500 calls' own copies would not.
 /** The message schedule; its first 16 words are the block being hashed. */
 const W = new Int32Array(80);
+/** The hash state being worked on. */
+const H = new Int32Array(5);
 const BLOCK = new Uint8Array(64);
 const DIGEST = new Uint8Array(20);
 
@@ -100,12 +103,13 @@ const K3 = 0x8f1bbcdc | 0;
 const K4 = 0xca62c1d6 | 0;
 const INIT = Int32Array.of(0x67452301, 0xefcdab89 | 0, 0x98badcfe | 0, 0x10325476, 0xc3d2e1f0 | 0);
 
-const copy5 = (to: Int32Array, from: Int32Array): void => {
-  to[0] = from[0]!;
-  to[1] = from[1]!;
-  to[2] = from[2]!;
-  to[3] = from[3]!;
-  to[4] = from[4]!;
+/** Five words of `from`, from `at`, into `to[0..5)`. */
+const copy5 = (to: Int32Array, from: Int32Array, at: number): void => {
+  to[0] = from[at]!;
+  to[1] = from[at + 1]!;
+  to[2] = from[at + 2]!;
+  to[3] = from[at + 3]!;
+  to[4] = from[at + 4]!;
 };
 
 /** The 64 bytes of `m` at `at` as the block's 16 big-endian words. */

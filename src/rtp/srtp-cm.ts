@@ -112,61 +112,41 @@ export class AesCm {
   }
 }
 
-/** One direction's session keys for SRTP or SRTCP (RFC 3711 4.3: encryption, authentication, salt). */
-class Keys {
-  readonly cm: AesCm;
-  readonly #hmac: HmacSha1;
-
-  constructor(master: SrtpMasterKey, labels: { enc: number; auth: number; salt: number }, batch: number) {
-    this.cm = new AesCm(
-      deriveSessionKey(master, labels.enc, 16),
-      deriveSessionKey(master, labels.salt, 14),
-      batch,
-    );
-    this.#hmac = new HmacSha1(deriveSessionKey(master, labels.auth, 20));
-  }
-
-  /**
-   * HMAC-SHA1 (RFC 3711 4.2.1) over the packet (and, for SRTP, the ROC), truncated: a scratch buffer, to
-   * be copied or compared at once.
-   */
-  tag(data: Uint8Array, dataLength: number, roc: Uint8Array | undefined): Uint8Array {
-    return this.#hmac.mac(data, dataLength, roc);
-  }
-}
+/** The ROC as the 4 bytes an SRTP tag covers after the packet: scratch every session shares, used at once. */
+const ROC = Buffer.alloc(4);
+const rocBytes = (roc: number): Buffer => {
+  ROC.writeUInt32BE(roc >>> 0);
+  return ROC;
+};
 
 /**
  * AES_CM_128_HMAC_SHA1_80 and _32 (RFC 4568 6.2): AES-CM encryption, HMAC-SHA1 authentication with an 80-
- * or 32-bit SRTP tag; SRTCP's tag is 80 bits for both.
+ * or 32-bit SRTP tag; SRTCP's tag is 80 bits for both. Session keys per RFC 3711 4.3 (encryption,
+ * authentication, salt), for SRTP and for SRTCP; held directly, as few objects as possible to reach per
+ * packet (hundreds of calls' state do not stay in cache).
  */
 export class CmHmacCipher implements SrtpCipher {
   readonly rtpTrailer: number;
   readonly rtcpMinimum = 8 + 4 + 10;
-  readonly #rtp: Keys;
-  readonly #rtcp: Keys;
-  readonly #rocBytes = Buffer.alloc(4);
+  readonly #rtpCm: AesCm;
+  readonly #rtpMac: HmacSha1;
+  readonly #rtcpCm: AesCm;
+  readonly #rtcpMac: HmacSha1;
 
   constructor(master: SrtpMasterKey, tagLength: 4 | 10) {
     this.rtpTrailer = tagLength;
+    const key = (label: number, length: number) => deriveSessionKey(master, label, length);
     // RTP: the keystream 16 packets ahead (320 ms of 20 ms audio); RTCP comes every few seconds: none
-    this.#rtp = new Keys(master, { enc: LABEL.rtpEncryption, auth: LABEL.rtpAuth, salt: LABEL.rtpSalt }, 16);
-    this.#rtcp = new Keys(
-      master,
-      { enc: LABEL.rtcpEncryption, auth: LABEL.rtcpAuth, salt: LABEL.rtcpSalt },
-      1,
-    );
+    this.#rtpCm = new AesCm(key(LABEL.rtpEncryption, 16), key(LABEL.rtpSalt, 14), 16);
+    this.#rtpMac = new HmacSha1(key(LABEL.rtpAuth, 20));
+    this.#rtcpCm = new AesCm(key(LABEL.rtcpEncryption, 16), key(LABEL.rtcpSalt, 14), 1);
+    this.#rtcpMac = new HmacSha1(key(LABEL.rtcpAuth, 20));
   }
 
-  /** The ROC as the 4 bytes the tag covers (a scratch buffer: used at once). */
-  #roc(roc: number): Buffer {
-    this.#rocBytes.writeUInt32BE(roc >>> 0);
-    return this.#rocBytes;
-  }
-
-  /** RFC 3711 3.3: payload encrypted, then the tag over header, payload and ROC appended. */
+  /** RFC 3711 3.3: payload encrypted, then the tag (4.2.1: HMAC-SHA1 over header, payload and ROC) appended. */
   sealRtp(buf: Buffer, length: number, header: number, ssrc: number, roc: number, seq: number): number {
-    this.#rtp.cm.crypt(buf, header, ssrc, roc, seq, length);
-    const tag = this.#rtp.tag(buf, length, this.#roc(roc));
+    this.#rtpCm.crypt(buf, header, ssrc, roc, seq, length);
+    const tag = this.#rtpMac.mac(buf, length, rocBytes(roc));
     for (let i = 0; i < this.rtpTrailer; i++) buf[length + i] = tag[i]!;
     return length + this.rtpTrailer;
   }
@@ -174,11 +154,11 @@ export class CmHmacCipher implements SrtpCipher {
   /** The tag verified first (3.3: authentication before decryption), then the payload decrypted. */
   openRtp(buf: Buffer, header: number, ssrc: number, roc: number, seq: number): number {
     const end = buf.length - this.rtpTrailer;
-    const expected = this.#rtp.tag(buf, end, this.#roc(roc));
+    const expected = this.#rtpMac.mac(buf, end, rocBytes(roc));
     let d = 0;
     for (let i = 0; i < this.rtpTrailer; i++) d |= expected[i]! ^ buf[end + i]!; // in constant time
     if (d !== 0) return -1;
-    this.#rtp.cm.crypt(buf, header, ssrc, roc, seq, end);
+    this.#rtpCm.crypt(buf, header, ssrc, roc, seq, end);
     return end;
   }
 
@@ -187,9 +167,9 @@ export class CmHmacCipher implements SrtpCipher {
     const out = Buffer.allocUnsafe(packet.length + 14);
     out.set(packet);
     const body = out.subarray(0, packet.length);
-    this.#rtcp.cm.crypt(body, 8, ssrc, index >>> 16, index & 0xffff);
+    this.#rtcpCm.crypt(body, 8, ssrc, index >>> 16, index & 0xffff);
     out.writeUInt32BE((0x80000000 | index) >>> 0, packet.length);
-    out.set(this.#rtcp.tag(out, packet.length + 4, undefined).subarray(0, 10), packet.length + 4);
+    out.set(this.#rtcpMac.mac(out, packet.length + 4).subarray(0, 10), packet.length + 4);
     return out;
   }
 
@@ -199,11 +179,11 @@ export class CmHmacCipher implements SrtpCipher {
 
   openRtcp(packet: Uint8Array, ssrc: number, word: number): Buffer | undefined {
     const end = packet.length - 14;
-    const expected = this.#rtcp.tag(packet, end + 4, undefined).subarray(0, 10);
+    const expected = this.#rtcpMac.mac(packet, end + 4).subarray(0, 10);
     if (!timingSafeEqual(expected, packet.subarray(end + 4))) return undefined;
     const body = Buffer.from(packet.subarray(0, end));
     const index = word & 0x7fffffff;
-    if (word & 0x80000000) this.#rtcp.cm.crypt(body, 8, ssrc, index >>> 16, index & 0xffff);
+    if (word & 0x80000000) this.#rtcpCm.crypt(body, 8, ssrc, index >>> 16, index & 0xffff);
     return body;
   }
 }

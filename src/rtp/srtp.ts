@@ -31,7 +31,15 @@ export const masterKeyOf = (suite: SrtpSuite, material: Uint8Array): SrtpMasterK
   salt: material.subarray(16, masterKeyLength(suite)),
 });
 
+/** A stream we send: its rollover counter and the last sequence number sent. */
+interface Sent {
+  readonly ssrc: number;
+  roc: number;
+  seq: number;
+}
+
 interface Stream extends ReplayWindow {
+  readonly ssrc: number;
   roc: number;
   /** Highest sequence number authenticated (s_l of RFC 3711 3.3.1). */
   seq: number;
@@ -60,8 +68,10 @@ export class SrtpContext {
   readonly suite: SrtpSuite;
   readonly #cipher: SrtpCipher;
   /** Sender side: per SSRC the rollover counter and the last sequence number sent. */
-  readonly #out = new Map<number, { roc: number; seq: number }>();
+  readonly #out = new Map<number, Sent>();
+  #lastOut: Sent | undefined;
   readonly #in = new Map<number, Stream>();
+  #lastIn: Stream | undefined;
   readonly #rtcpIn = new Map<number, ReplayWindow>();
   #rtcpIndex = 0;
 
@@ -103,11 +113,14 @@ export class SrtpContext {
       throw new Error('SRTP: no room after the packet for its tag');
     const ssrc = readU32(buf, 8);
     const seq = (buf[2]! << 8) | buf[3]!;
-    let s = this.#out.get(ssrc);
+    // one SSRC a call, nearly always: the last one is at hand without a map lookup
+    let s = this.#lastOut?.ssrc === ssrc ? this.#lastOut : this.#out.get(ssrc);
     if (!s) {
-      s = { roc: 0, seq };
+      s = { ssrc, roc: 0, seq };
       this.#out.set(ssrc, s);
+      this.#lastOut = s;
     } else {
+      this.#lastOut = s;
       // the sequence number wrapped: the rollover counter counts it (3.3.1)
       if (seq < s.seq && s.seq - seq > 0x8000) s.roc = (s.roc + 1) >>> 0;
       s.seq = seq;
@@ -130,7 +143,7 @@ export class SrtpContext {
     if (header < 0) return 'short';
     const ssrc = readU32(buf, 8);
     const seq = (buf[2]! << 8) | buf[3]!;
-    const s = this.#in.get(ssrc);
+    const s = this.#lastIn?.ssrc === ssrc ? this.#lastIn : this.#in.get(ssrc);
     const roc = s ? estimateRoc(s, seq) : 0;
     const index = roc * 0x10000 + seq;
     if (s) {
@@ -138,8 +151,13 @@ export class SrtpContext {
       if (seen) return seen;
     }
     if (this.#cipher.openRtp(buf, header, ssrc, roc, seq) < 0) return 'authentication';
-    if (!s) this.#in.set(ssrc, { roc, seq, highest: index, low: 1, high: 0 });
-    else remember(s, index, roc, seq);
+    if (!s) {
+      this.#lastIn = { ssrc, roc, seq, highest: index, low: 1, high: 0 };
+      this.#in.set(ssrc, this.#lastIn);
+    } else {
+      this.#lastIn = s;
+      remember(s, index, roc, seq);
+    }
     return buf.subarray(0, end);
   }
 
