@@ -92,8 +92,13 @@ export function sippStat(dir: string, column: string): string | undefined {
   return i === -1 ? undefined : last[i];
 }
 
-/** Polls every 50 ms until `done()` or `timeoutMs`; resolves either way (the caller's assertions decide). */
+/**
+ * Polls every 50 ms until `done()`; throws when `timeoutMs` passes first. A wait that runs out is a failure
+ * where it happened, not a silent step on to the next assertion (which may not check the same thing).
+ */
 export async function until(done: () => boolean, timeoutMs: number): Promise<void> {
-  for (const end = Date.now() + timeoutMs; !done() && Date.now() < end; )
+  for (const end = Date.now() + timeoutMs; !done(); ) {
+    if (Date.now() >= end) throw new Error(`until: not true within ${timeoutMs} ms: ${done.toString()}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
 }
