@@ -36,22 +36,36 @@ async function peer(pongs: number) {
 }
 
 const cleanup: (() => unknown)[] = [];
+
+/**
+ * A peer answering its first `pongs` pings, our adapter with these keep-alive limits, and one OPTIONS sent to
+ * the peer (which opens our connection): what the test watches.
+ */
+async function flowTo(pongs: number, limits: { keepAliveMs: number; pongMs?: number }) {
+  const p = await peer(pongs);
+  cleanup.push(p.close);
+  const failures: { host: string; port: number }[] = [];
+  const adapter = await SipStreamAdapter.listen('127.0.0.1', 0, {
+    limits,
+    onFlowFailure: (d) => failures.push(d),
+  });
+  cleanup.push(() => adapter.close());
+  const sendOptions = () =>
+    adapter.send(new TextEncoder().encode(OPTIONS), { host: '127.0.0.1', port: p.port });
+  const t0 = Date.now();
+  await sendOptions();
+  return { p, adapter, failures, t0, sendOptions };
+}
 afterEach(async () => {
   for (const c of cleanup.splice(0)) await c();
 });
 
 describe('RFC 5626 keep-alives on the connections we open', () => {
   it('pings an idle flow with a double CRLF (every 95/120 to 120/120 of the interval); a peer that answers keeps it', async () => {
-    const p = await peer(Number.POSITIVE_INFINITY);
-    cleanup.push(p.close);
-    const failures: unknown[] = [];
-    const adapter = await SipStreamAdapter.listen('127.0.0.1', 0, {
-      limits: { keepAliveMs: 300, pongMs: 200 },
-      onFlowFailure: (d) => failures.push(d),
+    const { p, adapter, failures, t0 } = await flowTo(Number.POSITIVE_INFINITY, {
+      keepAliveMs: 300,
+      pongMs: 200,
     });
-    cleanup.push(() => adapter.close());
-    const t0 = Date.now();
-    await adapter.send(new TextEncoder().encode(OPTIONS), { host: '127.0.0.1', port: p.port });
     await until(() => p.pings().length >= 3, 3000);
     expect(p.pings().length).toBeGreaterThanOrEqual(3);
     const [first, second] = p.pings();
@@ -64,15 +78,7 @@ describe('RFC 5626 keep-alives on the connections we open', () => {
   });
 
   it('a flow whose peer stops answering is failed after the pong wait: closed and reported', async () => {
-    const p = await peer(1);
-    cleanup.push(p.close);
-    const failures: { host: string; port: number }[] = [];
-    const adapter = await SipStreamAdapter.listen('127.0.0.1', 0, {
-      limits: { keepAliveMs: 200, pongMs: 250 },
-      onFlowFailure: (d) => failures.push(d),
-    });
-    cleanup.push(() => adapter.close());
-    await adapter.send(new TextEncoder().encode(OPTIONS), { host: '127.0.0.1', port: p.port });
+    const { p, failures, sendOptions } = await flowTo(1, { keepAliveMs: 200, pongMs: 250 });
     await until(() => p.pings().length === 2, 2000);
     const pingedAt = Date.now();
     await until(() => p.closed() === 1, 2000);
@@ -81,32 +87,20 @@ describe('RFC 5626 keep-alives on the connections we open', () => {
     expect(failures).toEqual([{ host: '127.0.0.1', port: p.port }]);
     expect(p.pings()).toHaveLength(2);
     // the next message opens a new connection
-    await adapter.send(new TextEncoder().encode(OPTIONS), { host: '127.0.0.1', port: p.port });
+    await sendOptions();
     await until(() => p.got.filter((g) => g.bytes.startsWith('OPTIONS')).length === 2, 2000);
     expect(p.got.filter((g) => g.bytes.startsWith('OPTIONS'))).toHaveLength(2);
   });
 
   it('a peer that never answers a ping (RFC 3261 only) is not failed: the pings go on', async () => {
-    const p = await peer(0);
-    cleanup.push(p.close);
-    const failures: unknown[] = [];
-    const adapter = await SipStreamAdapter.listen('127.0.0.1', 0, {
-      limits: { keepAliveMs: 150, pongMs: 100 },
-      onFlowFailure: (d) => failures.push(d),
-    });
-    cleanup.push(() => adapter.close());
-    await adapter.send(new TextEncoder().encode(OPTIONS), { host: '127.0.0.1', port: p.port });
+    const { p, adapter, failures } = await flowTo(0, { keepAliveMs: 150, pongMs: 100 });
     await until(() => p.pings().length >= 3, 3000);
     expect(p.pings().length).toBeGreaterThanOrEqual(3);
     expect([p.closed(), failures, adapter.keepAlives.answered]).toEqual([0, [], 0]);
   });
 
   it('SIP_TCP_KEEPALIVE_S=0: no pings', async () => {
-    const p = await peer(Number.POSITIVE_INFINITY);
-    cleanup.push(p.close);
-    const adapter = await SipStreamAdapter.listen('127.0.0.1', 0, { limits: { keepAliveMs: 0 } });
-    cleanup.push(() => adapter.close());
-    await adapter.send(new TextEncoder().encode(OPTIONS), { host: '127.0.0.1', port: p.port });
+    const { p } = await flowTo(Number.POSITIVE_INFINITY, { keepAliveMs: 0 });
     await new Promise((r) => setTimeout(r, 500));
     expect(p.pings()).toEqual([]);
   });

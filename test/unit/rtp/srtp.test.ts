@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ProtectionProfileAes128CmHmacSha1_80, RtpPacket, SrtcpSession, SrtpSession } from 'werift-rtp';
+import {
+  ProtectionProfileAeadAes128Gcm,
+  ProtectionProfileAes128CmHmacSha1_80,
+  RtpPacket,
+  SrtcpSession,
+  SrtpSession,
+} from 'werift-rtp';
 import { SrtpContext, type SrtpSuite } from '../../../src/rtp/srtp.ts';
 import { deriveSessionKey } from '../../../src/rtp/srtp-cipher.ts';
 import { AesCm } from '../../../src/rtp/srtp-cm.ts';
@@ -173,34 +179,38 @@ describe('SRTP in place (the media path: no copy, no garbage)', () => {
   }
 });
 
-describe('interoperates with werift-rtp (AES_CM_128_HMAC_SHA1_80)', () => {
-  const keys = {
-    localMasterKey: master.key,
-    localMasterSalt: master.salt,
-    remoteMasterKey: master.key,
-    remoteMasterSalt: master.salt,
-  };
-  const config = { keys, profile: ProtectionProfileAes128CmHmacSha1_80 };
+// werift-rtp's SRTP, key derivation included, for the two suites it does
+for (const [suite, profile, salt] of [
+  ['AES_CM_128_HMAC_SHA1_80', ProtectionProfileAes128CmHmacSha1_80, master.salt],
+  ['AEAD_AES_128_GCM', ProtectionProfileAeadAes128Gcm, master.salt.subarray(0, 12)],
+] as const) {
+  describe(`interoperates with werift-rtp (${suite})`, () => {
+    const m = { key: master.key, salt };
+    const keys = {
+      localMasterKey: m.key,
+      localMasterSalt: salt,
+      remoteMasterKey: m.key,
+      remoteMasterSalt: salt,
+    };
+    const config = { keys, profile };
 
-  it('SRTP both ways, across the sequence wrap', () => {
-    const ours = new SrtpContext('AES_CM_128_HMAC_SHA1_80', master);
-    const theirs = new SrtpSession(config);
-    const theirRx = new SrtpSession(config);
-    const oursRx = new SrtpContext('AES_CM_128_HMAC_SHA1_80', master);
-    for (let seq = 65_500; seq < 65_536 + 40; seq++) {
-      const plain = rtp(seq & 0xffff, Buffer.from(Array.from({ length: 160 }, (_, i) => (i * seq) & 0xff)));
-      expect(theirRx.decrypt(ours.protectRtp(plain))).toEqual(plain);
-      const p = RtpPacket.deSerialize(plain);
-      expect(oursRx.unprotectRtp(theirs.encrypt(p.payload, p.header))).toEqual(plain);
-    }
-  });
+    it('SRTP both ways, across the sequence wrap', () => {
+      const ours = new SrtpContext(suite, m);
+      const theirs = new SrtpSession(config);
+      const theirRx = new SrtpSession(config);
+      const oursRx = new SrtpContext(suite, m);
+      for (let seq = 65_500; seq < 65_536 + 40; seq++) {
+        const plain = rtp(seq & 0xffff, Buffer.from(Array.from({ length: 160 }, (_, i) => (i * seq) & 0xff)));
+        expect(theirRx.decrypt(ours.protectRtp(plain))).toEqual(plain);
+        const p = RtpPacket.deSerialize(plain);
+        expect(oursRx.unprotectRtp(theirs.encrypt(p.payload, p.header))).toEqual(plain);
+      }
+    });
 
-  it('SRTCP both ways', () => {
-    const rr = hex('81c90007 11223344 55667788 00000001 0000ffff 00000000 00000000 00000000');
-    const ours = new SrtpContext('AES_CM_128_HMAC_SHA1_80', master);
-    expect(new SrtcpSession(config).decrypt(ours.protectRtcp(rr))).toEqual(rr);
-    expect(
-      new SrtpContext('AES_CM_128_HMAC_SHA1_80', master).unprotectRtcp(new SrtcpSession(config).encrypt(rr)),
-    ).toEqual(rr);
+    it('SRTCP both ways', () => {
+      const rr = hex('81c90007 11223344 55667788 00000001 0000ffff 00000000 00000000 00000000');
+      expect(new SrtcpSession(config).decrypt(new SrtpContext(suite, m).protectRtcp(rr))).toEqual(rr);
+      expect(new SrtpContext(suite, m).unprotectRtcp(new SrtcpSession(config).encrypt(rr))).toEqual(rr);
+    });
   });
-});
+}
