@@ -9,6 +9,7 @@ import { decodeG711, encodeG711 } from '../src/media/g711.ts';
 import { startRelay } from '../src/relay.ts';
 import { makeCerts } from '../test/helpers/certs.ts';
 import { opsPerSecond } from './measure.ts';
+import { weriftSrtp } from './werift-srtp.ts';
 
 const root = join(import.meta.dirname, '..');
 const counts = (process.env.BENCH_CALLS ?? '100,500').split(',').map(Number);
@@ -20,7 +21,8 @@ const nice = process.env.BENCH_NICE ? Number(process.env.BENCH_NICE) : undefined
 const modes = (process.env.BENCH_SCHED ?? 'normal,realtime').split(',').map((m) => m.trim());
 for (const m of modes)
   if (m !== 'normal' && m !== 'realtime') throw new Error(`BENCH_SCHED: unknown mode ${m}`);
-// BENCH_MEDIA_SRTP: plain (RTP), srtp (SIP over TLS and SDES-SRTP both ways; normal scheduling only)
+// BENCH_MEDIA_SRTP: plain (RTP), srtp (SIP over TLS and SDES-SRTP both ways, our SRTP; normal scheduling
+// only), werift (the same with werift-rtp's SRTP in the relay: the peer measured in the same place)
 const media = (process.env.BENCH_MEDIA_SRTP ?? 'plain,srtp').split(',').map((m) => m.trim());
 // BENCH_MEDIA_ROUNDS: how many times each count's runs repeat, alternating (plain, SRTP, plain, SRTP ...):
 // on a shared machine one pair can differ by 20 %; the summary gives what SRTP adds per round and the median
@@ -52,15 +54,16 @@ export async function runMediaBench(): Promise<void> {
       ' normal+SRTP: SIP over TLS and SDES-SRTP AES_CM_128_HMAC_SHA1_80 both ways)',
   );
   console.log(
-    '  calls  scheduling  relay CPU/call (% of a core)  lost in  lost out  lateness p50 ms  p99 ms',
+    '  calls    scheduling  relay CPU/call (% of a core)  lost in  lost out  lateness p50 ms  p99 ms',
   );
   const runs = [
-    ...(media.includes('plain') ? modes.map((mode) => ({ mode, srtp: false })) : []),
-    ...(media.includes('srtp') ? [{ mode: 'normal', srtp: true }] : []),
+    ...(media.includes('plain') ? modes.map((mode) => ({ mode, srtp: undefined })) : []),
+    ...(media.includes('srtp') ? [{ mode: 'normal', srtp: 'ours' as const }] : []),
+    ...(media.includes('werift') ? [{ mode: 'normal', srtp: 'werift' as const }] : []),
   ];
-  const certs = media.includes('srtp') ? makeCerts() : undefined;
-  /** Per count, the CPU per call of each round's normal plain run and its SRTP run. */
-  const perCallOf = new Map<number, { plain: number[]; srtp: number[] }>();
+  const certs = media.some((m) => m !== 'plain') ? makeCerts() : undefined;
+  /** Per count, the CPU per call of each round's normal plain run and its SRTP runs. */
+  const perCallOf = new Map<number, { plain: number[]; ours: number[]; werift: number[] }>();
   for (const n of counts)
     for (let round = 0; round < rounds; round++)
       for (const { mode, srtp } of runs) {
@@ -90,7 +93,10 @@ export async function runMediaBench(): Promise<void> {
             : {}),
         });
         if (!cfg.ok) throw new Error(cfg.problems.join('; '));
-        const relay = await startRelay(cfg.config, { log: silentLogger });
+        const relay = await startRelay(cfg.config, {
+          log: silentLogger,
+          ...(srtp === 'werift' ? { srtpEngine: weriftSrtp } : {}),
+        });
         const policy = schedPolicy();
         const genArgs = [
           '--import',
@@ -147,12 +153,20 @@ export async function runMediaBench(): Promise<void> {
         };
         const perCall = ((cpu.user + cpu.system) / 1000 / wall / n) * 100;
         if (mode === 'normal') {
-          const seen = perCallOf.get(n) ?? { plain: [], srtp: [] };
-          (srtp ? seen.srtp : seen.plain).push(perCall);
+          const seen = perCallOf.get(n) ?? { plain: [], ours: [], werift: [] };
+          seen[srtp ?? 'plain'].push(perCall);
           perCallOf.set(n, seen);
         }
+        const label =
+          mode === 'realtime' && policy !== 2
+            ? 'normal*'
+            : srtp === 'ours'
+              ? 'normal+SRTP'
+              : srtp === 'werift'
+                ? 'normal+werift'
+                : mode;
         console.log(
-          `  ${String(n).padStart(5)}${(mode === 'realtime' && policy !== 2 ? 'normal*' : srtp ? 'normal+SRTP' : mode).padStart(12)}${perCall.toFixed(3).padStart(30)}${String(lostIn).padStart(9)}${String(g.fromRelayExpected - g.fromRelayReceived).padStart(10)}` +
+          `  ${String(n).padStart(5)}${label.padStart(14)}${perCall.toFixed(3).padStart(30)}${String(lostIn).padStart(9)}${String(g.fromRelayExpected - g.fromRelayReceived).padStart(10)}` +
             `${lateness.percentile(50).toFixed(2).padStart(17)}${lateness.percentile(99).toFixed(2).padStart(8)}` +
             `   (${lateness.count} frames, ${(lateness.over(2) * 100).toFixed(2)} % later than 2 ms)` +
             `   (event-loop delay p99 ${loopP99.toFixed(1)} ms; the relay's clock thread: p99 ` +
@@ -172,15 +186,20 @@ export async function runMediaBench(): Promise<void> {
         if (schedPolicy() === 2) throw new Error('relay.close() left the main thread real-time');
         rmSync(rec, { recursive: true, force: true });
       }
-  for (const [n, { plain, srtp }] of perCallOf) {
-    const adds = srtp.slice(0, plain.length).map((x, i) => (x / plain[i]! - 1) * 100);
-    if (adds.length === 0) continue;
-    const median = [...adds].sort((a, b) => a - b)[adds.length >> 1]!;
-    console.log(
-      `  ${n} calls: SRTP adds ${adds.map((a) => `${a >= 0 ? '+' : ''}${a.toFixed(0)} %`).join(', ')} ` +
-        `of the plain run's CPU per call in the same round; median ${median >= 0 ? '+' : ''}${median.toFixed(0)} %`,
-    );
-  }
+  const pct = (a: number) => `${a >= 0 ? '+' : ''}${a.toFixed(0)} %`;
+  for (const [n, seen] of perCallOf)
+    for (const [who, runs] of [
+      ['our SRTP', seen.ours],
+      ["werift-rtp's SRTP", seen.werift],
+    ] as const) {
+      const adds = runs.slice(0, seen.plain.length).map((x, i) => (x / seen.plain[i]! - 1) * 100);
+      if (adds.length === 0) continue;
+      const median = [...adds].sort((a, b) => a - b)[adds.length >> 1]!;
+      console.log(
+        `  ${n} calls: ${who} adds ${adds.map(pct).join(', ')} of the plain run's CPU per call in the same ` +
+          `round; median ${pct(median)}`,
+      );
+    }
 }
 
 /** The main thread's scheduling policy (/proc stat field 41: 0 normal, 2 SCHED_RR), or -1 off Linux. */

@@ -23,6 +23,7 @@ import { CallManager } from './machines/call-manager.ts';
 import { Registration } from './machines/registration.ts';
 import { chime } from './media/chime.ts';
 import { type RelaySettings, relaySettings } from './relay-settings.ts';
+import type { SrtpEngine } from './rtp/srtp.ts';
 import { defaultPolicy } from './sip/core/policy.ts';
 import { SipCore } from './sip/core/sip-core.ts';
 import { bracket } from './sip/message/host.ts';
@@ -62,6 +63,8 @@ export interface RelayDeps {
   readonly ai?: AgentOptions;
   /** How long close() lets calls hang up cleanly (BYE answered) before stopping them (default 3 s). */
   readonly shutdownGraceMs?: number;
+  /** Whose SRTP the media sessions use: ours by default; `npm run bench -- media` measures werift-rtp's. */
+  readonly srtpEngine?: SrtpEngine;
 }
 
 /**
@@ -185,6 +188,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     settings.media,
     aiSpeaksGreeting ? undefined : greeting(settings, log),
     log,
+    deps.srtpEngine,
   );
   undo.push(() => media.close());
   // after the media manager: its report of a call's end arrives before the call's end line is written

@@ -6,6 +6,7 @@ import type { CallManager } from '../machines/call-manager.ts';
 import type { G711 } from '../media/g711.ts';
 import { resample } from '../media/resample.ts';
 import { readWav } from '../media/wav.ts';
+import type { SrtpEngine } from '../rtp/srtp.ts';
 import { type MediaReport, MediaSession } from './media-session.ts';
 import type { ThreadPriority } from './priority.ts';
 import { WavRecorder } from './recording.ts';
@@ -105,6 +106,8 @@ export class MediaManager {
     private readonly settings: MediaSettings,
     private readonly greeting: Int16Array | undefined,
     private readonly log: Logger,
+    /** Whose SRTP the sessions use: ours unless a benchmark measures another's (RelayDeps.srtpEngine). */
+    private readonly srtpEngine?: SrtpEngine,
   ) {
     this.scheduler = new RtpScheduler({
       ...(settings.priority ? { priority: settings.priority } : {}),
@@ -258,6 +261,7 @@ export class MediaManager {
           log,
           onDtmf: (digit) => this.calls.dtmf(e.callId, digit),
           onAudio: (payloadType, payload) => this.packets$.next({ callId: e.callId, payloadType, payload }),
+          srtpEngine: this.srtpEngine,
         });
         session.wantsAudio = () => this.packets$.observed && this.#wanted(e.callId);
         if (this.settings.maxQueuedMs !== undefined) session.queue.limitMs = this.settings.maxQueuedMs;

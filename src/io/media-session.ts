@@ -15,7 +15,7 @@ import { buildRtp, buildRtpHeader, readRtpHeader, rtpHeader } from '../rtp/packe
 import { ReceiverStats } from '../rtp/receiver-stats.ts';
 import { buildReport, ntpMiddle, ntpTime, parseReports, roundTripMs } from '../rtp/rtcp.ts';
 import { RtpSourcePolicy } from '../rtp/source-policy.ts';
-import { masterKeyOf, SrtpContext, type SrtpSuite } from '../rtp/srtp.ts';
+import { masterKeyOf, ourSrtp, type SrtpEndpoint, type SrtpEngine, type SrtpSuite } from '../rtp/srtp.ts';
 import type { WavRecorder } from './recording.ts';
 import type { PacedStream, RtpScheduler } from './rtp-scheduler.ts';
 
@@ -73,6 +73,8 @@ export interface MediaSessionInit {
   /** The clock (ms), performance.now() by default. */
   readonly now?: () => number;
   readonly onAudio?: (payloadType: number, payload: Uint8Array) => void;
+  /** Whose SRTP: ours unless a benchmark measures another's in the same place. */
+  readonly srtpEngine?: SrtpEngine | undefined;
 }
 
 /**
@@ -134,7 +136,8 @@ export class MediaSession implements PacedStream {
     this.now = init.now ?? (() => performance.now());
     this.onAudio = init.onAudio;
     this.#opts = opts;
-    this.#srtp = srtpContexts(opts);
+    this.#srtpEngine = init.srtpEngine ?? ourSrtp;
+    this.#srtp = srtpContexts(opts, this.#srtpEngine);
     this.#sources = new RtpSourcePolicy(opts.remote, {
       symmetric: opts.symmetric,
       signalling: opts.signalling,
@@ -162,7 +165,8 @@ export class MediaSession implements PacedStream {
     const wasExpecting = this.expectsRtp;
     const old = this.#opts.srtp;
     // new keys (a re-INVITE with new crypto) mean new contexts; the same keys keep their rollover counters
-    if (old?.local !== opts.srtp?.local || old?.remote !== opts.srtp?.remote) this.#srtp = srtpContexts(opts);
+    if (old?.local !== opts.srtp?.local || old?.remote !== opts.srtp?.remote)
+      this.#srtp = srtpContexts(opts, this.#srtpEngine);
     this.#opts = opts;
     // back from a hold: the inactivity timeout counts from the resume, not from the last packet before it
     if (!wasExpecting && this.expectsRtp) this.stats.lastPacketAt = this.now();
@@ -529,7 +533,8 @@ export class MediaSession implements PacedStream {
     this.socket.send(packet, to.port, to.address, done);
   }
 
-  #srtp: { tx: SrtpContext; rx: SrtpContext } | undefined;
+  #srtp: { tx: SrtpEndpoint; rx: SrtpEndpoint } | undefined;
+  readonly #srtpEngine: SrtpEngine;
 
   /**
    * Gets the caller's audio as each packet arrives, decoded, ahead of the jitter buffer (the AI's VAD: a
@@ -545,12 +550,15 @@ export class MediaSession implements PacedStream {
   #heardTick = 0;
 }
 
-function srtpContexts(opts: MediaOptions): { tx: SrtpContext; rx: SrtpContext } | undefined {
+function srtpContexts(
+  opts: MediaOptions,
+  engine: SrtpEngine,
+): { tx: SrtpEndpoint; rx: SrtpEndpoint } | undefined {
   const k = opts.srtp;
   if (!k) return undefined;
   return {
-    tx: new SrtpContext(k.suite, masterKeyOf(k.suite, k.local)),
-    rx: new SrtpContext(k.suite, masterKeyOf(k.suite, k.remote)),
+    tx: engine(k.suite, masterKeyOf(k.suite, k.local)),
+    rx: engine(k.suite, masterKeyOf(k.suite, k.remote)),
   };
 }
 

@@ -59,12 +59,29 @@ const rtpHeaderLength = (p: Uint8Array, length: number): number => {
 /** Why a packet was not accepted. */
 export type SrtpRejection = 'short' | 'authentication' | ReplayVerdict;
 
+/** What a media session needs of one direction's SRTP (SrtpContext; a benchmark plugs in another's). */
+export interface SrtpEndpoint {
+  /** Bytes SRTP adds to an RTP packet (room a buffer needs after it for `protectRtpInPlace`). */
+  readonly overhead: number;
+  protectRtp(packet: Uint8Array): Buffer;
+  protectRtpInPlace(buf: Buffer, length: number): number;
+  unprotectRtpInPlace(buf: Buffer): Buffer | SrtpRejection;
+  protectRtcp(packet: Uint8Array): Buffer;
+  unprotectRtcp(packet: Uint8Array): Buffer | SrtpRejection;
+}
+
+/** Makes one direction's SRTP for a suite and master key. */
+export type SrtpEngine = (suite: SrtpSuite, master: SrtpMasterKey) => SrtpEndpoint;
+
+/** Ours (the default everywhere). */
+export const ourSrtp: SrtpEngine = (suite, master) => new SrtpContext(suite, master);
+
 const cipherOf = (suite: SrtpSuite, master: SrtpMasterKey): SrtpCipher => {
   if (suite === 'AEAD_AES_128_GCM') return GcmCipher.fromMaster(master);
   return new CmHmacCipher(master, suite === 'AES_CM_128_HMAC_SHA1_32' ? 4 : 10);
 };
 
-export class SrtpContext {
+export class SrtpContext implements SrtpEndpoint {
   readonly suite: SrtpSuite;
   readonly #cipher: SrtpCipher;
   /** Sender side: per SSRC the rollover counter and the last sequence number sent. */
