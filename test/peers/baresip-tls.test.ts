@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CallEvent } from '../../src/machines/call-events.ts';
+import { ourSrtp, type SrtpEngine } from '../../src/rtp/srtp.ts';
 import { envelopeCorrelation, readWavFile, speechLike, wavFile } from '../helpers/audio.ts';
 import { baresipConfig, baresipRecording } from '../helpers/baresip.ts';
 import { hasOpenssl, makeCerts, tlsRelayEnv, tlsUpstreamEnv } from '../helpers/certs.ts';
@@ -241,13 +242,35 @@ describe.skipIf(!ready)('SRTP on a call out over TLS', () => {
       });
       const callee = run('baresip', ['-f', ua, '-t', '8'], { cwd: dir, timeoutMs: 20_000 });
       await new Promise((res) => setTimeout(res, 700));
-      const relay = await startTestRelay({
-        ...tlsRelayEnv(certs, 'client'),
-        ...tlsUpstreamEnv(port + 1),
-        RTP_PORT_START: String(rtpBase),
-        RTP_PORT_END: String(rtpBase + 99),
-        ...(suites ? { SRTP_SUITES: suites } : {}),
-      });
+      // the relay's SRTP engine, counted: the media sessions get it through RelayDeps (the bench's seam)
+      const used = { sealed: 0, opened: 0 };
+      const counted: SrtpEngine = (suite, master) => {
+        const c = ourSrtp(suite, master);
+        return {
+          overhead: c.overhead,
+          protectRtp: (p) => c.protectRtp(p),
+          protectRtpInPlace: (buf, length) => {
+            used.sealed++;
+            return c.protectRtpInPlace(buf, length);
+          },
+          unprotectRtpInPlace: (buf) => {
+            used.opened++;
+            return c.unprotectRtpInPlace(buf);
+          },
+          protectRtcp: (p) => c.protectRtcp(p),
+          unprotectRtcp: (p) => c.unprotectRtcp(p),
+        };
+      };
+      const relay = await startTestRelay(
+        {
+          ...tlsRelayEnv(certs, 'client'),
+          ...tlsUpstreamEnv(port + 1),
+          RTP_PORT_START: String(rtpBase),
+          RTP_PORT_END: String(rtpBase + 99),
+          ...(suites ? { SRTP_SUITES: suites } : {}),
+        },
+        { srtpEngine: counted },
+      );
       const events: CallEvent[] = [];
       relay.calls.events$.subscribe((e) => events.push(e));
       try {
@@ -258,6 +281,8 @@ describe.skipIf(!ready)('SRTP on a call out over TLS', () => {
         // RTP flows both ways through SRTP: the media session decrypted packets from baresip
         const session = dial.ok ? relay.media.session(dial.callId) : undefined;
         expect(session?.report().received).toBeGreaterThan(20);
+        expect(used.opened).toBeGreaterThanOrEqual(session!.report().received);
+        expect(used.sealed).toBeGreaterThan(20);
         if (dial.ok) relay.calls.hangup(dial.callId);
         await until(() => events.some((e) => e.type === 'call.ended'), 5000);
       } finally {
