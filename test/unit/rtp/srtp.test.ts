@@ -214,3 +214,34 @@ for (const [suite, profile, salt] of [
     });
   });
 }
+
+describe('SRTP against hostile bytes', () => {
+  it('unprotect never throws, whatever arrives: a rejection or a packet (every suite, RTP and RTCP)', () => {
+    const contexts = (
+      ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AEAD_AES_128_GCM'] as const
+    ).map(
+      (suite) =>
+        new SrtpContext(suite, {
+          key: master.key,
+          salt: suite === 'AEAD_AES_128_GCM' ? master.salt.subarray(0, 12) : master.salt,
+        }),
+    );
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.constantFrom(0x80, 0x90, 0x9f, 0x8f, 0x00),
+        (bytes, first) => {
+          const b = Buffer.from(bytes);
+          if (b.length > 0) b[0] = first; // RTP version 2 with CSRCs and extensions too, or not RTP at all
+          for (const c of contexts) {
+            const r = c.unprotectRtpInPlace(Buffer.from(b));
+            expect(typeof r === 'string' || Buffer.isBuffer(r)).toBe(true);
+            const q = c.unprotectRtcp(b);
+            expect(typeof q === 'string' || Buffer.isBuffer(q)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
