@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { Subject } from 'rxjs';
+import { isPong, nextPingMs, PING, PONG, unansweredPing } from '../sip/transport/keep-alive.ts';
 import { StreamFramer } from '../sip/transport/stream-framer.ts';
 
 /** A SIP message that came on a TCP/TLS connection. */
@@ -251,16 +252,11 @@ export class SipStreamAdapter {
     return conn;
   }
 
-  /**
-   * RFC 5626 4.4.1: a UA keeps its flows alive with CRLF keep-alives, without a Flow-Timer every 95 to 120
-   * seconds picked at random, and "If a pong is not received within 10 seconds after sending a ping ...
-   * then the client MUST treat the flow as failed" (here: once the peer has shown it answers pings).
-   * Only our own connections: a peer keeps its own.
-   */
+  /** RFC 5626 keep-alives on our own connections (sip/transport/keep-alive.ts): a peer keeps its own. */
   #armKeepAlive(conn: Conn): void {
     const every = this.#limits.keepAliveMs;
     if (every <= 0 || conn.closing) return;
-    conn.keepAlive = setTimeout(() => this.#ping(conn), every * ((95 + 25 * Math.random()) / 120));
+    conn.keepAlive = setTimeout(() => this.#ping(conn), nextPingMs(every, Math.random()));
     conn.keepAlive.unref();
   }
 
@@ -275,9 +271,7 @@ export class SipStreamAdapter {
     this.keepAlives.sent++;
     conn.pongWait = setTimeout(() => {
       conn.pongWait = undefined;
-      // a peer that has never sent a pong may not do RFC 5626 at all (RFC 3261 7.5 only has it skip the
-      // CRLFs): its silence proves nothing, and the pings still keep NAT bindings open
-      if (!conn.pongs) return this.#armKeepAlive(conn);
+      if (unansweredPing(!!conn.pongs) === 'ping again') return this.#armKeepAlive(conn);
       // gone before anyone is told: what they send next opens a new connection
       conn.closing = true;
       conn.socket.destroy();
@@ -314,7 +308,7 @@ export class SipStreamAdapter {
       // the pong (a single CRLF), or anything else: the flow is alive
       clearTimeout(conn.pongWait);
       conn.pongWait = undefined;
-      if (chunk[0] === 0x0d && chunk[1] === 0x0a) {
+      if (isPong(chunk)) {
         conn.pongs = true;
         this.keepAlives.answered++;
       }
@@ -374,8 +368,3 @@ export class SipStreamAdapter {
     if (conn.key && this.#outbound.get(conn.key) === conn) this.#outbound.delete(conn.key);
   }
 }
-
-/** RFC 5626 4.4.1: the answer to a double-CRLF ping. */
-const PONG = new Uint8Array([0x0d, 0x0a]);
-/** RFC 5626 4.4.1: the keep-alive ping, a double CRLF. */
-const PING = new Uint8Array([0x0d, 0x0a, 0x0d, 0x0a]);

@@ -154,10 +154,7 @@ export class CmHmacCipher implements SrtpCipher {
   /** The tag verified first (3.3: authentication before decryption), then the payload decrypted. */
   openRtp(buf: Buffer, header: number, ssrc: number, roc: number, seq: number): number {
     const end = buf.length - this.rtpTrailer;
-    const expected = this.#rtpMac.mac(buf, end, rocBytes(roc));
-    let d = 0;
-    for (let i = 0; i < this.rtpTrailer; i++) d |= expected[i]! ^ buf[end + i]!; // in constant time
-    if (d !== 0) return -1;
+    if (!tagMatches(this.#rtpMac.mac(buf, end, rocBytes(roc)), buf, end, this.rtpTrailer)) return -1;
     this.#rtpCm.crypt(buf, header, ssrc, roc, seq, end);
     return end;
   }
@@ -179,8 +176,7 @@ export class CmHmacCipher implements SrtpCipher {
 
   openRtcp(packet: Uint8Array, ssrc: number, word: number): Buffer | undefined {
     const end = packet.length - 14;
-    const expected = this.#rtcpMac.mac(packet, end + 4).subarray(0, 10);
-    if (!timingSafeEqual(expected, packet.subarray(end + 4))) return undefined;
+    if (!tagMatches(this.#rtcpMac.mac(packet, end + 4), packet, end + 4, 10)) return undefined;
     const body = Buffer.from(packet.subarray(0, end));
     const index = word & 0x7fffffff;
     if (word & 0x80000000) this.#rtcpCm.crypt(body, 8, ssrc, index >>> 16, index & 0xffff);
@@ -188,9 +184,9 @@ export class CmHmacCipher implements SrtpCipher {
   }
 }
 
-function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
+/** The first `n` bytes of the tag we computed equal the `n` at `packet[at..]`, compared in constant time. */
+function tagMatches(expected: Uint8Array, packet: Uint8Array, at: number, n: number): boolean {
   let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  for (let i = 0; i < n; i++) d |= expected[i]! ^ packet[at + i]!;
   return d === 0;
 }
