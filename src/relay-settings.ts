@@ -5,6 +5,7 @@ import type { MediaSettings } from './io/media-manager.ts';
 import type { ThreadPriority } from './io/priority.ts';
 import type { CallSettings } from './machines/call-session.ts';
 import type { DialTarget } from './machines/outgoing-call.ts';
+import { parseTargetPatterns, type TargetPattern } from './sip/dialog/transfer-target.ts';
 import { bracket } from './sip/message/host.ts';
 import { type TimerTable, timerTable } from './sip/transaction/timers.ts';
 import type { TransportName } from './sip/transport/transport.ts';
@@ -35,6 +36,8 @@ export interface RelaySettings {
   /** The calls' settings; the media address and what RTP may not go to depend on the bound sockets. */
   readonly calls: Omit<CallSettings, 'mediaAddress' | 'refuseRemote'>;
   readonly media: MediaSettings;
+  /** TRANSFER_ALLOWED_TARGETS, parsed; by default the upstream server's host, any port. */
+  readonly transferTargets: readonly TargetPattern[];
   /** PROCESS_NICE and REALTIME_PRIORITY (main thread and the RTP clock thread). */
   readonly priority: ThreadPriority;
   /** In the call center a greeting text is spoken by the AI instead of the WAV (echo cannot speak). */
@@ -89,6 +92,7 @@ export function relaySettings(config: Config): RelaySettings {
       contactUser: config.SIP_FROM_USER,
       srtp: config.SRTP,
       srtpSuites: config.SRTP_SUITES,
+      transferTimeoutMs: config.TRANSFER_TIMEOUT_S * 1000,
     },
     media: {
       recordingDir: config.RECORDING ? config.RECORDING_DIR : undefined,
@@ -101,6 +105,7 @@ export function relaySettings(config: Config): RelaySettings {
       maxQueuedMs: config.MAX_QUEUED_AUDIO_S * 1000,
       priority,
     },
+    transferTargets: transferTargets(config),
     priority,
     aiSpeaksGreeting: config.CALL_CENTER && !!config.AI_GREETING_TEXT && config.aiProvider !== 'echo',
   };
@@ -117,4 +122,15 @@ function sourceFilter(list: readonly string[] | undefined): ((address: string) =
     else allowed.addSubnet(addr, Number(prefix), type);
   }
   return (address) => allowed.check(address, isIPv6(address) ? 'ipv6' : 'ipv4');
+}
+
+/** The transfer allow list (validated at start-up); without one, only the upstream server's host. */
+function transferTargets(config: Config): TargetPattern[] {
+  const parsed = parseTargetPatterns(
+    config.TRANSFER_ALLOWED_TARGETS?.length
+      ? config.TRANSFER_ALLOWED_TARGETS
+      : [bracket(config.SIP_SERVER_IP)],
+  );
+  if (!parsed.ok) throw new Error(`TRANSFER_ALLOWED_TARGETS: ${parsed.error}`); // crossChecks reported it
+  return parsed.value;
 }

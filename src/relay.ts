@@ -144,6 +144,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     ports: { allocate: (callId) => media.allocate(callId), release: (callId) => media.release(callId) },
     settings: { ...settings.calls, mediaAddress: publicHost, refuseRemote },
     upstream: settings.dial,
+    transferTargets: settings.transferTargets,
     ...(settings.allowSource ? { allowSource: settings.allowSource } : {}),
     ...(observers.inspect ? { inspect: observers.inspect } : {}),
   });

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { SRTP_SUITES, type SrtpSuite } from '../rtp/srtp.ts';
+import { parseTargetPatterns } from '../sip/dialog/transfer-target.ts';
 
 /**
  * Every setting of the relay, read from the environment (and .env) in one place. The original's names and
@@ -136,6 +137,13 @@ export const configSchema = z.object({
   SIP_DISPLAY_NAME: z.string().trim().optional(),
   SIP_AUTH_USER: z.string().trim().optional(),
   SIP_AUTH_PASSWORD: z.string().optional(),
+  TRANSFER_ALLOWED_TARGETS: list().optional(),
+  TRANSFER_TIMEOUT_S: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .int()
+    .min(1)
+    .max(3600)
+    .default(60),
   SIP_REGISTER: bool(false),
   SIP_REGISTER_EXPIRES: z.coerce.number({ error: 'must be a number of seconds' }).int().min(60).default(3600),
   CALL_TRACE_DIR: z.string().trim().optional(),
@@ -283,6 +291,10 @@ export function crossChecks(c: RawConfig): Array<[string, string]> {
       'SIP_SERVER_TRANSPORT',
       `is ${c.SIP_SERVER_TRANSPORT}, which SIP_TRANSPORTS does not list (the upstream must reach our Contact on it)`,
     ]);
+  if (c.TRANSFER_ALLOWED_TARGETS) {
+    const patterns = parseTargetPatterns(c.TRANSFER_ALLOWED_TARGETS);
+    if (!patterns.ok) problems.push(['TRANSFER_ALLOWED_TARGETS', patterns.error]);
+  }
   if (c.SIP_REGISTER && !c.SIP_AUTH_USER)
     problems.push(['SIP_AUTH_USER', 'is required when SIP_REGISTER=true']);
   const provider = aiProvider(c);

@@ -1,5 +1,5 @@
 import type { SrtpSuite } from '../rtp/srtp.ts';
-import type { EndReason } from './call.machine.ts';
+import type { EndReason, TransferStatus } from './call.machine.ts';
 
 /**
  * What a call tells the outside world (the WebSocket layer turns these into protocol messages). Every event
@@ -39,6 +39,16 @@ export type CallEvent =
       readonly srtp?: SrtpSuite;
     }
   | { readonly type: 'call.dtmf'; readonly callId: string; readonly digit: string }
+  | {
+      /** A transfer we asked for (REFER sent): accepted (202), progress (1xx), completed, or failed. */
+      readonly type: 'call.transfer';
+      readonly callId: string;
+      readonly status: TransferStatus;
+      readonly target: string;
+      /** The REFER's final response, or the status line the transferee reported (RFC 3515 NOTIFY). */
+      readonly code?: number;
+      readonly reason?: string;
+    }
   | {
       readonly type: 'call.ended';
       readonly callId: string;

@@ -5,6 +5,7 @@ import { chooseMedia, parseSdp, type SessionDescription, sdpOf } from '../sdp/in
 import type { SipCore } from '../sip/core/sip-core.ts';
 import type { TransactionUser } from '../sip/core/tu.ts';
 import { dialogKey } from '../sip/dialog/dialog.ts';
+import { resolveTransferTarget, type TargetPattern } from '../sip/dialog/transfer-target.ts';
 import { newCallId } from '../sip/message/ids.ts';
 import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
 import type { Clock } from '../sip/transaction/clock.ts';
@@ -49,7 +50,17 @@ export interface CallManagerDeps {
   /** Outgoing calls: the upstream server, our From and credentials. */
   readonly upstream: Omit<DialTarget, 'uri'> & { readonly uriHost: string };
   readonly inspect?: (event: InspectionEvent, callId: string) => void;
+  /** TRANSFER_ALLOWED_TARGETS: where calls may be transferred (nothing when empty). */
+  readonly transferTargets?: readonly TargetPattern[];
 }
+
+export type TransferResult =
+  | { ok: true; target: string }
+  | {
+      ok: false;
+      code: 'unknown_call' | 'invalid_state' | 'bad_target' | 'forbidden_target';
+      message: string;
+    };
 
 export type DialResult = { ok: true; callId: string } | { ok: false; status: number; reason: string };
 
@@ -203,6 +214,37 @@ export class CallManager implements TransactionUser {
   /** A key pressed on the phone (RTP telephone-event): the call reports it while it is up. */
   dtmf(callId: string, digit: string): void {
     this.#calls.get(callId)?.send({ type: 'media.dtmf', digit });
+  }
+
+  /**
+   * Blind transfer of an established call to `target` (a number at the upstream server, or a SIP URI): the
+   * target must be in TRANSFER_ALLOWED_TARGETS; the outcome comes as `call.transfer` events.
+   */
+  transfer(callId: string, target: string): TransferResult {
+    const call = this.#calls.get(callId);
+    if (!call) return { ok: false, code: 'unknown_call', message: `no call ${callId}` };
+    const resolved = resolveTransferTarget(
+      target,
+      this.#deps.upstream.uriHost,
+      this.#deps.transferTargets ?? [],
+    );
+    if (!resolved.ok) {
+      this.#deps.log.warn(
+        { callId, target: target.slice(0, 200), why: resolved.error.message },
+        'transfer refused',
+      );
+      return { ok: false, ...resolved.error };
+    }
+    if (call.state !== 'established.active') {
+      const message =
+        call.state === 'established.transferring'
+          ? 'a transfer is already under way'
+          : `call is ${call.state}, not established`;
+      return { ok: false, code: 'invalid_state', message };
+    }
+    this.#deps.log.info({ callId, target: resolved.value.text }, `transfer: REFER -> ${resolved.value.text}`);
+    call.send({ type: 'client.transfer', target: resolved.value.text });
+    return { ok: true, target: resolved.value.text };
   }
 
   hangup(callId: string): boolean {

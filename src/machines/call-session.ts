@@ -26,12 +26,15 @@ import {
   receiveInDialog,
   recordRouteHeaders,
 } from '../sip/dialog/dialog.ts';
+import { readReferNotify, referSubSuppressed } from '../sip/dialog/refer.ts';
 import { reinviteRefusal } from '../sip/dialog/reinvite.ts';
 import { dtmfOfInfo } from '../sip/message/dtmf-relay.ts';
 import { bracket } from '../sip/message/host.ts';
 import { newBranch } from '../sip/message/ids.ts';
+import { parseNameAddr } from '../sip/message/name-addr.ts';
 import type { ParsedRequest } from '../sip/message/parse.ts';
 import type { SipResponse } from '../sip/message/types.ts';
+import { serializeUri } from '../sip/message/uri.ts';
 import { type Clock, TimerSet } from '../sip/transaction/clock.ts';
 import type { ServerTransaction } from '../sip/transaction/layer.ts';
 import type { TimerTable } from '../sip/transaction/timers.ts';
@@ -61,6 +64,8 @@ export interface CallSettings {
   readonly srtp?: SrtpPolicy['mode'];
   /** The SRTP suites we take and offer, ours in order of preference; absent: all we do. */
   readonly srtpSuites?: readonly SrtpSuite[];
+  /** How long a transfer we asked for may go without its outcome (TRANSFER_TIMEOUT_S); absent: 60 s. */
+  readonly transferTimeoutMs?: number;
 }
 
 /** How a call negotiates media: our codecs and order, where RTP may not go, and SRTP on its transport. */
@@ -134,6 +139,8 @@ export abstract class CallSession {
   readonly #impl: Record<string, ActionImpl>;
   /** An incoming re-INVITE whose 200 awaits its ACK. */
   #reinvite: { cseq: number; offerInAck: boolean } | undefined;
+  /** The transfer we asked for: its target, and whether its REFER subscription still takes NOTIFYs. */
+  #transfer: { target: string; subscribed: boolean } | undefined;
 
   constructor(
     readonly callId: string,
@@ -227,6 +234,15 @@ export abstract class CallSession {
         this.#acks.close();
       },
       emitDtmf: (_, params) => this.env.emit({ type: 'call.dtmf', callId: this.callId, digit: params.digit }),
+      sendRefer: (_, params) => this.#sendRefer(params.target),
+      endTransfer: () => this.cancel('transfer'),
+      emitTransfer: (_, params) =>
+        this.env.emit({
+          type: 'call.transfer',
+          callId: this.callId,
+          target: this.#transfer?.target ?? '',
+          ...params,
+        }),
       emit: ({ context }, params) => {
         const e = this.describe(params.type, context);
         if (e) this.env.emit(e);
@@ -254,6 +270,84 @@ export abstract class CallSession {
     });
   }
 
+  /**
+   * Blind transfer: REFER in this dialog (RFC 3515 2.4.1) naming the target in Refer-To, and us in
+   * Referred-By (RFC 3892). The REFER's answer and the NOTIFYs of its implicit subscription drive the machine.
+   */
+  #sendRefer(target: string): void {
+    const d = this.dialog;
+    this.#transfer = { target, subscribed: true };
+    this.after('transfer', this.env.settings.transferTimeoutMs ?? 60_000, { type: 'timer.transfer' });
+    if (!d) return;
+    const core = this.env.core;
+    const hop = nextHop(d, this.fallbackHop());
+    const me = parseNameAddr(d.localParty);
+    const built = inDialogRequest(d, 'REFER', {
+      via: core.sentBy(hop.transport),
+      branch: newBranch(),
+      // RFC 3515 2.4.1: a REFER makes a subscription, so it carries a Contact (RFC 6665 7.1)
+      contact: this.contact(),
+      headers: [
+        ['Refer-To', `<${target}>`],
+        ...(me.ok ? [['Referred-By', `<${serializeUri(me.value.uri)}>`] as [string, string]] : []),
+        ['Allow', core.allow],
+      ],
+    });
+    this.dialog = built.dialog;
+    const failed = (status: number, reason: string) => {
+      if (this.#transfer) this.#transfer.subscribed = false;
+      this.send({ type: 'sip.transferFailed', status, reason });
+    };
+    core.sendRequest(built.request, hop, {
+      onResponse: (r) => {
+        const status = r.msg.status;
+        if (status < 200) return;
+        if (status >= 300) return failed(status, r.msg.reason);
+        this.send({ type: 'sip.referAccepted' });
+        // RFC 4488 4: "Refer-Sub: false" in the 2xx: no NOTIFY will come; the transferee took the call over
+        if (referSubSuppressed(r.msg)) {
+          if (this.#transfer) this.#transfer.subscribed = false;
+          this.send({ type: 'sip.transferDone', status });
+        }
+      },
+      onTimeout: () => failed(408, 'Request Timeout'),
+      onTransportError: () => failed(503, 'Service Unavailable'),
+    });
+  }
+
+  /**
+   * A NOTIFY about our REFER (RFC 3515 2.4.4): answered 200, its sipfrag moves the transfer on. A 2xx in it
+   * means the transferee reached the target (2.4.5); 3xx-6xx, or a subscription ended without a final
+   * status, means the transfer failed and the call stays ours. A NOTIFY for no subscription gets 481 (RFC
+   * 6665 4.1.3).
+   */
+  #onNotify(req: ParsedRequest, tx: ServerTransaction): void {
+    const core = this.env.core;
+    const t = this.#transfer;
+    if (!t?.subscribed) {
+      core.respond(tx, 481, { reason: 'Subscription does not exist' });
+      return;
+    }
+    const verdict = readReferNotify(req);
+    if (!verdict.ok) {
+      core.respond(tx, verdict.status, { reason: verdict.reason });
+      return;
+    }
+    core.respond(tx, 200);
+    const { frag, terminated } = verdict.notify;
+    if (terminated) t.subscribed = false;
+    if (frag && frag.status >= 200 && frag.status < 300)
+      this.send({ type: 'sip.transferDone', status: frag.status });
+    else if (frag && frag.status >= 300) this.send({ type: 'sip.transferFailed', ...frag });
+    else if (terminated)
+      this.send({
+        type: 'sip.transferFailed',
+        status: 487,
+        reason: 'subscription ended without a final status',
+      });
+    else if (frag && frag.status > 100) this.send({ type: 'sip.transferProgress', status: frag.status });
+  }
+
   /** A request inside this dialog (the manager matched Call-ID and tags). */
   onInDialogRequest(req: ParsedRequest, tx: ServerTransaction): void {
     const core = this.env.core;
@@ -277,6 +371,9 @@ export abstract class CallSession {
         core.respond(tx, 200);
         this.onInfo(req);
         return;
+      case 'NOTIFY':
+        this.#onNotify(req, tx);
+        return;
       default:
         core.respond(tx, 200, { headers: [['Allow', this.env.core.allow]] });
     }
@@ -294,7 +391,10 @@ export abstract class CallSession {
    */
   private onReinvite(req: ParsedRequest, tx: ServerTransaction): void {
     const core = this.env.core;
-    const refusal = reinviteRefusal({ established: this.state === 'established', pending: !!this.#reinvite });
+    const refusal = reinviteRefusal({
+      established: this.state.startsWith('established'),
+      pending: !!this.#reinvite,
+    });
     if (refusal) {
       core.respond(tx, refusal.status, { headers: refusal.headers });
       return;

@@ -14,6 +14,7 @@ export type EndReason =
   | 'rejected' // a client rejected the incoming call
   | 'no-answer' // nobody answered in time
   | 'ack-timeout' // our 2xx was never acknowledged (RFC 3261 13.3.1.4)
+  | 'transferred' // we referred the peer elsewhere and the transfer succeeded (RFC 3515)
   | 'failed'; // the far end refused (3xx-6xx) or never answered (408)
 
 export type CallMachineEvent =
@@ -31,8 +32,17 @@ export type CallMachineEvent =
   | { type: 'sip.bye' }
   | { type: 'sip.byeDone' }
   | { type: 'media.dtmf'; digit: string }
+  | { type: 'client.transfer'; target: string }
+  | { type: 'sip.referAccepted' }
+  | { type: 'sip.transferProgress'; status: number }
+  | { type: 'sip.transferDone'; status: number }
+  | { type: 'sip.transferFailed'; status: number; reason: string }
   | { type: 'timer.noAnswer' }
-  | { type: 'timer.ackTimeout' };
+  | { type: 'timer.ackTimeout' }
+  | { type: 'timer.transfer' };
+
+/** How a transfer we asked for goes (the `call.transfer` event's status). */
+export type TransferStatus = 'accepted' | 'progress' | 'completed' | 'failed';
 
 export type EmittedType =
   | 'call.incoming'
@@ -73,6 +83,10 @@ export const callMachine = setup({
     stopTimers: () => {},
     emit: (_, _params: { type: EmittedType }) => {},
     emitDtmf: (_, _params: { digit: string }) => {},
+    // transfer (RFC 3515)
+    sendRefer: (_, _params: { target: string }) => {},
+    endTransfer: () => {},
+    emitTransfer: (_, _params: { status: TransferStatus; code?: number; reason?: string }) => {},
     // context bookkeeping (pure)
     setReason: assign((_, params: { reason: EndReason }) => ({ reason: params.reason })),
     recordFailure: assign(({ event }) =>
@@ -230,6 +244,57 @@ export const callMachine = setup({
       },
     },
     established: {
+      initial: 'active',
+      states: {
+        active: {
+          on: {
+            'client.transfer': {
+              target: 'transferring',
+              actions: { type: 'sendRefer', params: ({ event }) => ({ target: event.target }) },
+            },
+          },
+        },
+        // REFER sent (blind transfer): media flows on until the transferee reports the outcome in a NOTIFY
+        // (RFC 3515 2.4.4); a refusal or a failed reference brings the call back to active
+        transferring: {
+          exit: 'endTransfer',
+          on: {
+            'sip.referAccepted': {
+              actions: { type: 'emitTransfer', params: { status: 'accepted' } },
+            },
+            'sip.transferProgress': {
+              actions: {
+                type: 'emitTransfer',
+                params: ({ event }) => ({ status: 'progress', code: event.status }),
+              },
+            },
+            'sip.transferDone': {
+              target: '#call.terminating',
+              actions: [
+                {
+                  type: 'emitTransfer',
+                  params: ({ event }) => ({ status: 'completed', code: event.status }),
+                },
+                end('transferred'),
+              ],
+            },
+            'sip.transferFailed': {
+              target: 'active',
+              actions: {
+                type: 'emitTransfer',
+                params: ({ event }) => ({ status: 'failed', code: event.status, reason: event.reason }),
+              },
+            },
+            'timer.transfer': {
+              target: 'active',
+              actions: {
+                type: 'emitTransfer',
+                params: { status: 'failed', code: 408, reason: 'no outcome reported in time' },
+              },
+            },
+          },
+        },
+      },
       on: {
         // a key press (RFC 4733 or SIP INFO) surfaces here, so a call only reports DTMF while it is up
         'media.dtmf': { actions: { type: 'emitDtmf', params: ({ event }) => ({ digit: event.digit }) } },

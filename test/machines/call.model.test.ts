@@ -22,8 +22,14 @@ const EVENTS: CallMachineEvent[] = [
   { type: 'sip.bye' },
   { type: 'sip.byeDone' },
   { type: 'media.dtmf', digit: '5' },
+  { type: 'client.transfer', target: 'sip:1002@127.0.0.1' },
+  { type: 'sip.referAccepted' },
+  { type: 'sip.transferProgress', status: 180 },
+  { type: 'sip.transferDone', status: 200 },
+  { type: 'sip.transferFailed', status: 486, reason: 'Busy Here' },
   { type: 'timer.noAnswer' },
   { type: 'timer.ackTimeout' },
+  { type: 'timer.transfer' },
 ];
 
 const traversal = {
@@ -50,6 +56,9 @@ function recorder() {
       stopTimers: rec('stopTimers'),
       emit: (_, p) => void log.push(`emit:${p.type}`),
       emitDtmf: (_, p) => void log.push(`dtmf:${p.digit}`),
+      sendRefer: (_, p) => void log.push(`sendRefer:${p.target}`),
+      endTransfer: rec('endTransfer'),
+      emitTransfer: (_, p) => void log.push(`transfer:${p.status}${p.code ? `:${p.code}` : ''}`),
     },
   });
   return { machine, log };
@@ -154,6 +163,18 @@ function checkInvariants(
     (l) => l === 'sendAnswer' || l.startsWith('sendReject') || l === 'sendRequestTerminated',
   );
   expect(finals.length).toBeLessThanOrEqual(1);
+  // RFC 3515: a REFER only inside an established dialog, one at a time; every transfer outcome after a REFER
+  const refers = log.filter((l) => l.startsWith('sendRefer')).length;
+  if (refers > 0)
+    expect(log.indexOf('emit:call.answered')).toBeLessThan(log.findIndex((l) => l.startsWith('sendRefer')));
+  const outcomes = log.filter((l) => /^transfer:(completed|failed)/.test(l)).length;
+  expect(outcomes).toBeLessThanOrEqual(refers);
+  expect(refers - outcomes).toBeLessThanOrEqual(1);
+  // a completed transfer ends the call, with our BYE, as transferred
+  if (log.some((l) => l.startsWith('transfer:completed'))) {
+    expect(log).toContain('sendBye');
+    expect(reason).toBe('transferred');
+  }
 }
 
 describe('call machine, model-based (xstate/graph)', () => {
@@ -222,6 +243,37 @@ describe('call machine, model-based (xstate/graph)', () => {
     ]);
     expect(failed.snapshot.context).toMatchObject({ reason: 'failed', status: 486, statusText: 'Busy Here' });
     expect(replay([{ type: 'client.dial' }, { type: 'sip.timeout' }]).snapshot.context.status).toBe(408);
+    // blind transfer: REFER, 202, NOTIFY 200 -> BYE; a failure (or no outcome in time) keeps the call
+    const up: CallMachineEvent[] = [{ type: 'client.dial' }, { type: 'sip.answered' }];
+    const target = 'sip:1002@127.0.0.1';
+    expect(
+      effects([
+        ...up,
+        { type: 'client.transfer', target },
+        { type: 'sip.referAccepted' },
+        { type: 'sip.transferProgress', status: 180 },
+        { type: 'sip.transferDone', status: 200 },
+      ]).slice(3),
+    ).toEqual([
+      `sendRefer:${target}`,
+      'transfer:accepted',
+      'transfer:progress:180',
+      'endTransfer',
+      'transfer:completed:200',
+      'sendBye',
+    ]);
+    const kept = replay([
+      ...up,
+      { type: 'client.transfer', target },
+      { type: 'sip.transferFailed', status: 603, reason: 'Decline' },
+    ]);
+    expect(kept.snapshot.value).toEqual({ established: 'active' });
+    expect(kept.log.slice(3)).toEqual([`sendRefer:${target}`, 'endTransfer', 'transfer:failed:603']);
+    const late = replay([...up, { type: 'client.transfer', target }, { type: 'timer.transfer' }]);
+    expect(late.log.at(-1)).toBe('transfer:failed:408');
+    // a second transfer while one is under way is not started; the call can still be hung up
+    const twice = replay([...up, { type: 'client.transfer', target }, { type: 'client.transfer', target }]);
+    expect(twice.log.filter((l) => l.startsWith('sendRefer'))).toHaveLength(1);
   });
 });
 

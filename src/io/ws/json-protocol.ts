@@ -32,6 +32,13 @@ export const commandSchema = z.discriminatedUnion('type', [
     audio: z.base64().min(1),
   }),
   z.object({ type: z.literal('call.clear'), id, callId }),
+  z.object({
+    type: z.literal('call.transfer'),
+    id,
+    callId,
+    target: z.string().trim().min(1).max(512),
+    mode: z.literal('blind').default('blind'),
+  }),
   z.object({ type: z.literal('call.dtmf'), id, callId, digits: z.string().regex(/^[0-9A-Da-d*#]{1,32}$/) }),
   z.object({ type: z.literal('call.subscribe'), id, callId: callId.or(z.literal('*')), audio: z.boolean() }),
 ]);

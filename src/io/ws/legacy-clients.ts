@@ -15,6 +15,8 @@ export class LegacyClients implements ClientProtocol<undefined> {
   readonly name = 'legacy';
   /** What the texts need to know of each call beyond one event (direction, answered). */
   readonly #calls = new Map<string, LegacyCallState>();
+  /** Who asked for a call's transfer: told if it fails (a completed one ends the call: BYE). One per call. */
+  readonly #transferBy = new Map<string, (text: string) => void>();
 
   constructor(
     private readonly calls: CallManager,
@@ -39,7 +41,16 @@ export class LegacyClients implements ClientProtocol<undefined> {
       this.#calls.set(e.callId, { direction: 'outgoing', answered: false });
     }
     const text = legacyEvent(e, this.#calls.get(e.callId) ?? { direction: 'outgoing', answered: false });
-    if (e.type === 'call.ended') this.#calls.delete(e.callId);
+    if (e.type === 'call.transfer' && e.status === 'failed') {
+      this.#transferBy.get(e.callId)?.(
+        `TRANSFER_FAILED:${e.callId}##${e.code ?? ''} ${e.reason ?? ''}`.trimEnd(),
+      );
+      this.#transferBy.delete(e.callId);
+    }
+    if (e.type === 'call.ended') {
+      this.#calls.delete(e.callId);
+      this.#transferBy.delete(e.callId);
+    }
     return text;
   }
 
@@ -92,6 +103,12 @@ export class LegacyClients implements ClientProtocol<undefined> {
           id = live[0]!.callId;
         }
         if (!this.calls.hangup(id)) reply(`ERROR:unknown call ${id}`);
+        return;
+      }
+      case 'transfer': {
+        const r = this.calls.transfer(cmd.callId, cmd.target);
+        if (r.ok) this.#transferBy.set(cmd.callId, reply);
+        else reply(`ERROR:${r.message}`);
         return;
       }
       case 'answer':

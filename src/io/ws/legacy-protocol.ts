@@ -54,7 +54,8 @@ export type LegacyCommand =
   | { kind: 'rtp'; callId: string; pcm: Int16Array }
   | { kind: 'hangup'; callId: string | undefined }
   | { kind: 'answer'; callId: string }
-  | { kind: 'reject'; callId: string };
+  | { kind: 'reject'; callId: string }
+  | { kind: 'transfer'; callId: string; target: string };
 
 /**
  * Parses a client command, splitting at the FIRST colon only (Call-IDs contain colons). Returns the
@@ -92,6 +93,13 @@ export function parseLegacyCommand(text: string): LegacyCommand | { error: strin
       return content?.trim()
         ? { kind: 'reject', callId: content.trim() }
         : { error: 'CALL_IGNORE needs a call id' };
+    case 'TRANSFER': {
+      // an extension of ours: TRANSFER:{call_id}##{target} (a number or a sip: URI)
+      const sep = content?.indexOf('##') ?? -1;
+      const target = sep > 0 ? content!.slice(sep + 2).trim() : '';
+      if (!content || sep <= 0 || !target) return { error: 'TRANSFER needs {call_id}##{target}' };
+      return { kind: 'transfer', callId: content.slice(0, sep).trim(), target };
+    }
     default:
       return { error: `unknown command "${type.slice(0, 40)}"` };
   }

@@ -32,13 +32,15 @@ export const KNOWN_METHODS = new Set([
 
 export function defaultPolicy(userAgent: string): UasPolicy {
   return {
-    allow: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO'],
+    allow: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'NOTIFY'],
     supported: [],
     accept: {
       INVITE: ['application/sdp', 'multipart/mixed'],
       ACK: ['application/sdp', 'multipart/mixed'],
       OPTIONS: ['application/sdp'],
       INFO: ['application/dtmf-relay', 'application/dtmf'],
+      // RFC 3515 2.4.5: a REFER's NOTIFY carries message/sipfrag
+      NOTIFY: ['message/sipfrag'],
     },
     userAgent,
   };

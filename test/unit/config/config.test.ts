@@ -66,6 +66,16 @@ describe('config', () => {
     expect(!twice.ok && twice.problems[0]).toMatch(/^SRTP_SUITES: must not list a suite twice/);
   });
 
+  it('TRANSFER_ALLOWED_TARGETS: every bad pattern named; by default only the upstream host', async () => {
+    const bad = parseConfig({ TRANSFER_ALLOWED_TARGETS: 'pbx.local, sip:1@pbx;maddr=x, not a host' });
+    expect(!bad.ok && bad.problems).toEqual([
+      expect.stringMatching(/^TRANSFER_ALLOWED_TARGETS: .*maddr=x.*; "not a host"/),
+    ]);
+    const { relaySettings } = await import('../../../src/relay-settings.ts');
+    const d = parseConfig({ SIP_SERVER_IP: '10.0.0.5', TRANSFER_ALLOWED_TARGETS: '' });
+    expect(d.ok && relaySettings(d.config).transferTargets.map((p) => p.text)).toEqual(['10.0.0.5']);
+  });
+
   it('lists every problem at once, cross-key rules included', () => {
     const r = parseConfig({
       SIP_LOCAL_IP: '192.168.1.300',
