@@ -137,6 +137,18 @@ export const configSchema = z.object({
   SIP_DISPLAY_NAME: z.string().trim().optional(),
   SIP_AUTH_USER: z.string().trim().optional(),
   SIP_AUTH_PASSWORD: z.string().optional(),
+  SESSION_EXPIRES: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .int()
+    .min(90, 'must be at least 90 (RFC 4028)')
+    .max(86400)
+    .default(1800),
+  SESSION_MIN_SE: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .int()
+    .min(90, 'must be at least 90 (RFC 4028)')
+    .max(86400)
+    .default(90),
   TRANSFER_ALLOWED_TARGETS: list().optional(),
   TRANSFER_TIMEOUT_S: z.coerce
     .number({ error: 'must be a number of seconds' })
@@ -291,6 +303,8 @@ export function crossChecks(c: RawConfig): Array<[string, string]> {
       'SIP_SERVER_TRANSPORT',
       `is ${c.SIP_SERVER_TRANSPORT}, which SIP_TRANSPORTS does not list (the upstream must reach our Contact on it)`,
     ]);
+  if (c.SESSION_EXPIRES < c.SESSION_MIN_SE)
+    problems.push(['SESSION_EXPIRES', `must not be less than SESSION_MIN_SE (${c.SESSION_MIN_SE})`]);
   if (c.TRANSFER_ALLOWED_TARGETS) {
     const patterns = parseTargetPatterns(c.TRANSFER_ALLOWED_TARGETS);
     if (!patterns.ok) problems.push(['TRANSFER_ALLOWED_TARGETS', patterns.error]);

@@ -5,6 +5,7 @@ import { chooseMedia, parseSdp, type SessionDescription, sdpOf } from '../sdp/in
 import type { SipCore } from '../sip/core/sip-core.ts';
 import type { TransactionUser } from '../sip/core/tu.ts';
 import { dialogKey } from '../sip/dialog/dialog.ts';
+import { uasSessionTimer } from '../sip/dialog/session-timer.ts';
 import { resolveTransferTarget, type TargetPattern } from '../sip/dialog/transfer-target.ts';
 import { newCallId } from '../sip/message/ids.ts';
 import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
@@ -22,6 +23,7 @@ import {
 } from './call-session.ts';
 import { IncomingCall } from './incoming-call.ts';
 import { type DialTarget, OutgoingCall } from './outgoing-call.ts';
+import { DEFAULT_SESSION_TIMERS } from './session-refresh.ts';
 
 /**
  * The media side's RTP port pairs, leased per call: it owns the sockets and closes them (with whatever
@@ -235,9 +237,9 @@ export class CallManager implements TransactionUser {
       );
       return { ok: false, ...resolved.error };
     }
-    if (call.state !== 'established.active') {
+    if (!call.in({ established: { transfer: 'active' } })) {
       const message =
-        call.state === 'established.transferring'
+        call.state === 'established'
           ? 'a transfer is already under way'
           : `call is ${call.state}, not established`;
       return { ok: false, code: 'invalid_state', message };
@@ -324,6 +326,13 @@ export class CallManager implements TransactionUser {
         return;
       }
       offer = parsed.value;
+    }
+    // RFC 4028 9: an interval below SESSION_MIN_SE, from a caller that supports timers, gets 422 with Min-SE
+    const timer = uasSessionTimer(req.msg, this.#deps.settings.sessionTimers ?? DEFAULT_SESSION_TIMERS);
+    if (timer.kind === 'reject') {
+      log.info({ source, minSE: timer.headers[0]?.[1] }, 'session interval too small: 422');
+      core.respond(tx, 422, { headers: timer.headers });
+      return;
     }
     // one source cannot hold every call slot with INVITEs it never completes
     const limit = this.#deps.maxSettingUpPerSource;

@@ -26,21 +26,28 @@ import {
   receiveInDialog,
   recordRouteHeaders,
 } from '../sip/dialog/dialog.ts';
-import { readReferNotify, referSubSuppressed } from '../sip/dialog/refer.ts';
 import { reinviteRefusal } from '../sip/dialog/reinvite.ts';
+import type { SessionTimerSettings } from '../sip/dialog/session-timer.ts';
 import { dtmfOfInfo } from '../sip/message/dtmf-relay.ts';
+import { headerValues } from '../sip/message/headers.ts';
 import { bracket } from '../sip/message/host.ts';
 import { newBranch } from '../sip/message/ids.ts';
-import { parseNameAddr } from '../sip/message/name-addr.ts';
-import type { ParsedRequest } from '../sip/message/parse.ts';
-import type { SipResponse } from '../sip/message/types.ts';
-import { serializeUri } from '../sip/message/uri.ts';
+import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
+import type { SipMessage, SipResponse } from '../sip/message/types.ts';
 import { type Clock, TimerSet } from '../sip/transaction/clock.ts';
 import type { ServerTransaction } from '../sip/transaction/layer.ts';
 import type { TimerTable } from '../sip/transaction/timers.ts';
 import { type TransportName, transportParam } from '../sip/transport/transport.ts';
 import { type CallContext, type CallMachineEvent, callMachine, type EmittedType } from './call.machine.ts';
 import type { CallEvent } from './call-events.ts';
+import type { DialogHost } from './dialog-host.ts';
+import { ReinviteOut } from './reinvite-out.ts';
+import { SessionRefresh } from './session-refresh.ts';
+import { TransferOut } from './transfer-out.ts';
+
+/** The methods a peer's Allow header names, upper-case. */
+export const allowOf = (msg: SipMessage): string[] =>
+  headerValues(msg, 'allow').map((m) => m.trim().toUpperCase());
 
 /** One call's RTP/RTCP port pair (bound sockets live in src/io; the engine only needs the numbers). */
 export interface MediaPorts {
@@ -66,6 +73,8 @@ export interface CallSettings {
   readonly srtpSuites?: readonly SrtpSuite[];
   /** How long a transfer we asked for may go without its outcome (TRANSFER_TIMEOUT_S); absent: 60 s. */
   readonly transferTimeoutMs?: number;
+  /** SESSION_EXPIRES and SESSION_MIN_SE (RFC 4028); absent: 1800 and 90 s. */
+  readonly sessionTimers?: SessionTimerSettings;
 }
 
 /** How a call negotiates media: our codecs and order, where RTP may not go, and SRTP on its transport. */
@@ -139,8 +148,12 @@ export abstract class CallSession {
   readonly #impl: Record<string, ActionImpl>;
   /** An incoming re-INVITE whose 200 awaits its ACK. */
   #reinvite: { cseq: number; offerInAck: boolean } | undefined;
-  /** The transfer we asked for: its target, and whether its REFER subscription still takes NOTIFYs. */
-  #transfer: { target: string; subscribed: boolean } | undefined;
+  /** What the peer's INVITE or 2xx said it allows (UPDATE for our refreshes). */
+  protected peerAllow: readonly string[] = [];
+  readonly #host: DialogHost;
+  readonly #transferOut: TransferOut;
+  readonly #reinviteOut: ReinviteOut;
+  protected readonly sessionTimer: SessionRefresh;
 
   constructor(
     readonly callId: string,
@@ -151,6 +164,15 @@ export abstract class CallSession {
     this.log = env.log.child({ callId });
     this.#timers = new TimerSet(env.clock);
     this.#acks = new AckWaits(env.clock, env.timers);
+    this.#host = this.#makeHost();
+    this.#transferOut = new TransferOut(this.#host);
+    this.#reinviteOut = new ReinviteOut(this.#host);
+    this.sessionTimer = new SessionRefresh(this.#host, (headers, done) =>
+      this.#reinviteOut.send(this.makeOffer(!this.media?.srtp), headers, (status, r) => {
+        if (status >= 200 && status < 300 && r) this.#answerOfReinvite(r);
+        done(status, r);
+      }),
+    );
     this.#impl = { ...this.commonActions(), ...this.actions() } as Record<string, ActionImpl>;
     this.actor = createActor(boundMachine, {
       input: { direction },
@@ -163,11 +185,19 @@ export abstract class CallSession {
     });
   }
 
-  /** State as a dotted path, e.g. "ringing.alerting". */
+  /** State as a dotted path, e.g. "ringing.alerting"; an established call is "established" (its regions: `in`). */
   get state(): string {
-    const walk = (v: unknown): string =>
-      typeof v === 'string' ? v : Object.entries(v as object).map(([k, sub]) => `${k}.${walk(sub)}`)[0]!;
+    const walk = (v: unknown): string => {
+      if (typeof v === 'string') return v;
+      const [k, sub] = Object.entries(v as object)[0]!;
+      return k === 'established' ? k : `${k}.${walk(sub)}`;
+    };
     return walk(this.actor.getSnapshot().value);
+  }
+
+  /** Whether the call is in a state, e.g. `{ established: { transfer: 'active' } }`. */
+  in(state: Parameters<ReturnType<Actor<typeof callMachine>['getSnapshot']>['matches']>[0]): boolean {
+    return this.actor.getSnapshot().matches(state);
   }
 
   get done(): boolean {
@@ -226,6 +256,38 @@ export abstract class CallSession {
     return this.#acks.ack(cseq);
   }
 
+  #makeHost(): DialogHost {
+    const self = this;
+    return {
+      callId: this.callId,
+      get core() {
+        return self.env.core;
+      },
+      settings: this.env.settings,
+      log: this.log,
+      get dialog() {
+        return self.dialog;
+      },
+      set dialog(d) {
+        self.dialog = d;
+      },
+      hop: () => nextHop(this.dialog!, this.fallbackHop()),
+      contact: () => this.contact(),
+      send: (e) => this.send(e),
+      emit: (e) => this.env.emit(e),
+      after: (name, ms, e) => this.after(name, ms, e),
+      cancel: (name) => this.cancel(name),
+    };
+  }
+
+  /** The SDP answer in the 2xx to our re-INVITE (RFC 3261 14.1): the media follow it. */
+  #answerOfReinvite(r: ParsedResponse): void {
+    const text = sdpOf(r.msg);
+    const sdp = text === undefined ? undefined : parseSdp(text);
+    const taken = sdp?.ok ? this.acceptAnswer(sdp.value) : 'no usable SDP';
+    if (taken !== true) this.log.warn({ reason: taken }, 'the answer to our re-INVITE is not usable');
+  }
+
   private commonActions(): Partial<MachineActions> {
     return {
       sendBye: () => this.sendBye(),
@@ -234,15 +296,16 @@ export abstract class CallSession {
         this.#acks.close();
       },
       emitDtmf: (_, params) => this.env.emit({ type: 'call.dtmf', callId: this.callId, digit: params.digit }),
-      sendRefer: (_, params) => this.#sendRefer(params.target),
+      sendRefer: (_, params) => this.#transferOut.refer(params.target),
       endTransfer: () => this.cancel('transfer'),
       emitTransfer: (_, params) =>
         this.env.emit({
           type: 'call.transfer',
           callId: this.callId,
-          target: this.#transfer?.target ?? '',
+          target: this.#transferOut.target,
           ...params,
         }),
+      sendRefresh: () => this.sessionTimer.refresh(this.peerAllow.includes('UPDATE')),
       emit: ({ context }, params) => {
         const e = this.describe(params.type, context);
         if (e) this.env.emit(e);
@@ -270,84 +333,6 @@ export abstract class CallSession {
     });
   }
 
-  /**
-   * Blind transfer: REFER in this dialog (RFC 3515 2.4.1) naming the target in Refer-To, and us in
-   * Referred-By (RFC 3892). The REFER's answer and the NOTIFYs of its implicit subscription drive the machine.
-   */
-  #sendRefer(target: string): void {
-    const d = this.dialog;
-    this.#transfer = { target, subscribed: true };
-    this.after('transfer', this.env.settings.transferTimeoutMs ?? 60_000, { type: 'timer.transfer' });
-    if (!d) return;
-    const core = this.env.core;
-    const hop = nextHop(d, this.fallbackHop());
-    const me = parseNameAddr(d.localParty);
-    const built = inDialogRequest(d, 'REFER', {
-      via: core.sentBy(hop.transport),
-      branch: newBranch(),
-      // RFC 3515 2.4.1: a REFER makes a subscription, so it carries a Contact (RFC 6665 7.1)
-      contact: this.contact(),
-      headers: [
-        ['Refer-To', `<${target}>`],
-        ...(me.ok ? [['Referred-By', `<${serializeUri(me.value.uri)}>`] as [string, string]] : []),
-        ['Allow', core.allow],
-      ],
-    });
-    this.dialog = built.dialog;
-    const failed = (status: number, reason: string) => {
-      if (this.#transfer) this.#transfer.subscribed = false;
-      this.send({ type: 'sip.transferFailed', status, reason });
-    };
-    core.sendRequest(built.request, hop, {
-      onResponse: (r) => {
-        const status = r.msg.status;
-        if (status < 200) return;
-        if (status >= 300) return failed(status, r.msg.reason);
-        this.send({ type: 'sip.referAccepted' });
-        // RFC 4488 4: "Refer-Sub: false" in the 2xx: no NOTIFY will come; the transferee took the call over
-        if (referSubSuppressed(r.msg)) {
-          if (this.#transfer) this.#transfer.subscribed = false;
-          this.send({ type: 'sip.transferDone', status });
-        }
-      },
-      onTimeout: () => failed(408, 'Request Timeout'),
-      onTransportError: () => failed(503, 'Service Unavailable'),
-    });
-  }
-
-  /**
-   * A NOTIFY about our REFER (RFC 3515 2.4.4): answered 200, its sipfrag moves the transfer on. A 2xx in it
-   * means the transferee reached the target (2.4.5); 3xx-6xx, or a subscription ended without a final
-   * status, means the transfer failed and the call stays ours. A NOTIFY for no subscription gets 481 (RFC
-   * 6665 4.1.3).
-   */
-  #onNotify(req: ParsedRequest, tx: ServerTransaction): void {
-    const core = this.env.core;
-    const t = this.#transfer;
-    if (!t?.subscribed) {
-      core.respond(tx, 481, { reason: 'Subscription does not exist' });
-      return;
-    }
-    const verdict = readReferNotify(req);
-    if (!verdict.ok) {
-      core.respond(tx, verdict.status, { reason: verdict.reason });
-      return;
-    }
-    core.respond(tx, 200);
-    const { frag, terminated } = verdict.notify;
-    if (terminated) t.subscribed = false;
-    if (frag && frag.status >= 200 && frag.status < 300)
-      this.send({ type: 'sip.transferDone', status: frag.status });
-    else if (frag && frag.status >= 300) this.send({ type: 'sip.transferFailed', ...frag });
-    else if (terminated)
-      this.send({
-        type: 'sip.transferFailed',
-        status: 487,
-        reason: 'subscription ended without a final status',
-      });
-    else if (frag && frag.status > 100) this.send({ type: 'sip.transferProgress', status: frag.status });
-  }
-
   /** A request inside this dialog (the manager matched Call-ID and tags). */
   onInDialogRequest(req: ParsedRequest, tx: ServerTransaction): void {
     const core = this.env.core;
@@ -372,7 +357,10 @@ export abstract class CallSession {
         this.onInfo(req);
         return;
       case 'NOTIFY':
-        this.#onNotify(req, tx);
+        this.#transferOut.onNotify(req, tx);
+        return;
+      case 'UPDATE':
+        this.#onUpdate(req, tx);
         return;
       default:
         core.respond(tx, 200, { headers: [['Allow', this.env.core.allow]] });
@@ -392,11 +380,16 @@ export abstract class CallSession {
   private onReinvite(req: ParsedRequest, tx: ServerTransaction): void {
     const core = this.env.core;
     const refusal = reinviteRefusal({
-      established: this.state.startsWith('established'),
-      pending: !!this.#reinvite,
+      established: this.state === 'established',
+      pending: !!this.#reinvite || this.#reinviteOut.pending,
     });
     if (refusal) {
       core.respond(tx, refusal.status, { headers: refusal.headers });
+      return;
+    }
+    const timer = this.sessionTimer.answer(req.msg);
+    if (timer.kind === 'reject') {
+      core.respond(tx, timer.status, { headers: timer.headers });
       return;
     }
     const offerText = sdpOf(req.msg);
@@ -413,7 +406,8 @@ export abstract class CallSession {
     } else {
       sdp = this.makeOffer();
     }
-    const ok = this.respondWithSdp(tx, sdp);
+    const ok = this.respondWithSdp(tx, sdp, timer.headers);
+    this.sessionTimer.arm(timer.timer); // a re-INVITE is a session refresh (RFC 4028 9)
     this.#reinvite = { cseq: req.cseq.seq, offerInAck: offerText === undefined };
     this.awaitAck(tx, ok, () => {
       this.#reinvite = undefined;
@@ -448,17 +442,56 @@ export abstract class CallSession {
     return true;
   }
 
-  protected respondWithSdp(tx: ServerTransaction, sdp: string): SipResponse {
+  protected respondWithSdp(
+    tx: ServerTransaction,
+    sdp: string | undefined,
+    extra: ReadonlyArray<readonly [string, string]> = [],
+  ): SipResponse {
     return this.env.core.respond(tx, 200, {
       ...(this.dialog ? { toTag: this.dialog.localTag } : {}),
       headers: [
         ...recordRouteHeaders(tx.request),
         ['Contact', this.contact()],
         ['Allow', this.env.core.allow],
-        ['Content-Type', 'application/sdp'],
+        ['Supported', this.env.core.supported],
+        ...extra,
+        ...(sdp === undefined ? [] : [['Content-Type', 'application/sdp'] as [string, string]]),
       ],
-      body: new TextEncoder().encode(sdp),
+      ...(sdp === undefined ? {} : { body: new TextEncoder().encode(sdp) }),
     });
+  }
+
+  /**
+   * UPDATE (RFC 3311): a session refresh (RFC 4028), with or without an offer. "If an UPDATE is received
+   * that contains an offer, and the UAS has generated an offer ... to which it has not yet received an
+   * answer, the UAS MUST reject the UPDATE with a 491" (5.2). (We answer every offer at once, so 5.2's 500
+   * for an offer not yet answered does not arise.)
+   */
+  #onUpdate(req: ParsedRequest, tx: ServerTransaction): void {
+    const core = this.env.core;
+    const timer = this.sessionTimer.answer(req.msg);
+    if (timer.kind === 'reject') {
+      core.respond(tx, timer.status, { headers: timer.headers });
+      return;
+    }
+    const offerText = sdpOf(req.msg);
+    let sdp: string | undefined;
+    if (offerText !== undefined) {
+      if (this.#reinviteOut.pending || this.#reinvite?.offerInAck) {
+        core.respond(tx, 491, { headers: [['Retry-After', '1']] });
+        return;
+      }
+      const offer = parseSdp(offerText);
+      const answer = offer.ok ? answerOffer(offer.value, this.localMedia(), this.negotiation()) : offer;
+      if (!answer.ok) {
+        core.respond(tx, 488, { reason: `Not Acceptable Here (${answer.error})` });
+        return;
+      }
+      this.setMedia(answer.value);
+      sdp = answer.value.sdp;
+    }
+    this.respondWithSdp(tx, sdp, timer.headers);
+    if (this.state === 'established') this.sessionTimer.arm(timer.timer);
   }
 
   protected localMedia() {

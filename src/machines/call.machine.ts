@@ -15,6 +15,7 @@ export type EndReason =
   | 'no-answer' // nobody answered in time
   | 'ack-timeout' // our 2xx was never acknowledged (RFC 3261 13.3.1.4)
   | 'transferred' // we referred the peer elsewhere and the transfer succeeded (RFC 3515)
+  | 'session-expired' // the session timer ran out unrefreshed, or our refresh got 408/481 (RFC 4028 10)
   | 'failed'; // the far end refused (3xx-6xx) or never answered (408)
 
 export type CallMachineEvent =
@@ -39,7 +40,11 @@ export type CallMachineEvent =
   | { type: 'sip.transferFailed'; status: number; reason: string }
   | { type: 'timer.noAnswer' }
   | { type: 'timer.ackTimeout' }
-  | { type: 'timer.transfer' };
+  | { type: 'timer.transfer' }
+  | { type: 'timer.sessionRefresh' }
+  | { type: 'timer.sessionExpired' }
+  | { type: 'sip.refreshed' }
+  | { type: 'sip.refreshFailed'; status: number };
 
 /** How a transfer we asked for goes (the `call.transfer` event's status). */
 export type TransferStatus = 'accepted' | 'progress' | 'completed' | 'failed';
@@ -87,6 +92,8 @@ export const callMachine = setup({
     sendRefer: (_, _params: { target: string }) => {},
     endTransfer: () => {},
     emitTransfer: (_, _params: { status: TransferStatus; code?: number; reason?: string }) => {},
+    // session timer (RFC 4028)
+    sendRefresh: () => {},
     // context bookkeeping (pure)
     setReason: assign((_, params: { reason: EndReason }) => ({ reason: params.reason })),
     recordFailure: assign(({ event }) =>
@@ -95,6 +102,12 @@ export const callMachine = setup({
         : {},
     ),
     recordTimeout: assign({ reason: 'failed' as const, status: 408, statusText: 'Request Timeout' }),
+  },
+  guards: {
+    // RFC 4028 10: "If the session refresh request transaction times out or generates a 408 or 481
+    // response, then the UAC sends a BYE request"; another failure (491 glare, 500) leaves the session
+    refreshFatal: ({ event }) =>
+      event.type === 'sip.refreshFailed' && (event.status === 408 || event.status === 481),
   },
 }).createMachine({
   id: 'call',
@@ -243,53 +256,78 @@ export const callMachine = setup({
         },
       },
     },
+    // two regions: a transfer we asked for, and the session timer's refresh (RFC 4028)
     established: {
-      initial: 'active',
+      type: 'parallel',
       states: {
-        active: {
-          on: {
-            'client.transfer': {
-              target: 'transferring',
-              actions: { type: 'sendRefer', params: ({ event }) => ({ target: event.target }) },
+        transfer: {
+          initial: 'active',
+          states: {
+            active: {
+              on: {
+                'client.transfer': {
+                  target: 'transferring',
+                  actions: { type: 'sendRefer', params: ({ event }) => ({ target: event.target }) },
+                },
+              },
+            },
+            // REFER sent (blind transfer): media flows on until the transferee reports the outcome in a NOTIFY
+            // (RFC 3515 2.4.4); a refusal or a failed reference brings the call back to active
+            transferring: {
+              exit: 'endTransfer',
+              on: {
+                'sip.referAccepted': {
+                  actions: { type: 'emitTransfer', params: { status: 'accepted' } },
+                },
+                'sip.transferProgress': {
+                  actions: {
+                    type: 'emitTransfer',
+                    params: ({ event }) => ({ status: 'progress', code: event.status }),
+                  },
+                },
+                'sip.transferDone': {
+                  target: '#call.terminating',
+                  actions: [
+                    {
+                      type: 'emitTransfer',
+                      params: ({ event }) => ({ status: 'completed', code: event.status }),
+                    },
+                    end('transferred'),
+                  ],
+                },
+                'sip.transferFailed': {
+                  target: 'active',
+                  actions: {
+                    type: 'emitTransfer',
+                    params: ({ event }) => ({ status: 'failed', code: event.status, reason: event.reason }),
+                  },
+                },
+                'timer.transfer': {
+                  target: 'active',
+                  actions: {
+                    type: 'emitTransfer',
+                    params: { status: 'failed', code: 408, reason: 'no outcome reported in time' },
+                  },
+                },
+              },
             },
           },
         },
-        // REFER sent (blind transfer): media flows on until the transferee reports the outcome in a NOTIFY
-        // (RFC 3515 2.4.4); a refusal or a failed reference brings the call back to active
-        transferring: {
-          exit: 'endTransfer',
-          on: {
-            'sip.referAccepted': {
-              actions: { type: 'emitTransfer', params: { status: 'accepted' } },
+        session: {
+          initial: 'idle',
+          states: {
+            idle: {
+              on: { 'timer.sessionRefresh': { target: 'refreshing' } },
             },
-            'sip.transferProgress': {
-              actions: {
-                type: 'emitTransfer',
-                params: ({ event }) => ({ status: 'progress', code: event.status }),
-              },
-            },
-            'sip.transferDone': {
-              target: '#call.terminating',
-              actions: [
-                {
-                  type: 'emitTransfer',
-                  params: ({ event }) => ({ status: 'completed', code: event.status }),
-                },
-                end('transferred'),
-              ],
-            },
-            'sip.transferFailed': {
-              target: 'active',
-              actions: {
-                type: 'emitTransfer',
-                params: ({ event }) => ({ status: 'failed', code: event.status, reason: event.reason }),
-              },
-            },
-            'timer.transfer': {
-              target: 'active',
-              actions: {
-                type: 'emitTransfer',
-                params: { status: 'failed', code: 408, reason: 'no outcome reported in time' },
+            // we are the refresher and half the interval has passed: UPDATE or re-INVITE sent
+            refreshing: {
+              entry: 'sendRefresh',
+              on: {
+                'sip.refreshed': { target: 'idle' },
+                'sip.refreshFailed': [
+                  { guard: 'refreshFatal', target: '#call.terminating', actions: end('session-expired') },
+                  { target: 'idle' },
+                ],
               },
             },
           },
@@ -300,6 +338,8 @@ export const callMachine = setup({
         'media.dtmf': { actions: { type: 'emitDtmf', params: ({ event }) => ({ digit: event.digit }) } },
         'sip.bye': { target: 'ended', actions: end('remote-bye') },
         'client.hangup': { target: 'terminating', actions: end('local-hangup') },
+        // RFC 4028 10: no refresh came (or ours went unanswered) before the session expired: BYE
+        'timer.sessionExpired': { target: 'terminating', actions: end('session-expired') },
       },
     },
     terminating: {

@@ -1,5 +1,6 @@
 import { answerOffer, parseSdp, type SessionDescription, sdpOf } from '../sdp/index.ts';
 import { dialogAsUas, type Hop, recordRouteHeaders } from '../sip/dialog/dialog.ts';
+import type { SessionTimer } from '../sip/dialog/session-timer.ts';
 import { header } from '../sip/message/headers.ts';
 import { newTag } from '../sip/message/ids.ts';
 import type { ParsedRequest } from '../sip/message/parse.ts';
@@ -7,7 +8,13 @@ import type { ServerTransaction } from '../sip/transaction/layer.ts';
 import { viaSource } from '../sip/transport/via-route.ts';
 import type { CallContext, EmittedType } from './call.machine.ts';
 import type { CallEvent } from './call-events.ts';
-import { CallSession, type MachineActions, type MediaPorts, type SessionEnv } from './call-session.ts';
+import {
+  allowOf,
+  CallSession,
+  type MachineActions,
+  type MediaPorts,
+  type SessionEnv,
+} from './call-session.ts';
 
 /**
  * An incoming call (UAS): INVITE -> 100 (by the transaction) -> 180 -> 200 with the SDP answer, retransmitted
@@ -18,6 +25,8 @@ export class IncomingCall extends CallSession {
   readonly #tx: ServerTransaction;
   readonly #offer: SessionDescription | undefined;
   readonly #source: Hop;
+  /** The session timer our 200 agreed to; it runs from the ACK. */
+  #timer: SessionTimer | undefined;
 
   constructor(
     invite: ParsedRequest,
@@ -32,6 +41,7 @@ export class IncomingCall extends CallSession {
     this.#offer = offer;
     this.#source = { ...viaSource(invite.via[0]!), transport: invite.source?.transport };
     this.dialog = dialogAsUas(invite, newTag(), Math.floor(Math.random() * 10_000) + 1);
+    this.peerAllow = allowOf(invite.msg);
   }
 
   get inviteTxKey(): string {
@@ -78,7 +88,10 @@ export class IncomingCall extends CallSession {
         } else {
           sdp = this.makeOffer(); // no offer in the INVITE: ours goes in the 200
         }
-        const ok = this.respondWithSdp(this.#tx, sdp);
+        // RFC 4028 9 (a too short interval got its 422 before the call was made)
+        const timer = this.sessionTimer.answer(this.invite.msg);
+        this.#timer = timer.kind === 'accept' ? timer.timer : undefined;
+        const ok = this.respondWithSdp(this.#tx, sdp, timer.kind === 'accept' ? timer.headers : []);
         this.awaitAck(this.#tx, ok, () => this.send({ type: 'timer.ackTimeout' }));
       },
       sendReject: (_, params) => core.respond(this.#tx, params.status, { toTag: toTag() }),
@@ -137,5 +150,6 @@ export class IncomingCall extends CallSession {
       }
     }
     this.send({ type: 'sip.ack' });
+    if (this.state === 'established') this.sessionTimer.arm(this.#timer);
   }
 }

@@ -2,7 +2,7 @@ import type { AnyStateMachine, AnyStateNode } from 'xstate';
 
 /**
  * Draws a machine as a mermaid stateDiagram-v2 (GitHub renders it), straight from the machine definition:
- * compound states become nested blocks, every transition an arrow labelled with its event (and `[guard]`),
+ * compound states become nested blocks (a parallel state's regions separated by `--`), every transition an arrow labelled with its event (and `[guard]`),
  * and the entry actions are listed as notes. Deterministic, so a test can compare it with docs/statecharts.
  */
 export function toMermaid(machine: AnyStateMachine, title: string): string {
@@ -10,11 +10,12 @@ export function toMermaid(machine: AnyStateMachine, title: string): string {
   const idOf = (n: AnyStateNode) => (n.path.length === 0 ? 'root' : n.path.join('_'));
   const draw = (node: AnyStateNode, indent: string) => {
     const children = Object.values(node.states) as AnyStateNode[];
-    if (node.initial && children.length > 0) {
-      const initial = node.initial.target[0] as AnyStateNode;
-      lines.push(`${indent}[*] --> ${idOf(initial)}`);
-    }
-    for (const child of children) {
+    const initial =
+      node.type === 'parallel' ? undefined : (node.initial?.target[0] as AnyStateNode | undefined);
+    if (initial && children.length > 0) lines.push(`${indent}[*] --> ${idOf(initial)}`);
+    children.forEach((child, i) => {
+      // a parallel state's regions are separated by "--" (mermaid's concurrency)
+      if (node.type === 'parallel' && i > 0) lines.push(`${indent}--`);
       const id = idOf(child);
       const grandChildren = Object.values(child.states);
       if (grandChildren.length > 0) {
@@ -25,7 +26,7 @@ export function toMermaid(machine: AnyStateMachine, title: string): string {
         lines.push(`${indent}state "${child.key}" as ${id}`);
       }
       if (child.type === 'final') lines.push(`${indent}${id} --> [*]`);
-    }
+    });
   };
   draw(machine.root, '  ');
   // transitions after all states exist, so mermaid places them on the right nodes

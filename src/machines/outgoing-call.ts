@@ -2,6 +2,7 @@ import { parseSdp, sdpOf } from '../sdp/index.ts';
 import { answerChallenge } from '../sip/auth/answer.ts';
 import { type Dialog, dialogAsUac, inDialogRequest, nextHop } from '../sip/dialog/dialog.ts';
 import { type InviteClient, inviteClientResponse, inviteClientStart } from '../sip/dialog/invite-client.ts';
+import { uacSessionTimer, uacTimerHeaders } from '../sip/dialog/session-timer.ts';
 import { buildCancel, buildRequest } from '../sip/message/build.ts';
 import { newBranch, newTag } from '../sip/message/ids.ts';
 import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
@@ -9,7 +10,13 @@ import type { SipRequest } from '../sip/message/types.ts';
 import type { TransportName } from '../sip/transport/transport.ts';
 import type { CallContext, EmittedType } from './call.machine.ts';
 import type { CallEvent } from './call-events.ts';
-import { CallSession, type MachineActions, type MediaPorts, type SessionEnv } from './call-session.ts';
+import {
+  allowOf,
+  CallSession,
+  type MachineActions,
+  type MediaPorts,
+  type SessionEnv,
+} from './call-session.ts';
 
 export interface DialTarget {
   /** Request-URI, e.g. sip:0912345678@pbx:5060. */
@@ -37,6 +44,8 @@ export class OutgoingCall extends CallSession {
   /** The peer refused RTP/SAVP: our offers are plain RTP from now on. */
   #plain = false;
   #lastProvisional = 0;
+  /** The Min-SE a 422 asked for (RFC 4028 7.4). */
+  #minSE: number | undefined;
 
   constructor(callId: string, target: DialTarget, ports: MediaPorts, env: SessionEnv) {
     super(callId, 'outgoing', ports, env);
@@ -100,6 +109,7 @@ export class OutgoingCall extends CallSession {
 
   #sendInvite(auth: readonly [string, string] | undefined): void {
     if (auth) this.#auth = auth;
+    const timers = uacTimerHeaders(this.sessionTimer.settings, this.#minSE);
     const core = this.env.core;
     const request = buildRequest({
       method: 'INVITE',
@@ -114,6 +124,8 @@ export class OutgoingCall extends CallSession {
       headers: [
         ...(auth ? [auth] : []),
         ['Allow', this.env.core.allow],
+        ['Supported', core.supported],
+        ...timers,
         ['User-Agent', core.userAgent],
         ['Content-Type', 'application/sdp'],
       ],
@@ -151,6 +163,14 @@ export class OutgoingCall extends CallSession {
       case 'retry':
         this.#sendInvite(action.authorization);
         return;
+      case 'retry-timer':
+        this.log.info(
+          { minSE: action.minSE },
+          'session interval too small (422): calling again with a longer one',
+        );
+        this.#minSE = action.minSE;
+        this.#sendInvite(this.#auth);
+        return;
       case 'retry-plain':
         this.log.info({}, 'the peer refused SRTP (488): calling again with plain RTP');
         this.#plain = true;
@@ -167,9 +187,11 @@ export class OutgoingCall extends CallSession {
   /** The first 2xx confirms the dialog. */
   #answered(r: ParsedResponse): void {
     this.dialog = dialogAsUac(this.#invite!, r);
+    this.peerAllow = allowOf(r.msg);
     this.env.registerDialog(this);
     const refused = this.#maybeMedia(r);
     this.send({ type: 'sip.answered' });
+    this.sessionTimer.arm(uacSessionTimer(r.msg)); // RFC 4028 7.2
     if (refused) {
       // RFC 3261 13.2.2.4: "If the 2xx contains an offer/answer that is not acceptable, the UAC core ...
       // MUST ... send a BYE immediately" (after the ACK, which the answered state sends)

@@ -12,8 +12,10 @@ export function statechartDocs(): Record<string, string> {
     'call.md': `${HEADER}# Call machine (\`src/machines/call.machine.ts\`)
 
 One actor per call. Incoming calls go idle -> ringing.alerting -> ringing.accepted -> established; outgoing
-calls idle -> inviting -> ringing.remote -> established. Timers arrive as \`timer.*\` events from the call
-session's clock; every side effect is a named action (notes show entry actions).
+calls idle -> inviting -> ringing.remote -> established. Established has two regions at once: \`transfer\`
+(a REFER we sent, RFC 3515, until the transferee reports the outcome) and \`session\` (our session-timer
+refresh, RFC 4028). Timers arrive as \`timer.*\` events from the call session's clock; every side effect is a
+named action (notes show entry actions).
 
 ${toMermaid(callMachine, 'call')}
 `,

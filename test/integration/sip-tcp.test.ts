@@ -98,7 +98,7 @@ describe('SIP over TCP (RFC 3261 18.3, 18.2.2; RFC 5626 keep-alives)', () => {
     const toTag = /^To:.*;tag=([^;\s]+)/m.exec(ok)![1]!;
     p.write(tcpRequest(p, { method: 'ACK', callId, toTag, branch: 'z9hG4bK-ack' }));
     await new Promise((r) => setTimeout(r, 50));
-    expect(relay.calls.call(callId)?.state).toBe('established.active');
+    expect(relay.calls.call(callId)?.state).toBe('established');
     expect(relay.calls.hangup(callId)).toBe(true);
     const bye = await p.waitFor(/^BYE /);
     expect(bye).toMatch(/^Via: SIP\/2\.0\/TCP /m);

@@ -30,6 +30,11 @@ const EVENTS: CallMachineEvent[] = [
   { type: 'timer.noAnswer' },
   { type: 'timer.ackTimeout' },
   { type: 'timer.transfer' },
+  { type: 'timer.sessionRefresh' },
+  { type: 'timer.sessionExpired' },
+  { type: 'sip.refreshed' },
+  { type: 'sip.refreshFailed', status: 491 },
+  { type: 'sip.refreshFailed', status: 481 },
 ];
 
 const traversal = {
@@ -58,6 +63,7 @@ function recorder() {
       emitDtmf: (_, p) => void log.push(`dtmf:${p.digit}`),
       sendRefer: (_, p) => void log.push(`sendRefer:${p.target}`),
       endTransfer: rec('endTransfer'),
+      sendRefresh: rec('sendRefresh'),
       emitTransfer: (_, p) => void log.push(`transfer:${p.status}${p.code ? `:${p.code}` : ''}`),
     },
   });
@@ -75,19 +81,19 @@ function allTransitions(): Set<string> {
   return out;
 }
 
-/** The state node that handles `event` in the active leaf: the deepest one with a transition for it. */
+/** Every active leaf of a state value as a path (a parallel state has one per region). */
+function leafPaths(value: unknown, prefix: string[] = []): string[][] {
+  if (typeof value === 'string') return [[...prefix, value]];
+  return Object.entries(value as object).flatMap(([k, sub]) => leafPaths(sub, [...prefix, k]));
+}
+
+/** The state node that handles `event` in the active leaves: the deepest one with a transition for it. */
 function handler(value: unknown, event: string): string | undefined {
-  const path: string[] = [];
-  let v = value;
-  while (typeof v === 'object' && v !== null) {
-    const [k, sub] = Object.entries(v)[0]!;
-    path.push(k);
-    v = sub;
-  }
-  path.push(v as string);
-  for (let i = path.length; i >= 0; i--) {
-    const node = callMachine.getStateNodeById(['call', ...path.slice(0, i)].join('.'));
-    if ((node.transitions.get(event)?.length ?? 0) > 0) return `${node.id} ${event}`;
+  for (const path of leafPaths(value)) {
+    for (let i = path.length; i >= 0; i--) {
+      const node = callMachine.getStateNodeById(['call', ...path.slice(0, i)].join('.'));
+      if ((node.transitions.get(event)?.length ?? 0) > 0) return `${node.id} ${event}`;
+    }
   }
   return undefined;
 }
@@ -115,21 +121,13 @@ function replay(events: readonly CallMachineEvent[]) {
     const h = handler(before.value, e.type);
     actor.send(e);
     if (h) taken.push(h);
-    visited.push(leafId(actor.getSnapshot().value));
+    visited.push(...leafIds(actor.getSnapshot().value));
   }
   return { log, taken, visited, snapshot: actor.getSnapshot() };
 }
 
-function leafId(value: unknown): string {
-  const parts: string[] = ['call'];
-  let v = value;
-  while (typeof v === 'object' && v !== null) {
-    const [k, sub] = Object.entries(v)[0]!;
-    parts.push(k);
-    v = sub;
-  }
-  parts.push(v as string);
-  return parts.join('.');
+function leafIds(value: unknown): string[] {
+  return leafPaths(value).map((p) => ['call', ...p].join('.'));
 }
 
 /** Rules every run of the machine must keep, whatever the path. */
@@ -141,6 +139,10 @@ function checkInvariants(
 ) {
   const count = (x: string) => log.filter((l) => l === x).length;
   const ended = finalValue === 'ended';
+  // RFC 4028: a refresh only while the call is up, and an expired session ends with our BYE
+  if (log.includes('sendRefresh'))
+    expect(log.indexOf('emit:call.answered')).toBeLessThan(log.indexOf('sendRefresh'));
+  if (reason === 'session-expired') expect(log).toContain('sendBye');
   expect(count('emit:call.ended')).toBe(ended ? 1 : 0);
   // DTMF is reported only while the call is up: after call.answered and before call.ended
   const firstDtmf = log.findIndex((l) => l.startsWith('dtmf:'));
@@ -182,7 +184,7 @@ describe('call machine, model-based (xstate/graph)', () => {
   const simple = getSimplePaths(callMachine, traversal);
 
   it('shortest paths reach every state', () => {
-    const reached = new Set(shortest.map((p) => leafId(p.state.value)));
+    const reached = new Set(shortest.flatMap((p) => leafIds(p.state.value)));
     expect([...reached].sort()).toEqual(leafStates().sort());
   });
 
@@ -267,7 +269,18 @@ describe('call machine, model-based (xstate/graph)', () => {
       { type: 'client.transfer', target },
       { type: 'sip.transferFailed', status: 603, reason: 'Decline' },
     ]);
-    expect(kept.snapshot.value).toEqual({ established: 'active' });
+    expect(kept.snapshot.value).toEqual({ established: { transfer: 'active', session: 'idle' } });
+    // session timer: a refresh that gets 491 keeps the call; one that gets 481 (or 408) ends it with BYE
+    const refresh: CallMachineEvent[] = [...up, { type: 'timer.sessionRefresh' }];
+    const glare = replay([...refresh, { type: 'sip.refreshFailed', status: 491 }]);
+    expect(glare.snapshot.value).toEqual({ established: { transfer: 'active', session: 'idle' } });
+    const gone = replay([...refresh, { type: 'sip.refreshFailed', status: 481 }]);
+    expect([gone.log.at(-1), gone.snapshot.context.reason]).toEqual(['sendBye', 'session-expired']);
+    const expired = replay([...up, { type: 'timer.sessionExpired' }]);
+    expect([expired.log.at(-1), expired.snapshot.context.reason]).toEqual(['sendBye', 'session-expired']);
+    // a transfer and a refresh at once: both regions go on
+    const both = replay([...refresh, { type: 'client.transfer', target }, { type: 'sip.refreshed' }]);
+    expect(both.snapshot.value).toEqual({ established: { transfer: 'transferring', session: 'idle' } });
     expect(kept.log.slice(3)).toEqual([`sendRefer:${target}`, 'endTransfer', 'transfer:failed:603']);
     const late = replay([...up, { type: 'client.transfer', target }, { type: 'timer.transfer' }]);
     expect(late.log.at(-1)).toBe('transfer:failed:408');

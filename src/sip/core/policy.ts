@@ -32,8 +32,9 @@ export const KNOWN_METHODS = new Set([
 
 export function defaultPolicy(userAgent: string): UasPolicy {
   return {
-    allow: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'NOTIFY'],
-    supported: [],
+    allow: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'NOTIFY', 'UPDATE'],
+    // RFC 4028 session timers
+    supported: ['timer'],
     accept: {
       INVITE: ['application/sdp', 'multipart/mixed'],
       ACK: ['application/sdp', 'multipart/mixed'],
@@ -41,6 +42,7 @@ export function defaultPolicy(userAgent: string): UasPolicy {
       INFO: ['application/dtmf-relay', 'application/dtmf'],
       // RFC 3515 2.4.5: a REFER's NOTIFY carries message/sipfrag
       NOTIFY: ['message/sipfrag'],
+      UPDATE: ['application/sdp'],
     },
     userAgent,
   };

@@ -143,6 +143,11 @@ export class SipCore {
     return this.#deps.policy.allow.join(', ');
   }
 
+  /** Our option tags, for the Supported header of requests and answers we send. */
+  get supported(): string {
+    return this.#deps.policy.supported.join(', ');
+  }
+
   /** The sent-by our requests carry in their Via. */
   get local(): { host: string; port: number } {
     return this.#deps.local ?? { host: '127.0.0.1', port: 5060 };

@@ -1,4 +1,5 @@
 import type { ParsedResponse } from '../message/parse.ts';
+import { readMinSE } from './session-timer.ts';
 
 /**
  * The UAC side of an INVITE we sent, as a pure function of each response: what the call should do with it.
@@ -6,8 +7,8 @@ import type { ParsedResponse } from '../message/parse.ts';
  * first 2xx confirms the dialog and is ACKed, "the UAC core MUST generate an ACK request for each 2xx
  * received from the transaction layer", so a retransmitted 2xx of the same dialog gets the same ACK again;
  * 22.2/22.3: a 401 or 407 is answered once with credentials in a new INVITE (next CSeq); an offer of
- * SRTP that may fall back is made once more with plain RTP after a 488; any other final response, or a
- * second challenge, fails the call.
+ * SRTP that may fall back is made once more with plain RTP after a 488; a 422 (RFC 4028) once more with a
+ * longer session interval; any other final response, or a second challenge, fails the call.
  */
 export interface InviteClient {
   /** CSeq number of the INVITE in flight. */
@@ -17,6 +18,8 @@ export interface InviteClient {
   readonly answeredBy?: string | undefined;
   /** Our offer is RTP/SAVP and may fall back to plain RTP once (SRTP=offer). */
   readonly srtpFallback?: boolean;
+  /** A 422 was answered once with a longer session interval. */
+  readonly timerRetried?: boolean;
 }
 
 export type InviteClientAction =
@@ -26,6 +29,7 @@ export type InviteClientAction =
   | { readonly type: 'ack-again' }
   | { readonly type: 'retry'; readonly cseq: number; readonly authorization: readonly [string, string] }
   | { readonly type: 'retry-plain'; readonly cseq: number }
+  | { readonly type: 'retry-timer'; readonly cseq: number; readonly minSE: number }
   | { readonly type: 'failed'; readonly status: number; readonly reason: string };
 
 export const inviteClientStart = (cseq: number, srtpFallback = false): InviteClient => ({
@@ -68,6 +72,15 @@ export function inviteClientResponse(
     return [
       { ...s, cseq, srtpFallback: false },
       { type: 'retry-plain', cseq },
+    ];
+  }
+  // RFC 4028 7.4: "If a 422 response is received, ... the UAC MAY retry the request" with a Session-Expires
+  // no smaller than the Min-SE the 422 named (once: a second 422 fails the call)
+  if (status === 422 && !s.timerRetried) {
+    const cseq = s.cseq + 1;
+    return [
+      { ...s, cseq, timerRetried: true },
+      { type: 'retry-timer', cseq, minSE: readMinSE(r.msg) },
     ];
   }
   return [s, { type: 'failed', status, reason: r.msg.reason }];

@@ -86,7 +86,7 @@ describe('UAS dialog rules (RFC 3261 13.3.1.4, 12.2.2, 14.2)', () => {
     expect(okTimes(h, 1, 12_000)).toEqual([500, 1500, 3500, 7500, 11_500]);
     p.ack();
     expect(okTimes(h, 1, 40_000)).toEqual([]);
-    expect(h.calls.call(p.callId)?.state).toBe('established.active');
+    expect(h.calls.call(p.callId)?.state).toBe('established');
   });
 
   it('no ACK within 64*T1: BYE, and the call ends ack-timeout', async () => {

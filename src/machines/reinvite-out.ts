@@ -1,0 +1,72 @@
+import { inDialogRequest } from '../sip/dialog/dialog.ts';
+import { newBranch } from '../sip/message/ids.ts';
+import type { ParsedResponse } from '../sip/message/parse.ts';
+import type { SipRequest } from '../sip/message/types.ts';
+import type { DialogHost } from './dialog-host.ts';
+
+/**
+ * Our re-INVITEs (a session refresh, hold and resume). RFC 3261 14.1: "a UAC MUST NOT initiate a new INVITE
+ * transaction within a dialog while another INVITE transaction is in progress in either direction"; each 2xx
+ * is ACKed (13.2.2.4), a retransmitted one again with the same ACK; a non-2xx leaves the session as it was
+ * ("the session parameters MUST remain unchanged").
+ */
+export class ReinviteOut {
+  #inFlight: { cseq: number; ack: SipRequest | undefined } | undefined;
+
+  constructor(private readonly host: DialogHost) {}
+
+  get pending(): boolean {
+    return this.#inFlight !== undefined;
+  }
+
+  /**
+   * Sends a re-INVITE with `sdp` as its offer; `done` gets the final status (408 on timeout, 503 when the
+   * transport failed) and the 2xx, once. False when the dialog is not there or an INVITE is in flight.
+   */
+  send(
+    sdp: string,
+    headers: ReadonlyArray<readonly [string, string]>,
+    done: (status: number, response?: ParsedResponse) => void,
+  ): boolean {
+    const h = this.host;
+    const d = h.dialog;
+    if (!d || this.#inFlight) return false;
+    const hop = h.hop();
+    const via = h.core.sentBy(hop.transport);
+    const built = inDialogRequest(d, 'INVITE', {
+      via,
+      branch: newBranch(),
+      contact: h.contact(),
+      headers: [...headers, ['Allow', h.core.allow], ['Supported', h.core.supported]],
+      body: { type: 'application/sdp', data: new TextEncoder().encode(sdp) },
+    });
+    h.dialog = built.dialog;
+    const flight = { cseq: built.dialog.localSeq, ack: undefined as SipRequest | undefined };
+    this.#inFlight = flight;
+    let finished = false;
+    const finish = (status: number, r?: ParsedResponse) => {
+      if (this.#inFlight === flight) this.#inFlight = undefined;
+      if (finished) return;
+      finished = true;
+      done(status, r);
+    };
+    h.core.sendRequest(built.request, hop, {
+      onResponse: (r) => {
+        const status = r.msg.status;
+        if (status < 200) return;
+        if (status < 300 && h.dialog) {
+          flight.ack ??= inDialogRequest(h.dialog, 'ACK', {
+            via,
+            branch: newBranch(),
+            cseq: flight.cseq,
+          }).request;
+          h.core.sendStateless(flight.ack, hop);
+        }
+        finish(status, r);
+      },
+      onTimeout: () => finish(408),
+      onTransportError: () => finish(503),
+    });
+    return true;
+  }
+}
