@@ -192,6 +192,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     deps.srtpEngine,
   );
   undo.push(() => media.close());
+  if (config.HOLD_MUSIC_PATH) media.holdMusic = loadGreeting(config.HOLD_MUSIC_PATH, log, 'music on hold');
   // after the media manager: its report of a call's end arrives before the call's end line is written
   const callLog = logCalls(calls.events$, media.ended$, log);
   undo.push(() => callLog.unsubscribe());

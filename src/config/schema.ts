@@ -186,6 +186,7 @@ export const configSchema = z.object({
   RECORDING_DIR: z.string().trim().min(1).default('./recording'),
   OUTPUT_DIR: z.string().trim().min(1).default('./output'),
   GREETING_PATH: z.string().trim().optional(),
+  HOLD_MUSIC_PATH: z.string().trim().optional(),
   RECORDING: bool(true),
   RECORDING_STEREO: bool(false),
   // --- media ---

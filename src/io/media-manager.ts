@@ -34,22 +34,25 @@ export interface MediaSettings {
 
 const FRAME = 160;
 
-/** Loads the greeting as 8 kHz mono; a missing or unreadable file is a warning and no greeting. */
-export function loadGreeting(path: string, log: Logger): Int16Array | undefined {
+/**
+ * Loads a WAV (the greeting, the music on hold) as 8 kHz mono; a missing or unreadable file is a warning
+ * and no audio.
+ */
+export function loadGreeting(path: string, log: Logger, what = 'greeting'): Int16Array | undefined {
   let data: Buffer;
   try {
     data = readFileSync(path);
   } catch (e) {
-    log.warn({ path, err: (e as NodeJS.ErrnoException).code }, 'no greeting: calls go on without one');
+    log.warn({ path, err: (e as NodeJS.ErrnoException).code }, `no ${what}: calls go on without one`);
     return undefined;
   }
   const wav = readWav(data);
   if (!wav.ok) {
-    log.warn({ path, err: wav.error }, 'greeting unreadable: calls go on without one');
+    log.warn({ path, err: wav.error }, `${what} unreadable: calls go on without one`);
     return undefined;
   }
   const pcm = resample(wav.value.samples, wav.value.sampleRate, 8000);
-  log.info({ path, seconds: (pcm.length / 8000).toFixed(2), from: wav.value.sampleRate }, 'greeting loaded');
+  log.info({ path, seconds: (pcm.length / 8000).toFixed(2), from: wav.value.sampleRate }, `${what} loaded`);
   return pcm;
 }
 
@@ -95,6 +98,9 @@ export class MediaManager {
   }
   readonly #sub: Subscription;
   readonly #watchdog: NodeJS.Timeout | undefined;
+
+  /** HOLD_MUSIC_PATH at 8 kHz: what a call we hold hears (silence when unset). */
+  holdMusic: Int16Array | undefined;
 
   /** Each call's RTP/RTCP sockets, leased from `ports` by the call manager (allocate/release). */
   readonly #leases = new Map<string, RtpPorts>();
@@ -266,6 +272,12 @@ export class MediaManager {
         session.wantsAudio = () => this.packets$.observed && this.#wanted(e.callId);
         if (this.settings.maxQueuedMs !== undefined) session.queue.limitMs = this.settings.maxQueuedMs;
         this.#sessions.set(e.callId, session);
+        return;
+      }
+      case 'call.hold': {
+        // RFC 3264 8.4 leaves what a held party hears to us: HOLD_MUSIC_PATH, looped, else silence
+        if (e.status !== 'failed')
+          this.#sessions.get(e.callId)?.holdMusic(e.status === 'held' ? this.holdMusic : undefined);
         return;
       }
       case 'call.answered': {

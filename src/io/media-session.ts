@@ -84,6 +84,11 @@ export interface MediaSessionInit {
  */
 export class MediaSession implements PacedStream {
   readonly queue = new PlayoutQueue();
+  /**
+   * Music on hold (HOLD_MUSIC_PATH) while we hold the call: played in a loop instead of the queue, which
+   * keeps what it holds for after the resume.
+   */
+  #holdMusic: { samples: Int16Array; at: number } | undefined;
   readonly stats: MediaStats = { sent: 0, received: 0, ignored: 0, lastPacketAt: 0 };
   readonly jitter: JitterBuffer;
   #opts: MediaOptions;
@@ -312,7 +317,7 @@ export class MediaSession implements PacedStream {
     if (sends && (this.#dtmfEvent || this.#dtmfOut.length > 0)) {
       this.#sendDtmfFrame();
     } else if (sends) {
-      sent = this.queue.next();
+      sent = this.#holdMusic ? this.#nextHoldFrame(this.#holdMusic) : this.queue.next();
       if (sent || this.#opts.sendSilence) this.#send(sent);
       else {
         // RFC 3550 5.1: the timestamp keeps counting sampling instants through a silence not sent, so the
@@ -331,6 +336,20 @@ export class MediaSession implements PacedStream {
     // the caller's stream paused (DTX, or it stopped): the listener hears silence, so turns still end
     if (this.onHeard && this.#ticks - this.#heardTick >= 3) this.onHeard(ZERO);
     if (++this.#ticks % 250 === 0) this.sendReport(); // every 5 s
+  }
+
+  /** Starts (a loop of 8 kHz samples) or stops the music on hold. */
+  holdMusic(samples: Int16Array | undefined): void {
+    this.#holdMusic = samples && samples.length >= FRAME_SAMPLES ? { samples, at: 0 } : undefined;
+  }
+
+  readonly #holdFrame = new Int16Array(FRAME_SAMPLES);
+  #nextHoldFrame(m: { samples: Int16Array; at: number }): Int16Array {
+    for (let i = 0; i < FRAME_SAMPLES; i++) {
+      this.#holdFrame[i] = m.samples[m.at]!;
+      m.at = (m.at + 1) % m.samples.length;
+    }
+    return this.#holdFrame;
   }
 
   #lastDeadline: number | undefined;

@@ -1,5 +1,5 @@
 import type { SrtpSuite } from '../rtp/srtp.ts';
-import type { EndReason, TransferStatus } from './call.machine.ts';
+import type { EndReason, HoldStatus, TransferStatus } from './call.machine.ts';
 
 /**
  * What a call tells the outside world (the WebSocket layer turns these into protocol messages). Every event
@@ -48,6 +48,13 @@ export type CallEvent =
       /** The REFER's final response, or the status line the transferee reported (RFC 3515 NOTIFY). */
       readonly code?: number;
       readonly reason?: string;
+    }
+  | {
+      /** Hold or resume we asked for (RFC 3264 8.4): done, or refused (the call stays as it was). */
+      readonly type: 'call.hold';
+      readonly callId: string;
+      readonly status: HoldStatus;
+      readonly code?: number;
     }
   | {
       readonly type: 'call.ended';

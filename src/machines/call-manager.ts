@@ -249,6 +249,30 @@ export class CallManager implements TransactionUser {
     return { ok: true, target: resolved.value.text };
   }
 
+  /**
+   * Puts an established call on hold (re-INVITE with a=sendonly, RFC 3264 8.4) or takes it off; the outcome
+   * comes as a `call.hold` event. An error when the call is not in a state to do it.
+   */
+  hold(
+    callId: string,
+    on: boolean,
+  ): { ok: true } | { ok: false; code: 'unknown_call' | 'invalid_state'; message: string } {
+    const call = this.#calls.get(callId);
+    if (!call) return { ok: false, code: 'unknown_call', message: `no call ${callId}` };
+    const from = on ? 'unheld' : 'held';
+    if (!call.in({ established: { hold: from } }))
+      return {
+        ok: false,
+        code: 'invalid_state',
+        message:
+          call.state === 'established'
+            ? `the call is not ${on ? 'active' : 'on hold'}`
+            : `call is ${call.state}`,
+      };
+    call.send({ type: on ? 'client.hold' : 'client.resume' });
+    return { ok: true };
+  }
+
   hangup(callId: string): boolean {
     const call = this.#calls.get(callId);
     if (!call || call.done) return false;

@@ -7,6 +7,7 @@ import {
   type CodecName,
   chooseMedia,
   createOffer,
+  holding,
   type Negotiated,
   type NegotiationOptions,
   type OfferedCrypto,
@@ -280,6 +281,55 @@ export abstract class CallSession {
     };
   }
 
+  /**
+   * Whether we hold the call: set when a hold or resume is sent (its offer says so), put back when the peer
+   * refuses it. (The machine's entry action runs before its new state can be read.)
+   */
+  #held = false;
+  #holding(): boolean {
+    return this.#held;
+  }
+
+  /** The peer holds us: its last offer was sendonly or inactive (RFC 3264 8.4). */
+  #peerHolds = false;
+
+  /**
+   * Our direction in an offer (RFC 3264 8.4): sendrecv, or recvonly while the peer holds us; holding, the
+   * same without receiving (sendonly, or inactive).
+   */
+  protected offerDirection(): 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive' {
+    const base = this.#peerHolds ? 'recvonly' : 'sendrecv';
+    return this.#holding() ? holding(base) : base;
+  }
+
+  /** Hold or resume: a re-INVITE whose offer has the direction the hold region now asks for. */
+  #sendDirection(hold: boolean): void {
+    const before = this.#held;
+    this.#held = hold;
+    const sent = this.#reinviteOut.send(this.makeOffer(!this.media?.srtp), [], (status, r) => {
+      if (status >= 200 && status < 300 && r) {
+        this.#answerOfReinvite(r);
+        this.send({ type: 'sip.reinviteDone' });
+        return;
+      }
+      if (status !== 491) this.#held = before; // "the session parameters MUST remain unchanged" (14.1)
+      this.send({ type: 'sip.reinviteFailed', status });
+    });
+    this.log.info({ hold }, hold ? 'putting the call on hold' : 'resuming the call');
+    // an INVITE of ours or theirs is in flight: the same as a 491, tried again shortly
+    if (!sent) queueMicrotask(() => this.send({ type: 'sip.reinviteFailed', status: 491 }));
+  }
+
+  /**
+   * RFC 3261 14.1: after a 491, "If the UAC is the owner of the Call-ID of the dialog ID ... T has a randomly
+   * chosen value between 2.1 and 4 seconds in units of 10 ms. If the UAC is not the owner ... between 0 and
+   * 2 seconds".
+   */
+  #glareDelay(): number {
+    const tens = (lo: number, hi: number) => lo + Math.floor(Math.random() * ((hi - lo) / 10 + 1)) * 10;
+    return this.direction === 'outgoing' ? tens(2100, 4000) : tens(0, 2000);
+  }
+
   /** The SDP answer in the 2xx to our re-INVITE (RFC 3261 14.1): the media follow it. */
   #answerOfReinvite(r: ParsedResponse): void {
     const text = sdpOf(r.msg);
@@ -306,6 +356,11 @@ export abstract class CallSession {
           ...params,
         }),
       sendRefresh: () => this.sessionTimer.refresh(this.peerAllow.includes('UPDATE')),
+      sendHold: () => this.#sendDirection(true),
+      sendResume: () => this.#sendDirection(false),
+      scheduleReinviteRetry: () =>
+        this.after('reinviteRetry', this.#glareDelay(), { type: 'timer.reinviteRetry' }),
+      emitHold: (_, params) => this.env.emit({ type: 'call.hold', callId: this.callId, ...params }),
       emit: ({ context }, params) => {
         const e = this.describe(params.type, context);
         if (e) this.env.emit(e);
@@ -401,7 +456,7 @@ export abstract class CallSession {
         core.respond(tx, 488, { reason: `Not Acceptable Here (${answer.error})` });
         return;
       }
-      this.setMedia(answer.value);
+      this.setMedia(answer.value, true);
       sdp = answer.value.sdp;
     } else {
       sdp = this.makeOffer();
@@ -487,7 +542,7 @@ export abstract class CallSession {
         core.respond(tx, 488, { reason: `Not Acceptable Here (${answer.error})` });
         return;
       }
-      this.setMedia(answer.value);
+      this.setMedia(answer.value, true);
       sdp = answer.value.sdp;
     }
     this.respondWithSdp(tx, sdp, timer.headers);
@@ -505,7 +560,8 @@ export abstract class CallSession {
   }
 
   protected negotiation(offered?: readonly OfferedCrypto[]): NegotiationOptions {
-    return negotiationOptions(this.env.settings, this.fallbackHop().transport, offered);
+    const o = negotiationOptions(this.env.settings, this.fallbackHop().transport, offered);
+    return this.#holding() ? { ...o, hold: true } : o;
   }
 
   /** The crypto attributes of our last offer (its answer picks one of them). */
@@ -519,10 +575,12 @@ export abstract class CallSession {
     const policy = this.negotiation().srtp;
     const crypto = !plain && policy && policy.mode !== 'off' && policy.secure ? offerCrypto(policy) : [];
     this.#offered = crypto;
-    return createOffer(this.localMedia(), this.env.settings.codecs, 'sendrecv', crypto);
+    return createOffer(this.localMedia(), this.env.settings.codecs, this.offerDirection(), crypto);
   }
 
-  protected setMedia(n: Negotiated): void {
+  /** The media agreed; `offer`: from the peer's offer (its direction says whether it holds us). */
+  protected setMedia(n: Negotiated, offer = false): void {
+    if (offer) this.#peerHolds = n.peerDirection === 'sendonly' || n.peerDirection === 'inactive';
     this.media = n;
     this.env.emit({
       type: 'call.media',

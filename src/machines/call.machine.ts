@@ -16,6 +16,7 @@ export type EndReason =
   | 'ack-timeout' // our 2xx was never acknowledged (RFC 3261 13.3.1.4)
   | 'transferred' // we referred the peer elsewhere and the transfer succeeded (RFC 3515)
   | 'session-expired' // the session timer ran out unrefreshed, or our refresh got 408/481 (RFC 4028 10)
+  | 'lost' // our re-INVITE timed out or got 481: the peer no longer knows the dialog
   | 'failed'; // the far end refused (3xx-6xx) or never answered (408)
 
 export type CallMachineEvent =
@@ -44,7 +45,15 @@ export type CallMachineEvent =
   | { type: 'timer.sessionRefresh' }
   | { type: 'timer.sessionExpired' }
   | { type: 'sip.refreshed' }
-  | { type: 'sip.refreshFailed'; status: number };
+  | { type: 'sip.refreshFailed'; status: number }
+  | { type: 'client.hold' }
+  | { type: 'client.resume' }
+  | { type: 'sip.reinviteDone' }
+  | { type: 'sip.reinviteFailed'; status: number }
+  | { type: 'timer.reinviteRetry' };
+
+/** What hold and resume came to (the `call.hold` event's status). */
+export type HoldStatus = 'held' | 'resumed' | 'failed';
 
 /** How a transfer we asked for goes (the `call.transfer` event's status). */
 export type TransferStatus = 'accepted' | 'progress' | 'completed' | 'failed';
@@ -94,6 +103,11 @@ export const callMachine = setup({
     emitTransfer: (_, _params: { status: TransferStatus; code?: number; reason?: string }) => {},
     // session timer (RFC 4028)
     sendRefresh: () => {},
+    // hold (RFC 3264 8.4) by re-INVITE
+    sendHold: () => {},
+    sendResume: () => {},
+    scheduleReinviteRetry: () => {},
+    emitHold: (_, _params: { status: HoldStatus; code?: number }) => {},
     // context bookkeeping (pure)
     setReason: assign((_, params: { reason: EndReason }) => ({ reason: params.reason })),
     recordFailure: assign(({ event }) =>
@@ -108,6 +122,11 @@ export const callMachine = setup({
     // response, then the UAC sends a BYE request"; another failure (491 glare, 500) leaves the session
     refreshFatal: ({ event }) =>
       event.type === 'sip.refreshFailed' && (event.status === 408 || event.status === 481),
+    // RFC 3261 14.1: our re-INVITE met another (491 Request Pending): tried again after a random wait
+    glare: ({ event }) => event.type === 'sip.reinviteFailed' && event.status === 491,
+    // RFC 3261 14.1 / 12.2.1.2: a re-INVITE timed out or the dialog is gone: the call is over
+    dialogGone: ({ event }) =>
+      event.type === 'sip.reinviteFailed' && (event.status === 408 || event.status === 481),
   },
 }).createMachine({
   id: 'call',
@@ -256,10 +275,61 @@ export const callMachine = setup({
         },
       },
     },
-    // two regions: a transfer we asked for, and the session timer's refresh (RFC 4028)
+    // three regions: a transfer we asked for, the session timer's refresh (RFC 4028), and our hold
     established: {
       type: 'parallel',
       states: {
+        hold: {
+          initial: 'unheld',
+          states: {
+            unheld: { on: { 'client.hold': { target: 'holding' } } },
+            // re-INVITE with a=sendonly (or inactive when the peer holds us) in flight
+            holding: {
+              entry: 'sendHold',
+              on: {
+                'sip.reinviteDone': {
+                  target: 'held',
+                  actions: { type: 'emitHold', params: { status: 'held' } },
+                },
+                'sip.reinviteFailed': [
+                  { guard: 'glare', actions: 'scheduleReinviteRetry' },
+                  { guard: 'dialogGone', target: '#call.terminating', actions: end('lost') },
+                  {
+                    target: 'unheld',
+                    actions: {
+                      type: 'emitHold',
+                      params: ({ event }) => ({ status: 'failed', code: event.status }),
+                    },
+                  },
+                ],
+                'timer.reinviteRetry': { target: 'holding', reenter: true },
+              },
+            },
+            held: { on: { 'client.resume': { target: 'resuming' } } },
+            // re-INVITE with a=sendrecv (recvonly when the peer holds us) in flight
+            resuming: {
+              entry: 'sendResume',
+              on: {
+                'sip.reinviteDone': {
+                  target: 'unheld',
+                  actions: { type: 'emitHold', params: { status: 'resumed' } },
+                },
+                'sip.reinviteFailed': [
+                  { guard: 'glare', actions: 'scheduleReinviteRetry' },
+                  { guard: 'dialogGone', target: '#call.terminating', actions: end('lost') },
+                  {
+                    target: 'held',
+                    actions: {
+                      type: 'emitHold',
+                      params: ({ event }) => ({ status: 'failed', code: event.status }),
+                    },
+                  },
+                ],
+                'timer.reinviteRetry': { target: 'resuming', reenter: true },
+              },
+            },
+          },
+        },
         transfer: {
           initial: 'active',
           states: {

@@ -83,7 +83,7 @@ export class IncomingCall extends CallSession {
         if (this.#offer) {
           const answer = answerOffer(this.#offer, this.localMedia(), this.negotiation());
           if (!answer.ok) throw new Error(answer.error); // checked before the call was created
-          this.setMedia(answer.value);
+          this.setMedia(answer.value, true);
           sdp = answer.value.sdp;
         } else {
           sdp = this.makeOffer(); // no offer in the INVITE: ours goes in the 200

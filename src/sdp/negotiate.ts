@@ -25,6 +25,8 @@ export interface NegotiationOptions {
   readonly refuseRemote?: (address: string, port: number) => string | undefined;
   /** SDES-SRTP (RFC 4568); absent: plain RTP only, as SRTP=off. */
   readonly srtp?: SrtpPolicy;
+  /** We hold the call: our answer does not receive (sendrecv -> sendonly, recvonly -> inactive, 8.4). */
+  readonly hold?: boolean;
 }
 
 /** What we do about SRTP on this call. */
@@ -67,6 +69,8 @@ export interface Negotiated {
   readonly remote?: { readonly address: string; readonly port: number };
   /** Our direction in the answer. */
   readonly direction: Direction;
+  /** The peer's direction in its SDP (c=0.0.0.0 with sendrecv read as sendonly): sendonly or inactive = it holds us. */
+  readonly peerDirection: Direction;
   /** Index of the m= line carrying the call's audio. */
   readonly mediaIndex: number;
   /** RTP/SAVP with SDES keys; absent: plain RTP. */
@@ -100,6 +104,11 @@ const ANSWER_DIRECTION: Readonly<Record<Direction, Direction>> = {
   recvonly: 'sendonly',
   inactive: 'inactive',
 };
+
+/** RFC 3264 8.4: the direction that holds the stream, from the one that would not. */
+export function holding(d: Direction): Direction {
+  return d === 'sendrecv' ? 'sendonly' : d === 'recvonly' ? 'inactive' : d;
+}
 
 /** Picks the codec and remote address from an offer (or from an answer to our offer). */
 export function chooseMedia(sdp: SessionDescription, opts: NegotiationOptions): Result<Negotiated, string> {
@@ -138,7 +147,8 @@ export function chooseMedia(sdp: SessionDescription, opts: NegotiationOptions): 
       payloadType: chosen.pt,
       ...(dtmf !== undefined ? { dtmfPayloadType: dtmf } : {}),
       ...(held ? {} : { remote: { address: m.connection!.address, port: m.port } }),
-      direction: ANSWER_DIRECTION[offered],
+      direction: opts.hold ? holding(ANSWER_DIRECTION[offered]) : ANSWER_DIRECTION[offered],
+      peerDirection: offered,
       mediaIndex: i,
       ...(srtp ? { srtp } : {}),
     });

@@ -105,6 +105,11 @@ export class JsonClients implements ClientProtocol<JsonClientState> {
           : fail('invalid_state', `call is ${call.state}, not ringing`));
       case 'call.hangup':
         return void (this.calls.hangup(cmd.callId) ? ack() : fail('invalid_state', 'call already ended'));
+      case 'call.hold':
+      case 'call.resume': {
+        const r = this.calls.hold(cmd.callId, cmd.type === 'call.hold');
+        return void (r.ok ? ack() : fail(r.code, r.message));
+      }
       case 'call.transfer': {
         const r = this.calls.transfer(cmd.callId, cmd.target);
         return void (r.ok ? ack() : fail(r.code, r.message));

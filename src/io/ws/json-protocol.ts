@@ -32,6 +32,8 @@ export const commandSchema = z.discriminatedUnion('type', [
     audio: z.base64().min(1),
   }),
   z.object({ type: z.literal('call.clear'), id, callId }),
+  z.object({ type: z.literal('call.hold'), id, callId }),
+  z.object({ type: z.literal('call.resume'), id, callId }),
   z.object({
     type: z.literal('call.transfer'),
     id,
