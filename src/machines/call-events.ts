@@ -50,6 +50,19 @@ export type CallEvent =
       readonly reason?: string;
     }
   | {
+      /**
+       * A transfer the peer asked of us (REFER received, RFC 3515): accepted (202, calling `target` as
+       * `newCallId`), completed (answered: this call ends, the new one goes on) or failed (this call goes on).
+       */
+      readonly type: 'call.referred';
+      readonly callId: string;
+      readonly status: TransferStatus;
+      readonly target: string;
+      readonly newCallId?: string;
+      readonly code?: number;
+      readonly reason?: string;
+    }
+  | {
       /** Hold or resume we asked for (RFC 3264 8.4): done, or refused (the call stays as it was). */
       readonly type: 'call.hold';
       readonly callId: string;

@@ -6,7 +6,13 @@ import type { SipCore } from '../sip/core/sip-core.ts';
 import type { TransactionUser } from '../sip/core/tu.ts';
 import { dialogKey } from '../sip/dialog/dialog.ts';
 import { uasSessionTimer } from '../sip/dialog/session-timer.ts';
-import { resolveTransferTarget, type TargetPattern } from '../sip/dialog/transfer-target.ts';
+import {
+  referredRequest,
+  resolveTransferTarget,
+  type TargetPattern,
+  type TransferTarget,
+  targetHop,
+} from '../sip/dialog/transfer-target.ts';
 import { newCallId } from '../sip/message/ids.ts';
 import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
 import type { Clock } from '../sip/transaction/clock.ts';
@@ -114,6 +120,10 @@ export class CallManager implements TransactionUser {
           this.#byDialog.set(dialogKey(s.dialog.callId, s.dialog.localTag, s.dialog.remoteTag), s);
       },
       ended: (s) => void this.#forget(s),
+      referredCalls: {
+        resolve: (target) => resolveTransferTarget(target, deps.upstream.uriHost, deps.transferTargets ?? []),
+        call: (target, referredBy, progress) => this.#callReferred(target, referredBy, progress),
+      },
       ...(deps.inspect ? { inspect: deps.inspect } : {}),
     };
   }
@@ -190,6 +200,12 @@ export class CallManager implements TransactionUser {
   async dial(number: string): Promise<DialResult> {
     if (!/^\+?[0-9A-Za-z*#._-]{1,64}$/.test(number))
       return { ok: false, status: 400, reason: 'invalid number' };
+    const u = this.#deps.upstream;
+    return this.#place({ ...u, uri: `sip:${number}@${u.uriHost}` }, number);
+  }
+
+  /** `created` hears the new call's id before it starts (so none of its events is missed). */
+  async #place(target: DialTarget, label: string, created?: (callId: string) => void): Promise<DialResult> {
     if (!this.#accepting) return { ok: false, status: 503, reason: 'shutting down' };
     if (this.#calls.size + this.#pending >= this.#deps.maxCalls)
       return { ok: false, status: 503, reason: 'too many calls' };
@@ -197,12 +213,62 @@ export class CallManager implements TransactionUser {
     const callId = newCallId(this.#deps.core().local.host);
     const ports = await this.#deps.ports.allocate(callId).finally(() => this.#pending--);
     if (!ports) return { ok: false, status: 503, reason: 'no free RTP ports' };
-    const u = this.#deps.upstream;
-    const call = new OutgoingCall(callId, { ...u, uri: `sip:${number}@${u.uriHost}` }, ports, this.#env);
+    const call = new OutgoingCall(callId, target, ports, this.#env);
     this.#calls.set(callId, call);
-    this.#deps.log.info({ callId, to: number }, `call out: -> ${number}`);
+    created?.(callId);
+    this.#deps.log.info({ callId, to: label }, `call out: -> ${label}`);
     call.start();
     return { ok: true, callId };
+  }
+
+  /**
+   * The call a REFER we took asks for (RFC 3515 2.4.3): to the target (its host when an IP address, else
+   * through the upstream server), with the REFER's Referred-By (RFC 3892) and the Replaces its Refer-To
+   * carried (RFC 3891). `progress` hears the 1xx and the final outcome (2xx when answered).
+   */
+  async #callReferred(
+    target: TransferTarget,
+    referredBy: string | undefined,
+    progress: (status: number, reason: string) => void,
+  ): Promise<string | undefined> {
+    const u = this.#deps.upstream;
+    const dest = targetHop(target.uri, u.dest);
+    const { uri, replaces } = referredRequest(target);
+    const viaUpstream = dest.host === u.dest.host && dest.port === u.dest.port;
+    const headers: Array<[string, string]> = [
+      ...(referredBy ? [['Referred-By', referredBy] as [string, string]] : []),
+      ...(replaces ? [['Replaces', replaces] as [string, string]] : []),
+    ];
+    let placed: string | undefined;
+    const sub = this.events$.subscribe((e) => {
+      if (!placed || e.callId !== placed) return;
+      if (e.type === 'call.ringing') progress(e.status, e.status === 180 ? 'Ringing' : 'Session Progress');
+      else if (e.type === 'call.answered') progress(200, 'OK');
+      else if (e.type === 'call.failed') progress(e.status, e.reason);
+      else if (e.type === 'call.ended') {
+        progress(487, 'Request Terminated'); // ended before an answer (a no-op after one)
+        sub.unsubscribe();
+      }
+    });
+    const r = await this.#place(
+      {
+        uri,
+        dest,
+        from: u.from,
+        headers,
+        ...(viaUpstream && u.credentials ? { credentials: u.credentials } : {}),
+      },
+      uri,
+      (id) => {
+        placed = id;
+      },
+    );
+    if (!r.ok) {
+      sub.unsubscribe();
+      progress(r.status, r.reason);
+      return undefined;
+    }
+    return r.callId;
   }
 
   answer(callId: string): boolean {

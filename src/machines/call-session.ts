@@ -44,6 +44,7 @@ import type { CallEvent } from './call-events.ts';
 import type { DialogHost } from './dialog-host.ts';
 import { ReinviteOut } from './reinvite-out.ts';
 import { SessionRefresh } from './session-refresh.ts';
+import { type ReferredCalls, TransferIn } from './transfer-in.ts';
 import { TransferOut } from './transfer-out.ts';
 
 /** The methods a peer's Allow header names, upper-case. */
@@ -107,6 +108,8 @@ export interface SessionEnv {
   emit(event: CallEvent): void;
   registerDialog(session: CallSession): void;
   ended(session: CallSession): void;
+  /** REFERs we receive: the allow list, and the call placed to the target. */
+  readonly referredCalls?: ReferredCalls;
   /** Actor inspection (Stately inspector, call traces), told which call an event belongs to. */
   inspect?: (event: InspectionEvent, callId: string) => void;
 }
@@ -153,6 +156,7 @@ export abstract class CallSession {
   protected peerAllow: readonly string[] = [];
   readonly #host: DialogHost;
   readonly #transferOut: TransferOut;
+  readonly #transferIn: TransferIn | undefined;
   readonly #reinviteOut: ReinviteOut;
   protected readonly sessionTimer: SessionRefresh;
 
@@ -167,6 +171,7 @@ export abstract class CallSession {
     this.#acks = new AckWaits(env.clock, env.timers);
     this.#host = this.#makeHost();
     this.#transferOut = new TransferOut(this.#host);
+    this.#transferIn = env.referredCalls ? new TransferIn(this.#host, env.referredCalls) : undefined;
     this.#reinviteOut = new ReinviteOut(this.#host);
     this.sessionTimer = new SessionRefresh(this.#host, (headers, done) =>
       this.#reinviteOut.send(this.makeOffer(!this.media?.srtp), headers, (status, r) => {
@@ -355,6 +360,15 @@ export abstract class CallSession {
           target: this.#transferOut.target,
           ...params,
         }),
+      startReferredCall: () => this.#transferIn?.start(),
+      emitReferred: (_, params) =>
+        this.env.emit({
+          type: 'call.referred',
+          callId: this.callId,
+          target: this.#transferIn?.target ?? '',
+          ...(this.#transferIn?.newCallId ? { newCallId: this.#transferIn.newCallId } : {}),
+          ...params,
+        }),
       sendRefresh: () => this.sessionTimer.refresh(this.peerAllow.includes('UPDATE')),
       sendHold: () => this.#sendDirection(true),
       sendResume: () => this.#sendDirection(false),
@@ -410,6 +424,11 @@ export abstract class CallSession {
       case 'INFO':
         core.respond(tx, 200);
         this.onInfo(req);
+        return;
+      case 'REFER':
+        if (this.#transferIn)
+          this.#transferIn.onRefer(req, tx, this.in({ established: { transfer: 'active' } }));
+        else core.respond(tx, 501);
         return;
       case 'NOTIFY':
         this.#transferOut.onNotify(req, tx);

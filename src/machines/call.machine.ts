@@ -42,6 +42,9 @@ export type CallMachineEvent =
   | { type: 'timer.noAnswer' }
   | { type: 'timer.ackTimeout' }
   | { type: 'timer.transfer' }
+  | { type: 'sip.refer'; target: string }
+  | { type: 'referred.done'; status: number }
+  | { type: 'referred.failed'; status: number; reason: string }
   | { type: 'timer.sessionRefresh' }
   | { type: 'timer.sessionExpired' }
   | { type: 'sip.refreshed' }
@@ -101,6 +104,9 @@ export const callMachine = setup({
     sendRefer: (_, _params: { target: string }) => {},
     endTransfer: () => {},
     emitTransfer: (_, _params: { status: TransferStatus; code?: number; reason?: string }) => {},
+    // a transfer the peer asks of us (REFER received): the new call to the target
+    startReferredCall: (_, _params: { target: string }) => {},
+    emitReferred: (_, _params: { status: TransferStatus; code?: number; reason?: string }) => {},
     // session timer (RFC 4028)
     sendRefresh: () => {},
     // hold (RFC 3264 8.4) by re-INVITE
@@ -338,6 +344,36 @@ export const callMachine = setup({
                 'client.transfer': {
                   target: 'transferring',
                   actions: { type: 'sendRefer', params: ({ event }) => ({ target: event.target }) },
+                },
+                'sip.refer': {
+                  target: 'referred',
+                  actions: [
+                    { type: 'emitReferred', params: { status: 'accepted' } },
+                    { type: 'startReferredCall', params: ({ event }) => ({ target: event.target }) },
+                  ],
+                },
+              },
+            },
+            // REFER received and accepted (202): we call the target; the peer hears how it goes in NOTIFYs.
+            // Answered: this call is over (the new one goes on); not: this call goes on
+            referred: {
+              on: {
+                'referred.done': {
+                  target: '#call.terminating',
+                  actions: [
+                    {
+                      type: 'emitReferred',
+                      params: ({ event }) => ({ status: 'completed', code: event.status }),
+                    },
+                    end('transferred'),
+                  ],
+                },
+                'referred.failed': {
+                  target: 'active',
+                  actions: {
+                    type: 'emitReferred',
+                    params: ({ event }) => ({ status: 'failed', code: event.status, reason: event.reason }),
+                  },
                 },
               },
             },

@@ -26,6 +26,8 @@ export interface DialTarget {
   /** Our From value without tag, e.g. "Relay" <sip:relay@pbx>. */
   readonly from: string;
   readonly credentials?: { readonly username: string; readonly password: string };
+  /** Extra headers of the INVITE (a referred call's Referred-By and Replaces). */
+  readonly headers?: ReadonlyArray<readonly [string, string]>;
 }
 
 /**
@@ -123,6 +125,7 @@ export class OutgoingCall extends CallSession {
       contact: this.contact(),
       headers: [
         ...(auth ? [auth] : []),
+        ...(this.#target.headers ?? []),
         ['Allow', this.env.core.allow],
         ['Supported', core.supported],
         ...timers,

@@ -42,6 +42,9 @@ const EVENTS: CallMachineEvent[] = [
   { type: 'sip.reinviteFailed', status: 488 },
   { type: 'sip.reinviteFailed', status: 408 },
   { type: 'timer.reinviteRetry' },
+  { type: 'sip.refer', target: 'sip:1002@127.0.0.1' },
+  { type: 'referred.done', status: 200 },
+  { type: 'referred.failed', status: 486, reason: 'Busy Here' },
 ];
 
 const traversal = {
@@ -72,6 +75,8 @@ function recorder() {
       endTransfer: rec('endTransfer'),
       sendRefresh: rec('sendRefresh'),
       sendHold: rec('sendHold'),
+      startReferredCall: (_, p) => void log.push(`callReferred:${p.target}`),
+      emitReferred: (_, p) => void log.push(`referred:${p.status}${p.code ? `:${p.code}` : ''}`),
       sendResume: rec('sendResume'),
       scheduleReinviteRetry: rec('scheduleReinviteRetry'),
       emitHold: (_, p) => void log.push(`hold:${p.status}${p.code ? `:${p.code}` : ''}`),
@@ -157,7 +162,7 @@ function checkInvariants(
   // RFC 3264 8.4: hold and resume only on an answered call, and each outcome after its re-INVITE
   const reinvites = log.filter((l) => l === 'sendHold' || l === 'sendResume').length;
   if (reinvites > 0)
-    expect(log.indexOf('emit:call.answered')).toBeLessThan(log.findIndex((l) => l === 'sendHold'));
+    expect(log.indexOf('emit:call.answered')).toBeLessThan(log.indexOf('sendHold'));
   expect(log.filter((l) => l.startsWith('hold:')).length).toBeLessThanOrEqual(reinvites);
   expect(count('emit:call.ended')).toBe(ended ? 1 : 0);
   // DTMF is reported only while the call is up: after call.answered and before call.ended
@@ -345,6 +350,21 @@ describe('call machine, model-based (xstate/graph)', () => {
       'hold:failed:488',
     ]);
     expect(held.snapshot.value).toMatchObject({ established: { hold: 'held' } });
+    // a REFER received: accepted, the target called; answered -> BYE this call; refused -> the call goes on
+    const referred = replay([...up, { type: 'sip.refer', target }, { type: 'referred.done', status: 200 }]);
+    expect(referred.log.slice(3)).toEqual([
+      'referred:accepted',
+      `callReferred:${target}`,
+      'referred:completed:200',
+      'sendBye',
+    ]);
+    expect(referred.snapshot.context.reason).toBe('transferred');
+    const stays = replay([
+      ...up,
+      { type: 'sip.refer', target },
+      { type: 'referred.failed', status: 486, reason: 'Busy Here' },
+    ]);
+    expect(stays.snapshot.value).toMatchObject({ established: { transfer: 'active' } });
     // a transfer and a refresh at once: both regions go on
     const both = replay([...refresh, { type: 'client.transfer', target }, { type: 'sip.refreshed' }]);
     expect(both.snapshot.value).toMatchObject({ established: { transfer: 'transferring', session: 'idle' } });

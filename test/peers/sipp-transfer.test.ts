@@ -144,3 +144,86 @@ describe.skipIf(!hasBinary('sipp'))('blind transfer out, sipp as the transferee'
     expect(referIn(run)).toHaveLength(1);
   });
 });
+
+/**
+ * A PBX transfers the relay's call (RFC 3515, the relay as transferee): 202, a new call to the Refer-To
+ * target with the REFER's Referred-By, NOTIFYs 100/180/200 back; the old call ends, the new one goes on.
+ */
+describe.skipIf(!hasBinary('sipp'))('incoming REFER, sipp as transferor and as target', () => {
+  it('202, the target called with Referred-By, NOTIFY 100/180/200, the old call ends with BYE', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'refer-in-'));
+    writeFileSync(join(dir, 'voice.ulaw'), encodeG711('PCMU', speechLike(8000, 2, 3)));
+    const targetPort = await freeUdpPort();
+    const target = sipp('uas-referred.xml', undefined, ['-m', '1', '-trace_msg'], 30_000, targetPort);
+    await new Promise((r) => setTimeout(r, 300));
+    const relay = await startTestRelay({ RTP_PORT_START: '48900', RTP_PORT_END: '48999' });
+    const events: Array<Record<string, unknown> & { type: string }> = [];
+    relay.calls.events$.subscribe((e) => events.push({ ...e }));
+    try {
+      const run = await sipp(
+        'uac-refer-in.xml',
+        `127.0.0.1:${relay.sip.port}`,
+        [
+          ...['-s', 'relay', '-m', '1', '-mi', '127.0.0.1', '-mp', String(await freeUdpPort()), '-trace_msg'],
+          ...[
+            '-key',
+            'rtp',
+            `${join(dir, 'voice.ulaw')},-1,0`,
+            '-key',
+            'target',
+            `sip:1002@127.0.0.1:${targetPort}`,
+          ],
+        ],
+        30_000,
+      );
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      const original = events.find((e) => e.type === 'call.incoming')!.callId as string;
+      const referred = events.filter((e) => e.type === 'call.referred');
+      expect(referred.map((e) => e.status)).toEqual(['accepted', 'completed']);
+      const newCallId = referred[1]!.newCallId as string;
+      expect(newCallId).toBeTruthy();
+      expect(referred[1]).toMatchObject({
+        callId: original,
+        target: `sip:1002@127.0.0.1:${targetPort}`,
+        code: 200,
+      });
+      expect(events.find((e) => e.type === 'call.ended' && e.callId === original)).toMatchObject({
+        reason: 'transferred',
+      });
+      // the new call is an ordinary call: answered, up, and ours to hang up
+      expect(events.find((e) => e.type === 'call.answered' && e.callId === newCallId)).toBeDefined();
+      expect(relay.calls.call(newCallId)?.state).toBe('established');
+      expect(run.messages()).toMatch(/Event: refer[\s\S]*?Subscription-State: terminated/);
+      expect(relay.calls.hangup(newCallId)).toBe(true);
+      const t = await target;
+      expect(t.code, t.stdout + t.stderr).toBe(0);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('a REFER to a target outside TRANSFER_ALLOWED_TARGETS gets 403 and nobody is called', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'refer-in-'));
+    writeFileSync(join(dir, 'voice.ulaw'), encodeG711('PCMU', speechLike(8000, 2, 4)));
+    const relay = await startTestRelay({ RTP_PORT_START: '48900', RTP_PORT_END: '48999' });
+    const events: Array<{ type: string }> = [];
+    relay.calls.events$.subscribe((e) => events.push(e));
+    try {
+      const run = await sipp(
+        'uac-refer-in-forbidden.xml',
+        `127.0.0.1:${relay.sip.port}`,
+        [
+          ...['-s', 'relay', '-m', '1', '-mi', '127.0.0.1', '-mp', String(await freeUdpPort())],
+          ...['-key', 'rtp', `${join(dir, 'voice.ulaw')},-1,0`],
+        ],
+        20_000,
+      );
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(events.filter((e) => e.type === 'call.referred')).toEqual([]);
+      expect(events.filter((e) => e.type === 'call.incoming')).toHaveLength(1);
+      expect(events.filter((e) => e.type === 'call.ringing')).toHaveLength(0); // no call out
+    } finally {
+      await relay.close();
+    }
+  });
+});

@@ -32,9 +32,9 @@ export const KNOWN_METHODS = new Set([
 
 export function defaultPolicy(userAgent: string): UasPolicy {
   return {
-    allow: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'NOTIFY', 'UPDATE'],
-    // RFC 4028 session timers
-    supported: ['timer'],
+    allow: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'NOTIFY', 'UPDATE', 'REFER'],
+    // RFC 4028 session timers; RFC 4488 REFER without a subscription
+    supported: ['timer', 'norefersub'],
     accept: {
       INVITE: ['application/sdp', 'multipart/mixed'],
       ACK: ['application/sdp', 'multipart/mixed'],

@@ -1,6 +1,7 @@
 import { err, ok, type Result } from '../../kernel/result.ts';
-import { bareHost, parseHostPort } from '../message/host.ts';
+import { bareHost, isIPv4, isIPv6, parseHostPort } from '../message/host.ts';
 import { parseUri, type SipUri, serializeUri, unescapeUri, uriParam } from '../message/uri.ts';
+import { defaultPort, type TransportName, transportOf } from '../transport/transport.ts';
 
 /**
  * Where a call may be transferred (TRANSFER_ALLOWED_TARGETS), and what a transfer target is. Every target,
@@ -96,4 +97,33 @@ export function resolveTransferTarget(
       message: `${serializeUri({ ...uri, headers: [] })} is not in TRANSFER_ALLOWED_TARGETS`,
     });
   return ok({ uri, text: serializeUri(uri) });
+}
+
+/**
+ * Where a call to a transfer target goes: its host when that is an IP address (port and transport from the
+ * URI: `transport=`, or TLS for sips:), else `upstream` (SIP_SERVER_IP: we resolve no names, RFC 3263 is
+ * not done here, so a named target is reached through the upstream server as an outbound proxy).
+ */
+export function targetHop(
+  uri: SipUri,
+  upstream: { readonly host: string; readonly port: number; readonly transport?: TransportName },
+): { host: string; port: number; transport?: TransportName } {
+  const host = bareHost(uri.host);
+  if (!isIPv4(host) && !isIPv6(host)) return upstream;
+  const param = uriParam(uri, 'transport');
+  const transport =
+    (param ? transportOf(param) : undefined) ?? (uri.scheme === 'sips' ? 'tls' : upstream.transport);
+  return { host, port: uri.port ?? defaultPort(transport), ...(transport ? { transport } : {}) };
+}
+
+/**
+ * The Request-URI and the headers of a call made for a REFER: the URI without its headers, and RFC 3891's
+ * Replaces from `?Replaces=` (unescaped) when the referrer put one there (an attended transfer).
+ */
+export function referredRequest(t: TransferTarget): { uri: string; replaces: string | undefined } {
+  const replaces = t.uri.headers.find(([n]) => n.toLowerCase() === 'replaces')?.[1];
+  return {
+    uri: serializeUri({ ...t.uri, headers: [] }),
+    replaces: replaces === undefined ? undefined : unescapeUri(replaces),
+  };
 }
