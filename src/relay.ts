@@ -203,6 +203,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
         await agentFactory(config, deps.ai ?? {}),
         aiSpeaksGreeting ? config.AI_GREETING_TEXT : undefined,
         log,
+        { enabled: config.AI_TOOLS, transferTarget: config.AI_TRANSFER_TARGET },
       )
     : undefined;
   if (ai) {

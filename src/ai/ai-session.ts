@@ -8,7 +8,10 @@ export type AiSessionNote =
   | { readonly type: 'transcript' | 'reply.text'; readonly text: string }
   | { readonly type: 'flushed'; readonly droppedFrames: number }
   | { readonly type: 'error'; readonly reason: string }
-  | { readonly type: 'timing'; readonly stage: TimingStage; readonly at: number };
+  | { readonly type: 'timing'; readonly stage: TimingStage; readonly at: number }
+  | Extract<ReplyPart, { type: 'tool' }>
+  /** Everything the agent queued so far has been played (the playout clock): deferred call control runs. */
+  | { readonly type: 'played' };
 
 export interface AiSessionDeps {
   readonly vad: Vad;
@@ -129,7 +132,9 @@ export class AiSession extends AgentActor {
       if (!current()) return;
       if (!audio) this.send({ type: 'reply.audio' });
       this.#d.playout.mark((reason) => {
-        if (reason === 'played' && current()) this.send({ type: 'reply.done' });
+        if (reason !== 'played') return;
+        this.#d.onNote({ type: 'played' });
+        if (current()) this.send({ type: 'reply.done' });
       });
     })().catch((err: unknown) => {
       if (!current()) return;

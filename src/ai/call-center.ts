@@ -6,6 +6,7 @@ import type { G711 } from '../media/g711.ts';
 import type { PlayoutQueue } from '../media/playout-queue.ts';
 import type { AiSessionNote } from './ai-session.ts';
 import type { TimingStage } from './providers/port.ts';
+import type { CallTools, ToolName } from './tools.ts';
 
 /** What the call center tells monitors (JSON protocol) about each call's conversation. */
 export type AiEvent =
@@ -13,6 +14,15 @@ export type AiEvent =
   | { readonly type: 'ai.reply'; readonly callId: string; readonly text: string }
   | { readonly type: 'ai.barge_in'; readonly callId: string; readonly droppedMs: number }
   | { readonly type: 'ai.error'; readonly callId: string; readonly reason: string }
+  /** A function the model called (AI_TOOLS): its arguments and what it came to. */
+  | {
+      readonly type: 'ai.tool';
+      readonly callId: string;
+      readonly name: string;
+      readonly arguments: string;
+      readonly ok: boolean;
+      readonly result: Record<string, unknown>;
+    }
   /** One answered turn's stages in ms after the end of the caller's turn (sent with its ai.reply). */
   | {
       readonly type: 'ai.latency';
@@ -37,6 +47,15 @@ export interface AgentContext {
   readonly playout: PlayoutQueue;
   readonly codec: G711;
   readonly onNote: (note: AiSessionNote) => void;
+  /** The call-control functions the model may call (AI_TOOLS), carried out on this call. */
+  readonly tools: CallTools;
+}
+
+/** What the call center's tools need: which are on, and the default transfer target. */
+export interface CallCenterTools {
+  readonly enabled: readonly ToolName[];
+  /** AI_TRANSFER_TARGET: where transfer_call goes without a target. */
+  readonly transferTarget: string | undefined;
 }
 
 /** Makes the agent of one call (chained STT/LLM/TTS or echo behind a VAD, or the Realtime API). */
@@ -46,6 +65,11 @@ interface Running {
   readonly agent: Agent;
   readonly audio: Subscription;
   timings: Partial<Record<TimingStage, number>>;
+}
+
+/** Call control a tool asked for, carried out once the agent's reply has been played. */
+interface Deferred {
+  action?: (() => void) | undefined;
 }
 
 /**
@@ -60,11 +84,12 @@ export class CallCenter {
   readonly #sub: Subscription;
 
   constructor(
-    calls: CallManager,
+    private readonly calls: CallManager,
     private readonly media: MediaManager,
     private readonly makeAgent: AgentFactory,
     private readonly greetingText: string | undefined,
     private readonly log: Logger,
+    private readonly toolSettings: CallCenterTools = { enabled: [], transferTarget: undefined },
   ) {
     this.#sub = calls.events$.subscribe((e) => {
       if (e.type === 'call.answered') void this.#start(e.callId);
@@ -92,13 +117,15 @@ export class CallCenter {
     const log = this.log.child({ callId, component: 'ai' });
     let run: Running | undefined;
     let agent: Agent;
+    const deferred: Deferred = {};
     try {
       agent = await this.makeAgent({
         callId,
         log,
         playout: media.queue,
         codec: media.codec,
-        onNote: (n) => this.#note(callId, log, n, run),
+        onNote: (n) => this.#note(callId, log, n, run, deferred),
+        tools: this.#tools(callId, log, deferred),
       });
     } catch (err) {
       log.error({ err: String(err) }, 'AI agent could not start: the call goes on without it');
@@ -118,8 +145,50 @@ export class CallCenter {
     if (this.greetingText) agent.say(this.greetingText);
   }
 
-  #note(callId: string, log: Logger, n: AiSessionNote, run: Running | undefined): void {
+  /**
+   * The call's side of the agent's functions. A transfer's target is checked at once (the model hears a
+   * refusal); the REFER, like the hang-up, waits until what the agent says about it has been played.
+   */
+  #tools(callId: string, log: Logger, deferred: Deferred): CallTools {
+    return {
+      transfer: (target) => {
+        const t = target ?? this.toolSettings.transferTarget;
+        if (!t) return { ok: false, error: 'no transfer target given and AI_TRANSFER_TARGET is not set' };
+        const checked = this.calls.checkTransfer(t);
+        if (!checked.ok) return { ok: false, error: checked.message };
+        deferred.action = () => {
+          const r = this.calls.transfer(callId, t);
+          if (!r.ok) log.warn({ target: t, why: r.message }, 'AI transfer could not start');
+        };
+        return { ok: true, target: checked.target };
+      },
+      endCall: () => {
+        deferred.action = () => void this.calls.hangup(callId);
+      },
+      sendDtmf: (digits) => {
+        const s = this.media.session(callId);
+        if (!s) return { ok: false, error: 'the call has no media' };
+        return s.sendDtmf(digits)
+          ? { ok: true }
+          : { ok: false, error: 'the other side takes no telephone-event' };
+      },
+    };
+  }
+
+  #note(callId: string, log: Logger, n: AiSessionNote, run: Running | undefined, deferred: Deferred): void {
     switch (n.type) {
+      case 'tool': {
+        const { type: _, ...tool } = n;
+        log.info(tool, `AI called ${n.name}`);
+        this.events$.next({ type: 'ai.tool', callId, ...tool });
+        return;
+      }
+      case 'played': {
+        const action = deferred.action;
+        deferred.action = undefined;
+        action?.();
+        return;
+      }
       case 'transcript':
         log.info({ text: n.text }, 'caller said');
         this.events$.next({ type: 'ai.transcript', callId, text: n.text });

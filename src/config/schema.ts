@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { TOOL_NAMES, type ToolName } from '../ai/tools.ts';
 import { SRTP_SUITES, type SrtpSuite } from '../rtp/srtp.ts';
 import { parseTargetPatterns } from '../sip/dialog/transfer-target.ts';
 
@@ -252,6 +253,13 @@ export const configSchema = z.object({
   AI_TIMEOUT_MS: ms(15000, 100),
   AI_RESPONSE_TIMEOUT_MS: ms(10000, 100),
   AI_RETRIES: z.coerce.number({ error: 'must be a number' }).int().min(0).max(5).default(2),
+  AI_TOOLS: list()
+    .refine((l) => l.every((t) => t === 'none' || (TOOL_NAMES as readonly string[]).includes(t)), {
+      message: `must list ${TOOL_NAMES.join(', ')}, or be none`,
+    })
+    .transform((l) => l.filter((t): t is ToolName => t !== 'none'))
+    .default([...TOOL_NAMES]),
+  AI_TRANSFER_TARGET: z.string().trim().optional(),
   AI_HISTORY_TURNS: z.coerce.number({ error: 'must be a number' }).int().min(0).default(10),
 });
 

@@ -284,6 +284,14 @@ export class CallManager implements TransactionUser {
     this.#calls.get(callId)?.send({ type: 'media.dtmf', digit });
   }
 
+  /** Whether `target` may be transferred to (TRANSFER_ALLOWED_TARGETS), without doing it. */
+  checkTransfer(target: string): { ok: true; target: string } | { ok: false; message: string } {
+    const r = resolveTransferTarget(target, this.#deps.upstream.uriHost, this.#deps.transferTargets ?? []);
+    if (r.ok) return { ok: true, target: r.value.text };
+    this.#deps.log.warn({ target: target.slice(0, 200), why: r.error.message }, 'transfer target refused');
+    return { ok: false, message: r.error.message };
+  }
+
   /**
    * Blind transfer of an established call to `target` (a number at the upstream server, or a SIP URI): the
    * target must be in TRANSFER_ALLOWED_TARGETS; the outcome comes as `call.transfer` events.

@@ -12,6 +12,14 @@ export interface FakeOpenAiOptions {
   transcribe?: (audio: Uint8Array, form: { model: string; language: string | null }) => string;
   /** The assistant's reply, streamed in chunks of a few words. */
   reply?: (messages: { role: string; content: string }[]) => string;
+  /**
+   * Function calls for a chat request that offers tools: text said first (optional), then the calls,
+   * streamed as the API does (id and name, then the arguments in pieces). Undefined: a plain reply.
+   */
+  toolCalls?: (
+    messages: ChatTurn[],
+    tools: string[],
+  ) => { content?: string; calls: Array<{ name: string; arguments: string }> } | undefined;
   /** The speech for a text, s16 mono 24 kHz (default: speech-like syllables, 60 ms per character). */
   speech?: (input: string) => Int16Array;
   /**
@@ -22,6 +30,14 @@ export interface FakeOpenAiOptions {
   delayMs?: { transcription?: number; chatFirst?: number; chatChunk?: number; speech?: number };
   /** The server's keep-alive idle timeout (ms); Node's 5 s when unset. */
   idleTimeoutMs?: number;
+}
+
+/** A chat message as the client sends it (tool calls and their results included). */
+export interface ChatTurn {
+  role: string;
+  content: string | null;
+  tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>;
+  tool_call_id?: string;
 }
 
 export interface RecordedRequest {
@@ -54,6 +70,42 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+/** A streamed chat completion that says `content` (if any) and then calls functions. */
+function streamToolCalls(
+  res: ServerResponse,
+  model: string,
+  r: { content?: string; calls: Array<{ name: string; arguments: string }> },
+): void {
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+    `data: ${JSON.stringify({
+      id: 'chatcmpl-test',
+      object: 'chat.completion.chunk',
+      created: Math.floor(Date.now() / 1000),
+      model,
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    })}\n\n`;
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  if (r.content) res.write(chunk({ role: 'assistant', content: r.content }));
+  r.calls.forEach((c, index) => {
+    res.write(
+      chunk({
+        tool_calls: [
+          {
+            index,
+            id: `call_${index}_${c.name}`,
+            type: 'function',
+            function: { name: c.name, arguments: '' },
+          },
+        ],
+      }),
+    );
+    const half = Math.ceil(c.arguments.length / 2);
+    for (const part of [c.arguments.slice(0, half), c.arguments.slice(half)])
+      if (part) res.write(chunk({ tool_calls: [{ index, function: { arguments: part } }] }));
+  });
+  res.end(`${chunk({}, 'tool_calls')}data: [DONE]\n\n`);
 }
 
 export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<FakeOpenAi> {
@@ -104,6 +156,11 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     const body = raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
     requests.push({ path, body, at: Date.now() });
     if (req.method === 'POST' && path === '/v1/chat/completions') {
+      const offered = ((body.tools as Array<{ function: { name: string } }> | undefined) ?? []).map(
+        (t) => t.function.name,
+      );
+      const calls = offered.length ? options.toolCalls?.(body.messages as ChatTurn[], offered) : undefined;
+      if (calls && body.stream) return streamToolCalls(res, String(body.model), calls);
       const text = reply(body.messages as { role: string; content: string }[]);
       await until(t0, delay.chatFirst);
       if (!body.stream) {

@@ -161,8 +161,7 @@ function checkInvariants(
   if (reason === 'session-expired' || reason === 'lost') expect(log).toContain('sendBye');
   // RFC 3264 8.4: hold and resume only on an answered call, and each outcome after its re-INVITE
   const reinvites = log.filter((l) => l === 'sendHold' || l === 'sendResume').length;
-  if (reinvites > 0)
-    expect(log.indexOf('emit:call.answered')).toBeLessThan(log.indexOf('sendHold'));
+  if (reinvites > 0) expect(log.indexOf('emit:call.answered')).toBeLessThan(log.indexOf('sendHold'));
   expect(log.filter((l) => l.startsWith('hold:')).length).toBeLessThanOrEqual(reinvites);
   expect(count('emit:call.ended')).toBe(ended ? 1 : 0);
   // DTMF is reported only while the call is up: after call.answered and before call.ended

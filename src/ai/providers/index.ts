@@ -82,6 +82,8 @@ export async function agentFactory(config: Config, options: AgentOptions = {}): 
               historyTurns: config.AI_HISTORY_TURNS,
             },
             ctx.log,
+            undefined,
+            { enabled: config.AI_TOOLS, call: ctx.tools },
           )
       : () => new EchoConversation();
   return async (ctx: AgentContext) => {

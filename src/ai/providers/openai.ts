@@ -5,6 +5,7 @@ import { StreamResampler } from '../../media/stream-resampler.ts';
 import { wavHeader } from '../../media/wav.ts';
 import { Channel } from '../channel.ts';
 import { SentenceSplitter } from '../sentences.ts';
+import { type CallTools, chatTools, runTool, type ToolName } from '../tools.ts';
 import type { AiConversation, ReplyPart } from './port.ts';
 import { withRetry } from './retry.ts';
 
@@ -23,10 +24,23 @@ export interface OpenAiChainOptions {
   readonly historyTurns: number;
 }
 
-type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string };
+type ToolCall = { id: string; type: 'function'; function: { name: string; arguments: string } };
+type ChatMessage =
+  | { role: 'system' | 'user'; content: string }
+  | { role: 'assistant'; content: string; tool_calls?: ToolCall[] }
+  | { role: 'tool'; tool_call_id: string; content: string };
+
+/** The agent's call-control functions on this call (AI_TOOLS), and the call that carries them out. */
+export interface ConversationTools {
+  readonly enabled: readonly ToolName[];
+  readonly call: CallTools;
+}
+
+/** Rounds of function calls in one answer before the model must just speak. */
+const MAX_TOOL_ROUNDS = 3;
 
 interface SpokenReply {
-  readonly message: ChatMessage;
+  readonly message: Extract<ChatMessage, { role: 'assistant' }>;
   readonly sentences: Array<{ readonly text: string; ms: number }>;
 }
 
@@ -47,6 +61,7 @@ export class OpenAiConversation implements AiConversation {
     private readonly o: OpenAiChainOptions,
     private readonly log: Logger,
     private readonly now: () => number = () => performance.now(),
+    private readonly tools?: ConversationTools,
   ) {}
 
   async *respond(turn: Int16Array, signal: AbortSignal): AsyncIterable<ReplyPart> {
@@ -124,28 +139,70 @@ export class OpenAiConversation implements AiConversation {
     return result.text.trim();
   }
 
+  /**
+   * The model's answer, spoken as it is written. With AI_TOOLS it may call functions instead of (or after)
+   * speaking: each is run (runTool), its result goes into the history as a `tool` message, and the model is
+   * asked again when it has said nothing yet or a call failed, so the caller always hears something.
+   */
   async *#answer(signal: AbortSignal): AsyncIterable<ReplyPart> {
+    for (let round = 0; round < MAX_TOOL_ROUNDS; round++) {
+      const { calls, spoke } = yield* this.#chatRound(signal, round < MAX_TOOL_ROUNDS - 1);
+      if (calls.length === 0) return;
+      let failed = false;
+      for (const c of calls) {
+        const outcome = runTool(
+          this.tools?.enabled ?? [],
+          c.function.name,
+          c.function.arguments,
+          this.tools!.call,
+        );
+        failed ||= !outcome.ok;
+        this.#history.push({ role: 'tool', tool_call_id: c.id, content: JSON.stringify(outcome.result) });
+        yield { type: 'tool', ...outcome };
+      }
+      if (spoke && !failed) return;
+    }
+  }
+
+  /** One streamed chat completion: its text spoken sentence by sentence, its function calls returned. */
+  async *#chatRound(
+    signal: AbortSignal,
+    toolsAllowed: boolean,
+  ): AsyncGenerator<ReplyPart, { calls: ToolCall[]; spoke: boolean }> {
     const keep = this.o.historyTurns * 2 + 1;
-    const messages: ChatMessage[] = [
-      { role: 'system', content: this.o.systemPrompt },
-      ...this.#history.slice(-keep),
-    ];
+    const recent = this.#history.slice(-keep);
+    // a trimmed history must not start with a function's result whose call was cut off
+    while (recent[0]?.role === 'tool') recent.shift();
+    const messages: ChatMessage[] = [{ role: 'system', content: this.o.systemPrompt }, ...recent];
+    const tools = toolsAllowed && this.tools?.enabled.length ? chatTools(this.tools.enabled) : undefined;
     const stream = await this.#retry('chat', signal, () =>
-      this.client.chat.completions.create({ model: this.o.chatModel, messages, stream: true }, { signal }),
+      this.client.chat.completions.create(
+        { model: this.o.chatModel, messages: messages as never, stream: true, ...(tools ? { tools } : {}) },
+        { signal },
+      ),
     );
     // the model writes into a channel of sentences; speech reads them in order, concurrently
     const channel = new Channel<ReplyPart | { type: 'sentence'; text: string }>();
     const splitter = new SentenceSplitter();
+    const calls: ToolCall[] = [];
     void (async () => {
       let first = true;
       for await (const chunk of stream) {
-        const delta = chunk.choices[0]?.delta?.content;
-        if (!delta) continue;
+        const delta = chunk.choices[0]?.delta;
+        // function calls arrive in pieces: by index, the id and name first, the arguments in parts
+        for (const t of delta?.tool_calls ?? []) {
+          const c = (calls[t.index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
+          if (t.id) c.id = t.id;
+          if (t.function?.name) c.function.name += t.function.name;
+          if (t.function?.arguments) c.function.arguments += t.function.arguments;
+        }
+        const text = delta?.content;
+        if (!text) continue;
         if (first) {
           first = false;
           channel.push({ type: 'timing', stage: 'llm.first', at: this.now() });
         }
-        for (const s of splitter.push(delta)) channel.push({ type: 'sentence', text: s });
+        for (const s of splitter.push(text)) channel.push({ type: 'sentence', text: s });
       }
       for (const s of splitter.flush()) channel.push({ type: 'sentence', text: s });
       channel.push({ type: 'timing', stage: 'llm.done', at: this.now() });
@@ -160,7 +217,11 @@ export class OpenAiConversation implements AiConversation {
         else yield* this.#speak(item.text, signal, reply);
       }
       complete = true;
-      yield { type: 'reply.text', text: reply.message.content };
+      const made = calls.filter((c) => c.function.name);
+      if (made.length > 0) reply.message.tool_calls = made;
+      else if (reply.sentences.length === 0) this.#history.splice(this.#history.indexOf(reply.message), 1);
+      if (reply.sentences.length > 0) yield { type: 'reply.text', text: reply.message.content };
+      return { calls: made, spoke: reply.sentences.length > 0 };
     } finally {
       // stopped before the end (barge-in, failure): the history says the answer was cut
       if (!complete && this.#reply === reply) {

@@ -7,6 +7,14 @@ export type ReplyPart =
   | { readonly type: 'transcript'; readonly text: string }
   | { readonly type: 'reply.text'; readonly text: string }
   | { readonly type: 'audio'; readonly samples: Int16Array }
+  /** A function the model called (AI_TOOLS), with what it came to. */
+  | {
+      readonly type: 'tool';
+      readonly name: string;
+      readonly arguments: string;
+      readonly ok: boolean;
+      readonly result: Record<string, unknown>;
+    }
   /** When a stage of the answer finished (clock ms): the turn-latency benchmark splits on these. */
   | { readonly type: 'timing'; readonly stage: TimingStage; readonly at: number };
 

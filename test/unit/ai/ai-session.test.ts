@@ -72,6 +72,7 @@ describe('AiSession with the echo provider, the energy VAD and a real playout qu
       'transcript',
       'audio.queued',
       'reply.text', // after the audio, so the turn's latency is reported with it
+      'played', // everything queued has been heard: deferred call control (end_call, transfer) may run
     ]);
     expect(session.context.turns).toBe(1);
   });
