@@ -4,6 +4,7 @@ import { decodeG711, encodeG711, type G711 } from '../media/g711.ts';
 import type { PlayoutQueue } from '../media/playout-queue.ts';
 import { AgentActor } from './agent-actor.ts';
 import type { AiSessionNote } from './ai-session.ts';
+import { type CallTools, realtimeTools, runTool, type ToolName } from './tools.ts';
 
 export interface RealtimeSettings {
   readonly model: string;
@@ -30,6 +31,8 @@ export interface RealtimeDeps {
   readonly setTimer: (ms: number, fire: () => void) => () => void;
   readonly now?: () => number;
   readonly onNote: (note: AiSessionNote) => void;
+  /** The call-control functions offered to the model (AI_TOOLS) and the call that carries them out. */
+  readonly tools?: { readonly enabled: readonly ToolName[]; readonly call: CallTools };
 }
 
 type ServerEvent = { type: string; [k: string]: unknown };
@@ -119,6 +122,28 @@ export class RealtimeSession extends AgentActor {
     return this.#d.now?.() ?? performance.now();
   }
 
+  /** The response being answered has called a function: ask again after its result (see response.done). */
+  #followUp = false;
+  /** The current response has sent audio. */
+  #spoke = false;
+
+  /**
+   * A function call of the model: run it, and give the model its result as a `function_call_output`
+   * item. When the response has spoken nothing, or the call failed, the model is asked for a new response
+   * once this one is done, so the caller hears what happened.
+   */
+  #onFunctionCall(callId: string, name: string, args: string): void {
+    const tools = this.#d.tools;
+    if (!tools) return;
+    const outcome = runTool(tools.enabled, name, args, tools.call);
+    this.#d.onNote({ type: 'tool', ...outcome });
+    this.#send({
+      type: 'conversation.item.create',
+      item: { type: 'function_call_output', call_id: callId, output: JSON.stringify(outcome.result) },
+    });
+    if (!outcome.ok || !this.#spoke) this.#followUp = true;
+  }
+
   /** A fixed text (greeting, apology) spoken by the model; its transcript comes back like any reply's. */
   #speak(text: string): void {
     this.#send({
@@ -156,6 +181,9 @@ export class RealtimeSession extends AgentActor {
           },
           output: { format, voice: s.voice },
         },
+        ...(this.#d.tools?.enabled.length
+          ? { tools: realtimeTools(this.#d.tools.enabled), tool_choice: 'auto' }
+          : {}),
       },
     };
   }
@@ -239,6 +267,7 @@ export class RealtimeSession extends AgentActor {
       case 'response.created':
         this.#response = String((e.response as { id?: unknown } | undefined)?.id ?? '');
         this.#responseActive = true;
+        this.#spoke = false;
         return;
       case 'response.output_audio.delta': {
         if (this.#response !== undefined && this.#response === this.#ignoreResponse) return;
@@ -251,6 +280,7 @@ export class RealtimeSession extends AgentActor {
           };
         }
         this.#d.playout.appendStream(decodeG711(this.#d.codec, bytes));
+        this.#spoke = true;
         if (first) {
           this.#d.onNote({ type: 'timing', stage: 'audio.queued', at: this.#now() });
           this.send({ type: 'reply.audio' });
@@ -264,10 +294,22 @@ export class RealtimeSession extends AgentActor {
         this.#d.onNote({ type: 'reply.text', text });
         return;
       }
+      case 'response.function_call_arguments.done': {
+        if (this.#response !== undefined && this.#response === this.#ignoreResponse) return;
+        this.#onFunctionCall(String(e.call_id ?? ''), String(e.name ?? ''), String(e.arguments ?? ''));
+        return;
+      }
       case 'response.done': {
         const response = e.response as { id?: string; status?: string; status_details?: unknown };
         this.#responseActive = false;
         if (response?.id !== undefined && response.id === this.#ignoreResponse) return;
+        // a function was called and the caller has heard nothing about it (or it failed): the model speaks
+        const followUp = this.#followUp;
+        this.#followUp = false;
+        if (followUp && response?.status === 'completed') {
+          this.#send({ type: 'response.create' });
+          return;
+        }
         if (response?.status === 'failed') {
           const reason = `response failed: ${JSON.stringify(response.status_details ?? {})}`;
           this.#d.onNote({ type: 'error', reason });
@@ -279,7 +321,9 @@ export class RealtimeSession extends AgentActor {
         if (!this.#item) this.send({ type: 'reply.audio' });
         const item = this.#item;
         this.#d.playout.mark((reason) => {
-          if (reason === 'played' && this.#item === item) this.send({ type: 'reply.done' });
+          if (reason !== 'played') return;
+          this.#d.onNote({ type: 'played' });
+          if (this.#item === item) this.send({ type: 'reply.done' });
         });
         return;
       }

@@ -19,6 +19,8 @@ export interface FakeRealtimeOptions {
   /** The reply text for the n-th response; its audio lasts 60 ms per character. */
   reply?: (turn: number, instructions: string | undefined) => string;
   silenceMs?: number;
+  /** A function the n-th response calls after its audio (GA: response.function_call_arguments.done). */
+  functionCall?: (response: number) => { name: string; arguments: string } | undefined;
 }
 
 export interface FakeRealtime {
@@ -127,6 +129,17 @@ export async function startFakeRealtime(options: FakeRealtimeOptions = {}): Prom
               item_id: itemId,
               transcript: text,
             });
+            const call = options.functionCall?.(n);
+            if (call)
+              send({
+                type: 'response.function_call_arguments.done',
+                response_id: id,
+                item_id: `fc_${n}`,
+                output_index: 1,
+                call_id: `call_${n}`,
+                name: call.name,
+                arguments: call.arguments,
+              });
             send({ type: 'response.done', response: { id, status: 'completed' } });
             if (active === r) active = undefined;
           },

@@ -7,6 +7,7 @@ import { encodeG711 } from '../../src/media/g711.ts';
 import type { Relay } from '../../src/relay.ts';
 import { speechLike } from '../helpers/audio.ts';
 import { type ChatTurn, type FakeOpenAi, startFakeOpenAi } from '../helpers/fake-openai.ts';
+import { startFakeRealtime } from '../helpers/fake-realtime.ts';
 import { freeUdpPort, hasBinary } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 import { sipp } from '../helpers/sipp.ts';
@@ -138,6 +139,65 @@ describe.skipIf(!hasBinary('sipp'))(
         t.monitor.close();
         await t.relay.close();
         await t.fake.close();
+      }
+    });
+
+    it('openai-realtime: the session offers the functions; a function call gets its output item, then the REFER after the reply was played', async () => {
+      const fake = await startFakeRealtime({
+        transcript: () => 'I want to speak to a person',
+        reply: (n) => (n === 1 ? 'Connecting you to a colleague now.' : 'Still here.'),
+        functionCall: (n) => (n === 1 ? { name: 'transfer_call', arguments: '{}' } : undefined),
+      });
+      const relay = await startTestRelay(
+        {
+          CALL_CENTER: 'true',
+          AI_PROVIDER: 'openai-realtime',
+          OPENAI_API_KEY: 'test-key',
+          OPENAI_BASE_URL: fake.baseURL,
+          AI_TRANSFER_TARGET: 'sip:1002@127.0.0.1',
+          RTP_PORT_START: '49000',
+          RTP_PORT_END: '49099',
+        },
+        { ai: { realtimeCa: fake.ca } },
+      );
+      const monitor = new WebSocket(`ws://127.0.0.1:${relay.ws.port}/v1`);
+      const events: Event[] = [];
+      monitor.on('message', (d) => events.push({ ...JSON.parse(String(d)), at: performance.now() }));
+      await new Promise((r) => monitor.on('open', r));
+      const dir = mkdtempSync(join(tmpdir(), 'ai-tools-'));
+      writeFileSync(join(dir, 'voice.ulaw'), encodeG711('PCMU', speechLike(8000, 1.5, 19)));
+      try {
+        const run = await caller('uac-refer.xml', relay.sip.port, join(dir, 'voice.ulaw'), [
+          '-key',
+          'frag',
+          '200 OK',
+        ]);
+        expect(run.code, run.stdout + run.stderr).toBe(0);
+        const sent = fake.connections[0]!.events;
+        const update = sent.find((e) => e.type === 'session.update') as unknown as {
+          session: { tools: Array<{ name: string }>; tool_choice: string };
+        };
+        expect(update.session.tools.map((x) => x.name)).toEqual(['transfer_call', 'end_call', 'send_dtmf']);
+        expect(update.session.tool_choice).toBe('auto');
+        const output = sent.find(
+          (e) =>
+            e.type === 'conversation.item.create' &&
+            (e.item as { type: string }).type === 'function_call_output',
+        ) as unknown as { item: { call_id: string; output: string } };
+        expect(output.item.call_id).toBe('call_1');
+        expect(JSON.parse(output.item.output)).toMatchObject({ target: 'sip:1002@127.0.0.1' });
+        // it spoke before calling: no second response was asked for
+        expect(sent.filter((e) => e.type === 'response.create')).toHaveLength(0);
+        const tool = events.find((e) => e.type === 'ai.tool')!;
+        expect(tool).toMatchObject({ name: 'transfer_call', ok: true });
+        const accepted = events.find((e) => e.type === 'call.transfer' && e.status === 'accepted')!;
+        expect(accepted.at - tool.at).toBeGreaterThan(1000); // ~2 s reply, sent faster than real time
+        expect(run.messages()).toMatch(/Refer-To: <sip:1002@127\.0\.0\.1>/);
+        expect(events.find((e) => e.type === 'call.ended')).toMatchObject({ reason: 'transferred' });
+      } finally {
+        monitor.close();
+        await relay.close();
+        await fake.close();
       }
     });
   },

@@ -61,6 +61,7 @@ export async function agentFactory(config: Config, options: AgentOptions = {}): 
         log: ctx.log,
         setTimer,
         onNote: ctx.onNote,
+        tools: { enabled: config.AI_TOOLS, call: ctx.tools },
       });
   }
 
