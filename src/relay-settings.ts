@@ -93,6 +93,7 @@ export function relaySettings(config: Config): RelaySettings {
       srtp: config.SRTP,
       srtpSuites: config.SRTP_SUITES,
       transferTimeoutMs: config.TRANSFER_TIMEOUT_S * 1000,
+      earlyMedia: config.EARLY_MEDIA,
       sessionTimers: { expires: config.SESSION_EXPIRES, minSE: config.SESSION_MIN_SE },
     },
     media: {

@@ -138,6 +138,7 @@ export const configSchema = z.object({
   SIP_DISPLAY_NAME: z.string().trim().optional(),
   SIP_AUTH_USER: z.string().trim().optional(),
   SIP_AUTH_PASSWORD: z.string().optional(),
+  EARLY_MEDIA: bool(false),
   SESSION_EXPIRES: z.coerce
     .number({ error: 'must be a number of seconds' })
     .int()

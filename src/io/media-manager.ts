@@ -99,6 +99,9 @@ export class MediaManager {
   readonly #sub: Subscription;
   readonly #watchdog: NodeJS.Timeout | undefined;
 
+  /** Calls whose greeting went out as early media (before the answer). */
+  readonly #early = new Set<string>();
+
   /** HOLD_MUSIC_PATH at 8 kHz: what a call we hold hears (silence when unset). */
   holdMusic: Int16Array | undefined;
 
@@ -280,14 +283,28 @@ export class MediaManager {
           this.#sessions.get(e.callId)?.holdMusic(e.status === 'held' ? this.holdMusic : undefined);
         return;
       }
+      case 'call.early': {
+        // RFC 3960 early media: the greeting before the answer; auto-answer once it has been heard
+        const s = this.#sessions.get(e.callId);
+        if (!s) return;
+        this.#early.add(e.callId);
+        if (this.greeting) s.queue.enqueue(this.greeting);
+        s.startSending();
+        s.queue.mark((reason) => {
+          if (reason === 'played') this.calls.earlyMediaPlayed(e.callId);
+        });
+        return;
+      }
       case 'call.answered': {
         const s = this.#sessions.get(e.callId);
         if (!s) return;
-        if (this.greeting) s.queue.enqueue(this.greeting);
+        // after early media the greeting has been played already
+        if (this.greeting && !this.#early.delete(e.callId)) s.queue.enqueue(this.greeting);
         s.startSending();
         return;
       }
       case 'call.ended': {
+        this.#early.delete(e.callId);
         const s = this.#sessions.get(e.callId);
         if (!s) return;
         this.#track(this.#close(s));

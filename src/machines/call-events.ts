@@ -23,6 +23,8 @@ export type CallEvent =
       readonly reason: string;
     }
   | { readonly type: 'call.cancelled'; readonly callId: string }
+  /** Early media (EARLY_MEDIA): our 183 with the answer went out; the greeting plays before the answer. */
+  | { readonly type: 'call.early'; readonly callId: string }
   | {
       readonly type: 'call.media';
       readonly callId: string;

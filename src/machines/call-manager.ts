@@ -275,6 +275,11 @@ export class CallManager implements TransactionUser {
     return this.#sendIf(callId, 'ringing.alerting', { type: 'client.answer' });
   }
 
+  /** The early media's greeting has been played: with AUTO_ANSWER the call is answered now. */
+  earlyMediaPlayed(callId: string): void {
+    if (this.#deps.settings.autoAnswer) this.answer(callId);
+  }
+
   reject(callId: string, status = 486): boolean {
     return this.#sendIf(callId, 'ringing.alerting', { type: 'client.reject', status });
   }

@@ -75,6 +75,8 @@ export interface CallSettings {
   readonly srtpSuites?: readonly SrtpSuite[];
   /** How long a transfer we asked for may go without its outcome (TRANSFER_TIMEOUT_S); absent: 60 s. */
   readonly transferTimeoutMs?: number;
+  /** EARLY_MEDIA: 183 with the answer and the greeting before the call is answered (RFC 3262, 6337). */
+  readonly earlyMedia?: boolean;
   /** SESSION_EXPIRES and SESSION_MIN_SE (RFC 4028); absent: 1800 and 90 s. */
   readonly sessionTimers?: SessionTimerSettings;
 }
@@ -252,6 +254,18 @@ export abstract class CallSession {
     this.#timers.clear(name);
   }
 
+  /** Runs `fn` after `ms` on the call's clock (restarting a timer of the same name); cleared when the call ends. */
+  protected runAfter(name: string, ms: number, fn: () => void): void {
+    this.#timers.set(name, ms, fn);
+  }
+
+  /** A PRACK (RFC 3262): only an incoming call sends reliable provisional responses to acknowledge. */
+  protected onPrack(_req: ParsedRequest, tx: ServerTransaction): void {
+    this.env.core.respond(tx, 481, {
+      reason: 'Call/Transaction Does Not Exist (no reliable response pending)',
+    });
+  }
+
   /** The 2xx just sent through `tx` is retransmitted until its ACK (the dialog layer's AckWaits). */
   protected awaitAck(tx: ServerTransaction, ok: SipResponse, onGiveUp: () => void): void {
     this.#acks.wait(tx.request.cseq.seq, ok, (r) => tx.respond(r), onGiveUp);
@@ -424,6 +438,9 @@ export abstract class CallSession {
       case 'INFO':
         core.respond(tx, 200);
         this.onInfo(req);
+        return;
+      case 'PRACK':
+        this.onPrack(req, tx);
         return;
       case 'REFER':
         if (this.#transferIn)

@@ -192,7 +192,7 @@ export const callMachine = setup({
       states: {
         // incoming: we sent 180 and wait for an answer (auto-answer or a client)
         alerting: {
-          entry: ['sendRinging', { type: 'emit', params: { type: 'call.incoming' } }, 'startRingTimer'],
+          entry: [{ type: 'emit', params: { type: 'call.incoming' } }, 'sendRinging', 'startRingTimer'],
           on: {
             'client.answer': { target: 'accepted' },
             'client.reject': {

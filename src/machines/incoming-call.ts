@@ -1,9 +1,11 @@
 import { answerOffer, parseSdp, type SessionDescription, sdpOf } from '../sdp/index.ts';
 import { dialogAsUas, type Hop, recordRouteHeaders } from '../sip/dialog/dialog.ts';
+import { firstRSeq, readRAck, reliableProvisionals, reliableSchedule } from '../sip/dialog/prack.ts';
 import type { SessionTimer } from '../sip/dialog/session-timer.ts';
 import { header } from '../sip/message/headers.ts';
 import { newTag } from '../sip/message/ids.ts';
 import type { ParsedRequest } from '../sip/message/parse.ts';
+import type { SipResponse } from '../sip/message/types.ts';
 import type { ServerTransaction } from '../sip/transaction/layer.ts';
 import { viaSource } from '../sip/transport/via-route.ts';
 import type { CallContext, EmittedType } from './call.machine.ts';
@@ -44,6 +46,103 @@ export class IncomingCall extends CallSession {
     this.peerAllow = allowOf(invite.msg);
   }
 
+  /**
+   * The 200 with our answer. After early media it is the same answer as the 183's, same o= version: "the
+   * UAS MUST send the same SDP" in the 2xx as in the provisional response (RFC 6337 3.1.1; RFC 3261 13.2.1).
+   */
+  #answer(): void {
+    let sdp: string;
+    if (this.#early) sdp = this.#early.sdp;
+    else if (this.#offer) {
+      const answer = answerOffer(this.#offer, this.localMedia(), this.negotiation());
+      if (!answer.ok) throw new Error(answer.error); // checked before the call was created
+      this.setMedia(answer.value, true);
+      sdp = answer.value.sdp;
+    } else {
+      sdp = this.makeOffer(); // no offer in the INVITE: ours goes in the 200
+    }
+    // RFC 4028 9 (a too short interval got its 422 before the call was made)
+    const timer = this.sessionTimer.answer(this.invite.msg);
+    this.#timer = timer.kind === 'accept' ? timer.timer : undefined;
+    const ok = this.respondWithSdp(this.#tx, sdp, timer.kind === 'accept' ? timer.headers : []);
+    this.awaitAck(this.#tx, ok, () => this.send({ type: 'timer.ackTimeout' }));
+  }
+
+  /** Early media we sent: its answer, and for a reliable 183 (RFC 3262) its RSeq and PRACK. */
+  #early: { sdp: string; rseq: number | undefined; pracked: boolean; answerWaiting: boolean } | undefined;
+
+  /**
+   * 183 Session Progress with our answer (RFC 3261 13.3.1.1, RFC 3960's early media), reliable when the
+   * caller requires or supports 100rel (RFC 3262: Require: 100rel, RSeq, resent until its PRACK); then
+   * `call.early` starts the greeting before the call is answered.
+   */
+  #sendEarlyMedia(): void {
+    const answer = answerOffer(this.#offer!, this.localMedia(), this.negotiation());
+    if (!answer.ok) throw new Error(answer.error); // checked before the call was created
+    this.setMedia(answer.value, true);
+    const reliable = reliableProvisionals(this.invite.msg) !== undefined;
+    const rseq = reliable ? firstRSeq() : undefined;
+    this.#early = { sdp: answer.value.sdp, rseq, pracked: !reliable, answerWaiting: false };
+    const res = this.env.core.respond(this.#tx, 183, {
+      toTag: this.dialog!.localTag,
+      headers: [
+        ...recordRouteHeaders(this.#tx.request),
+        ['Contact', this.contact()],
+        ['Allow', this.env.core.allow],
+        ['Supported', this.env.core.supported],
+        ...(rseq !== undefined
+          ? [['Require', '100rel'] as [string, string], ['RSeq', String(rseq)] as [string, string]]
+          : []),
+        ['Content-Type', 'application/sdp'],
+      ],
+      body: new TextEncoder().encode(answer.value.sdp),
+    });
+    if (rseq !== undefined) this.#resendReliable(res, reliableSchedule(this.env.timers.t1), 0);
+    this.env.emit({ type: 'call.early', callId: this.callId });
+  }
+
+  #resendReliable(res: SipResponse, plan: ReturnType<typeof reliableSchedule>, i: number): void {
+    const wait = plan.resends[i];
+    if (wait === undefined) {
+      this.runAfter('prack', plan.giveUpAfter, () => {
+        this.log.warn({}, 'no PRACK for our reliable 183 within 64*T1: 500');
+        this.env.core.respond(this.#tx, 500, {
+          toTag: this.dialog!.localTag,
+          reason: 'Server Internal Error (no PRACK)',
+        });
+        this.send({ type: 'client.hangup' });
+      });
+      return;
+    }
+    this.runAfter('prack', wait, () => {
+      if (this.#early?.pracked || this.#tx.state !== 'proceeding') return;
+      this.#tx.respond(res);
+      this.#resendReliable(res, plan, i + 1);
+    });
+  }
+
+  /** RFC 3262 3: a PRACK whose RAck names our reliable 183 is answered 200; the 200 to the INVITE may follow. */
+  protected override onPrack(req: ParsedRequest, tx: ServerTransaction): void {
+    const e = this.#early;
+    const rack = readRAck(req.msg);
+    if (
+      !e ||
+      e.rseq === undefined ||
+      !rack ||
+      rack.rseq !== e.rseq ||
+      rack.cseq !== this.invite.cseq.seq ||
+      rack.method !== 'INVITE'
+    ) {
+      super.onPrack(req, tx);
+      return;
+    }
+    this.env.core.respond(tx, 200);
+    if (e.pracked) return; // a retransmitted PRACK
+    e.pracked = true;
+    this.cancel('prack');
+    if (e.answerWaiting && this.state === 'ringing.accepted') this.#answer();
+  }
+
   get inviteTxKey(): string {
     return this.#tx.key;
   }
@@ -68,31 +167,30 @@ export class IncomingCall extends CallSession {
     // called from the base constructor: read fields when the action runs, not now
     const toTag = () => this.dialog!.localTag;
     return {
-      sendRinging: () =>
-        core.respond(this.#tx, 180, {
-          toTag: toTag(),
-          headers: [...recordRouteHeaders(this.#tx.request), ['Contact', this.contact()]],
-        }),
+      sendRinging: () => {
+        // EARLY_MEDIA with an offer to answer: 183 with the answer, and the greeting plays before the answer
+        if (s.earlyMedia && this.#offer) this.#sendEarlyMedia();
+        // RFC 3262 3: with "Require: 100rel" every provisional response we send must be reliable; a 180
+        // carries nothing the caller needs, so none is sent (the 100 Trying is hop-by-hop)
+        else if (reliableProvisionals(this.invite.msg) !== 'required')
+          core.respond(this.#tx, 180, {
+            toTag: toTag(),
+            headers: [...recordRouteHeaders(this.#tx.request), ['Contact', this.contact()]],
+          });
+      },
       startRingTimer: () => {
-        if (s.autoAnswer) this.after('ring', s.ringDelayMs, { type: 'client.answer' });
+        // with early media the auto-answer comes once the greeting has been played (earlyMediaPlayed)
+        if (s.autoAnswer && !this.#early) this.after('ring', s.ringDelayMs, { type: 'client.answer' });
         else this.after('ring', s.ringTimeoutMs, { type: 'timer.noAnswer' });
       },
       sendAnswer: () => {
         this.cancel('ring');
-        let sdp: string;
-        if (this.#offer) {
-          const answer = answerOffer(this.#offer, this.localMedia(), this.negotiation());
-          if (!answer.ok) throw new Error(answer.error); // checked before the call was created
-          this.setMedia(answer.value, true);
-          sdp = answer.value.sdp;
-        } else {
-          sdp = this.makeOffer(); // no offer in the INVITE: ours goes in the 200
+        // RFC 3262 3: no 2xx while a reliable provisional response with an answer awaits its PRACK
+        if (this.#early && !this.#early.pracked) {
+          this.#early.answerWaiting = true;
+          return;
         }
-        // RFC 4028 9 (a too short interval got its 422 before the call was made)
-        const timer = this.sessionTimer.answer(this.invite.msg);
-        this.#timer = timer.kind === 'accept' ? timer.timer : undefined;
-        const ok = this.respondWithSdp(this.#tx, sdp, timer.kind === 'accept' ? timer.headers : []);
-        this.awaitAck(this.#tx, ok, () => this.send({ type: 'timer.ackTimeout' }));
+        this.#answer();
       },
       sendReject: (_, params) => core.respond(this.#tx, params.status, { toTag: toTag() }),
       sendRequestTerminated: () => core.respond(this.#tx, 487, { toTag: toTag() }),

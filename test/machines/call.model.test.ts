@@ -264,8 +264,8 @@ describe('call machine, model-based (xstate/graph)', () => {
     expect(
       effects([{ type: 'sip.invite' }, { type: 'client.answer' }, { type: 'sip.ack' }, { type: 'sip.bye' }]),
     ).toEqual([
-      'sendRinging',
       'emit:call.incoming',
+      'sendRinging',
       'startRingTimer',
       'sendAnswer',
       'stopTimers',

@@ -32,9 +32,9 @@ export const KNOWN_METHODS = new Set([
 
 export function defaultPolicy(userAgent: string): UasPolicy {
   return {
-    allow: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'NOTIFY', 'UPDATE', 'REFER'],
-    // RFC 4028 session timers; RFC 4488 REFER without a subscription
-    supported: ['timer', 'norefersub'],
+    allow: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'NOTIFY', 'UPDATE', 'REFER', 'PRACK'],
+    // RFC 4028 session timers; RFC 4488 REFER without a subscription; RFC 3262 reliable provisionals
+    supported: ['timer', 'norefersub', '100rel'],
     accept: {
       INVITE: ['application/sdp', 'multipart/mixed'],
       ACK: ['application/sdp', 'multipart/mixed'],

@@ -11,9 +11,9 @@ describe('what the SIP core answers on its own', () => {
     const [res] = h.deliver(requestText({ method: 'OPTIONS' }));
     expect(status(res!)).toBe(200);
     const m = res!.message;
-    expect(header(m, 'allow')).toBe('INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, UPDATE, REFER');
+    expect(header(m, 'allow')).toBe('INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, UPDATE, REFER, PRACK');
     expect(header(m, 'accept')).toBe('application/sdp');
-    expect(header(m, 'supported')).toBe('timer, norefersub');
+    expect(header(m, 'supported')).toBe('timer, norefersub, 100rel');
     expect(header(m, 'server')).toBe('test-relay');
     expect(res!.parsed?.toTag).toMatch(/^[a-z0-9]{10}$/);
     expect(header(m, 'via')).toBe(
@@ -34,12 +34,12 @@ describe('what the SIP core answers on its own', () => {
     const [a] = h.deliver(requestText({ method: 'FROBNICATE' }));
     expect([status(a!), header(a!.message, 'allow')]).toEqual([
       501,
-      'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, UPDATE, REFER',
+      'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, UPDATE, REFER, PRACK',
     ]);
     const [b] = h.deliver(requestText({ method: 'SUBSCRIBE', branch: 'z9hG4bK-2', callId: 'c-2' }));
     expect([status(b!), header(b!.message, 'allow')]).toEqual([
       405,
-      'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, UPDATE, REFER',
+      'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, UPDATE, REFER, PRACK',
     ]);
   });
 

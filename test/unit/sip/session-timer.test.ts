@@ -134,3 +134,19 @@ describe('session timers (RFC 4028), the pure rules', () => {
     });
   });
 });
+
+describe('reliable provisional responses (RFC 3262), the pure rules', () => {
+  it('100rel asked for, RAck read, resends at T1 doubling until 64*T1', async () => {
+    const { readRAck, reliableProvisionals, reliableSchedule } = await import(
+      '../../../src/sip/dialog/prack.ts'
+    );
+    expect(reliableProvisionals(invite(['Require: 100rel']))).toBe('required');
+    expect(reliableProvisionals(invite(['Supported: timer, 100rel']))).toBe('supported');
+    expect(reliableProvisionals(invite([]))).toBeUndefined();
+    expect(readRAck(invite(['RAck: 776656 1 INVITE']))).toEqual({ rseq: 776656, cseq: 1, method: 'INVITE' });
+    expect(readRAck(invite(['RAck: 1 INVITE']))).toBeUndefined();
+    const plan = reliableSchedule(500);
+    expect(plan.resends).toEqual([500, 1000, 2000, 4000, 8000, 16000]);
+    expect(plan.resends.reduce((a, b) => a + b, 0) + plan.giveUpAfter).toBe(32_000);
+  });
+});
