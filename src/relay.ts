@@ -192,7 +192,8 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     deps.srtpEngine,
   );
   undo.push(() => media.close());
-  if (config.HOLD_MUSIC_PATH) media.holdMusic = loadGreeting(config.HOLD_MUSIC_PATH, log, 'music on hold');
+  if (config.HOLD_MUSIC_PATH) media.musicOnHold = loadGreeting(config.HOLD_MUSIC_PATH, log, 'music on hold');
+  calls.warm.bridge = media;
   // after the media manager: its report of a call's end arrives before the call's end line is written
   const callLog = logCalls(calls.events$, media.ended$, log);
   undo.push(() => callLog.unsubscribe());

@@ -92,8 +92,14 @@ export class CallCenter {
     private readonly toolSettings: CallCenterTools = { enabled: [], transferTarget: undefined },
   ) {
     this.#sub = calls.events$.subscribe((e) => {
-      if (e.type === 'call.answered') void this.#start(e.callId);
+      // the consult call of a warm transfer is the clients' (the briefing), not the agent's
+      if (e.type === 'call.answered' && !calls.warm.isConsult(e.callId)) void this.#start(e.callId);
       else if (e.type === 'call.ended') this.#stop(e.callId);
+      else if (e.type === 'call.transfer' && e.mode === 'attended') {
+        // the agent steps aside while its caller waits for a person, and comes back if that fails
+        if (e.status === 'progress') this.#stop(e.callId);
+        else if (e.status === 'failed') void this.#start(e.callId);
+      }
     });
   }
 

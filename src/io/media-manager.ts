@@ -33,6 +33,8 @@ export interface MediaSettings {
 }
 
 const FRAME = 160;
+/** What a caller waiting with no HOLD_MUSIC_PATH hears: one silent frame, looped. */
+const SILENCE = new Int16Array(FRAME);
 
 /**
  * Loads a WAV (the greeting, the music on hold) as 8 kHz mono; a missing or unreadable file is a warning
@@ -103,7 +105,7 @@ export class MediaManager {
   readonly #early = new Set<string>();
 
   /** HOLD_MUSIC_PATH at 8 kHz: what a call we hold hears (silence when unset). */
-  holdMusic: Int16Array | undefined;
+  musicOnHold: Int16Array | undefined;
 
   /** Each call's RTP/RTCP sockets, leased from `ports` by the call manager (allocate/release). */
   readonly #leases = new Map<string, RtpPorts>();
@@ -182,6 +184,29 @@ export class MediaManager {
         if (session.onHeard) session.onHeard = undefined;
       };
     });
+  }
+
+  /** A caller waiting for a warm transfer hears the music on hold (locally: no re-INVITE), or not. */
+  holdMusic(callId: string, on: boolean): void {
+    this.#sessions.get(callId)?.holdMusic(on ? (this.musicOnHold ?? SILENCE) : undefined);
+  }
+
+  /**
+   * Joins two calls' audio both ways (a warm transfer): each call's decoded frames, as they arrive, go into
+   * the other's playout queue (what was queued before is dropped). Returns the function that parts them.
+   */
+  bridge(a: string, b: string): () => void {
+    const sa = this.#sessions.get(a);
+    const sb = this.#sessions.get(b);
+    if (!sa || !sb) return () => {};
+    sa.queue.clear();
+    sb.queue.clear();
+    const ab = this.audio$(a).subscribe((f) => sb.queue.enqueue(f));
+    const ba = this.audio$(b).subscribe((f) => sa.queue.enqueue(f));
+    return () => {
+      ab.unsubscribe();
+      ba.unsubscribe();
+    };
   }
 
   /** Binds a call's RTP/RTCP pair (undefined when none is free); the call manager sees only the numbers. */
@@ -280,7 +305,7 @@ export class MediaManager {
       case 'call.hold': {
         // RFC 3264 8.4 leaves what a held party hears to us: HOLD_MUSIC_PATH, looped, else silence
         if (e.status !== 'failed')
-          this.#sessions.get(e.callId)?.holdMusic(e.status === 'held' ? this.holdMusic : undefined);
+          this.#sessions.get(e.callId)?.holdMusic(e.status === 'held' ? this.musicOnHold : undefined);
         return;
       }
       case 'call.early': {

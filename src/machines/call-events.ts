@@ -50,6 +50,9 @@ export type CallEvent =
       /** The REFER's final response, or the status line the transferee reported (RFC 3515 NOTIFY). */
       readonly code?: number;
       readonly reason?: string;
+      /** A warm transfer (the relay calls the target, then joins the calls): its consult call. */
+      readonly mode?: 'attended';
+      readonly consultCallId?: string;
     }
   | {
       /**

@@ -27,6 +27,7 @@ import {
   negotiationOptions,
   type SessionEnv,
 } from './call-session.ts';
+import { AttendedTransfers } from './attended-transfers.ts';
 import { IncomingCall } from './incoming-call.ts';
 import { type DialTarget, OutgoingCall } from './outgoing-call.ts';
 import { DEFAULT_SESSION_TIMERS } from './session-refresh.ts';
@@ -100,9 +101,22 @@ export class CallManager implements TransactionUser {
   }
   #accepting = true;
   readonly #env: SessionEnv;
+  /** Warm transfers (the relay calls the target, then joins the two calls); the media manager bridges. */
+  readonly warm: AttendedTransfers;
 
   constructor(deps: CallManagerDeps) {
     this.#deps = deps;
+    this.warm = new AttendedTransfers(
+      {
+        events$: this.events$,
+        checkTransfer: (t) => this.checkTransfer(t),
+        dialUri: (t) => this.dialUri(t),
+        hangup: (id) => this.hangup(id),
+        announce: (e) => this.announce(e),
+        established: (id) => this.#calls.get(id)?.state === 'established',
+      },
+      deps.log,
+    );
     this.#env = {
       get core() {
         return deps.core();
@@ -125,6 +139,36 @@ export class CallManager implements TransactionUser {
         call: (target, referredBy, progress) => this.#callReferred(target, referredBy, progress),
       },
       ...(deps.inspect ? { inspect: deps.inspect } : {}),
+    };
+  }
+
+  /** A call event from outside the calls themselves (a warm transfer's progress): to every listener. */
+  announce(e: CallEvent): void {
+    this.events$.next(e);
+  }
+
+  /**
+   * Calls a transfer target (a number at the upstream server or a SIP URI in TRANSFER_ALLOWED_TARGETS): the
+   * consult call of a warm transfer.
+   */
+  async dialUri(target: string): Promise<DialResult> {
+    const r = resolveTransferTarget(target, this.#deps.upstream.uriHost, this.#deps.transferTargets ?? []);
+    if (!r.ok) return { ok: false, status: 403, reason: r.error.message };
+    return this.#place(this.#targetDial(r.value, []), r.value.text);
+  }
+
+  /** The DialTarget of a transfer target: its host when an IP address, else through the upstream server. */
+  #targetDial(target: TransferTarget, headers: Array<[string, string]>): DialTarget {
+    const u = this.#deps.upstream;
+    const dest = targetHop(target.uri, u.dest);
+    const { uri, replaces } = referredRequest(target);
+    const viaUpstream = dest.host === u.dest.host && dest.port === u.dest.port;
+    return {
+      uri,
+      dest,
+      from: u.from,
+      headers: [...headers, ...(replaces ? [['Replaces', replaces] as [string, string]] : [])],
+      ...(viaUpstream && u.credentials ? { credentials: u.credentials } : {}),
     };
   }
 
@@ -231,14 +275,7 @@ export class CallManager implements TransactionUser {
     referredBy: string | undefined,
     progress: (status: number, reason: string) => void,
   ): Promise<string | undefined> {
-    const u = this.#deps.upstream;
-    const dest = targetHop(target.uri, u.dest);
-    const { uri, replaces } = referredRequest(target);
-    const viaUpstream = dest.host === u.dest.host && dest.port === u.dest.port;
-    const headers: Array<[string, string]> = [
-      ...(referredBy ? [['Referred-By', referredBy] as [string, string]] : []),
-      ...(replaces ? [['Replaces', replaces] as [string, string]] : []),
-    ];
+    const headers: Array<[string, string]> = referredBy ? [['Referred-By', referredBy]] : [];
     let placed: string | undefined;
     const sub = this.events$.subscribe((e) => {
       if (!placed || e.callId !== placed) return;
@@ -251,14 +288,8 @@ export class CallManager implements TransactionUser {
       }
     });
     const r = await this.#place(
-      {
-        uri,
-        dest,
-        from: u.from,
-        headers,
-        ...(viaUpstream && u.credentials ? { credentials: u.credentials } : {}),
-      },
-      uri,
+      this.#targetDial(target, headers),
+      target.text,
       (id) => {
         placed = id;
       },

@@ -59,7 +59,7 @@ export type CallMachineEvent =
 export type HoldStatus = 'held' | 'resumed' | 'failed';
 
 /** How a transfer we asked for goes (the `call.transfer` event's status). */
-export type TransferStatus = 'accepted' | 'progress' | 'completed' | 'failed';
+export type TransferStatus = 'accepted' | 'progress' | 'consulting' | 'completed' | 'failed';
 
 export type EmittedType =
   | 'call.incoming'

@@ -77,6 +77,8 @@ export class JsonClients implements ClientProtocol<JsonClientState> {
     const rid = cmd.id === undefined ? {} : { id: cmd.id };
     const fail = (code: string, message: string) => reply({ type: 'error', ...rid, code, message });
     const ack = (extra: { callId?: string } = {}) => reply({ type: 'ack', ...rid, ...extra });
+    const ackWarm = (consultCallId: string | undefined) =>
+      reply({ type: 'ack', ...rid, ...(consultCallId ? { consultCallId } : {}) });
     if (cmd.type === 'call.dial') {
       void this.calls
         .dial(cmd.number)
@@ -111,8 +113,20 @@ export class JsonClients implements ClientProtocol<JsonClientState> {
         return void (r.ok ? ack() : fail(r.code, r.message));
       }
       case 'call.transfer': {
+        if (cmd.mode === 'attended') {
+          void this.calls.warm
+            .start(cmd.callId, cmd.target)
+            .then((r) => (r.ok ? ackWarm(r.consultCallId) : fail(r.code, r.message)));
+          return;
+        }
         const r = this.calls.transfer(cmd.callId, cmd.target);
         return void (r.ok ? ack() : fail(r.code, r.message));
+      }
+      case 'call.transfer.complete':
+      case 'call.transfer.cancel': {
+        const r =
+          cmd.type === 'call.transfer.complete' ? this.calls.warm.complete(cmd.callId) : this.calls.warm.cancel(cmd.callId);
+        return void (r.ok ? ackWarm(r.consultCallId) : fail(r.code, r.message));
       }
       default:
         break;

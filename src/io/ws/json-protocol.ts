@@ -39,8 +39,10 @@ export const commandSchema = z.discriminatedUnion('type', [
     id,
     callId,
     target: z.string().trim().min(1).max(512),
-    mode: z.literal('blind').default('blind'),
+    mode: z.enum(['blind', 'attended']).default('blind'),
   }),
+  z.object({ type: z.literal('call.transfer.complete'), id, callId }),
+  z.object({ type: z.literal('call.transfer.cancel'), id, callId }),
   z.object({ type: z.literal('call.dtmf'), id, callId, digits: z.string().regex(/^[0-9A-Da-d*#]{1,32}$/) }),
   z.object({ type: z.literal('call.subscribe'), id, callId: callId.or(z.literal('*')), audio: z.boolean() }),
 ]);
@@ -48,7 +50,7 @@ export const commandSchema = z.discriminatedUnion('type', [
 export type JsonCommand = z.infer<typeof commandSchema>;
 
 export type JsonReply =
-  | { type: 'ack'; id?: string | number; callId?: string }
+  | { type: 'ack'; id?: string | number; callId?: string; consultCallId?: string }
   | { type: 'error'; id?: string | number; code: string; message: string };
 
 /** Parses one text frame; the error says what is wrong in words a client can show. */
