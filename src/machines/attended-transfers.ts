@@ -14,7 +14,9 @@ export interface MediaBridge {
 export interface TransferCalls {
   readonly events$: { subscribe(fn: (e: CallEvent) => void): Subscription };
   checkTransfer(target: string): { ok: true; target: string } | { ok: false; message: string };
-  dialUri(target: string): Promise<{ ok: true; callId: string } | { ok: false; status: number; reason: string }>;
+  dialUri(
+    target: string,
+  ): Promise<{ ok: true; callId: string } | { ok: false; status: number; reason: string }>;
   hangup(callId: string): boolean;
   announce(e: CallEvent): void;
   established(callId: string): boolean;
@@ -30,7 +32,11 @@ interface Warm {
 
 export type WarmResult =
   | { ok: true; consultCallId?: string }
-  | { ok: false; code: 'unknown_call' | 'invalid_state' | 'bad_target' | 'forbidden_target' | 'dial_failed'; message: string };
+  | {
+      ok: false;
+      code: 'unknown_call' | 'invalid_state' | 'bad_target' | 'forbidden_target' | 'dial_failed';
+      message: string;
+    };
 
 /**
  * Warm (attended) transfer by bridging inside the relay: the caller waits (music on hold), the relay calls
@@ -64,7 +70,8 @@ export class AttendedTransfers {
   }
 
   async start(caller: string, target: string): Promise<WarmResult> {
-    if (!this.calls.established(caller)) return { ok: false, code: 'invalid_state', message: `call ${caller} is not established` };
+    if (!this.calls.established(caller))
+      return { ok: false, code: 'invalid_state', message: `call ${caller} is not established` };
     if (this.#byCaller.has(caller) || this.#byConsult.has(caller))
       return { ok: false, code: 'invalid_state', message: 'a transfer is already under way' };
     const checked = this.calls.checkTransfer(target);
@@ -83,7 +90,10 @@ export class AttendedTransfers {
     }
     w.consult = r.callId;
     this.#byConsult.set(r.callId, w);
-    this.log.info({ callId: caller, consult: r.callId, target: w.target }, 'warm transfer: calling the target');
+    this.log.info(
+      { callId: caller, consult: r.callId, target: w.target },
+      'warm transfer: calling the target',
+    );
     this.#announce(w, 'progress');
     return { ok: true, consultCallId: r.callId };
   }
@@ -105,7 +115,8 @@ export class AttendedTransfers {
   /** Gives up a transfer not yet completed: the consult call is hung up, the caller gets its agent back. */
   cancel(caller: string): WarmResult {
     const w = this.#byCaller.get(caller);
-    if (!w || w.state === 'bridged') return { ok: false, code: 'invalid_state', message: 'no transfer to cancel' };
+    if (!w || w.state === 'bridged')
+      return { ok: false, code: 'invalid_state', message: 'no transfer to cancel' };
     if (w.consult) this.calls.hangup(w.consult);
     this.#fail(w, 487, 'cancelled');
     return { ok: true };
@@ -152,7 +163,12 @@ export class AttendedTransfers {
     if (w.consult) this.#byConsult.delete(w.consult);
   }
 
-  #announce(w: Warm, status: 'progress' | 'consulting' | 'completed' | 'failed', code?: number, reason?: string): void {
+  #announce(
+    w: Warm,
+    status: 'progress' | 'consulting' | 'completed' | 'failed',
+    code?: number,
+    reason?: string,
+  ): void {
     this.calls.announce({
       type: 'call.transfer',
       callId: w.caller,

@@ -19,6 +19,7 @@ import type { Clock } from '../sip/transaction/clock.ts';
 import type { ServerTransaction } from '../sip/transaction/layer.ts';
 import type { TimerTable } from '../sip/transaction/timers.ts';
 import { viaSource } from '../sip/transport/via-route.ts';
+import { AttendedTransfers } from './attended-transfers.ts';
 import type { CallEvent } from './call-events.ts';
 import {
   type CallSession,
@@ -27,7 +28,6 @@ import {
   negotiationOptions,
   type SessionEnv,
 } from './call-session.ts';
-import { AttendedTransfers } from './attended-transfers.ts';
 import { IncomingCall } from './incoming-call.ts';
 import { type DialTarget, OutgoingCall } from './outgoing-call.ts';
 import { DEFAULT_SESSION_TIMERS } from './session-refresh.ts';
@@ -287,13 +287,9 @@ export class CallManager implements TransactionUser {
         sub.unsubscribe();
       }
     });
-    const r = await this.#place(
-      this.#targetDial(target, headers),
-      target.text,
-      (id) => {
-        placed = id;
-      },
-    );
+    const r = await this.#place(this.#targetDial(target, headers), target.text, (id) => {
+      placed = id;
+    });
     if (!r.ok) {
       sub.unsubscribe();
       progress(r.status, r.reason);

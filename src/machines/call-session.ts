@@ -486,14 +486,9 @@ export abstract class CallSession {
     const offerText = sdpOf(req.msg);
     let sdp: string;
     if (offerText !== undefined) {
-      const offer = parseSdp(offerText);
-      const answer = offer.ok ? answerOffer(offer.value, this.localMedia(), this.negotiation()) : offer;
-      if (!answer.ok) {
-        core.respond(tx, 488, { reason: `Not Acceptable Here (${answer.error})` });
-        return;
-      }
-      this.setMedia(answer.value, true);
-      sdp = answer.value.sdp;
+      const answered = this.#answerPeerOffer(offerText, tx);
+      if (answered === undefined) return;
+      sdp = answered;
     } else {
       sdp = this.makeOffer();
     }
@@ -531,6 +526,18 @@ export abstract class CallSession {
     if (!n.ok) return n.error;
     this.setMedia(n.value);
     return true;
+  }
+
+  /** Our answer to an offer in a re-INVITE or UPDATE (the media follow it), or undefined after a 488. */
+  #answerPeerOffer(offerText: string, tx: ServerTransaction): string | undefined {
+    const offer = parseSdp(offerText);
+    const answer = offer.ok ? answerOffer(offer.value, this.localMedia(), this.negotiation()) : offer;
+    if (!answer.ok) {
+      this.env.core.respond(tx, 488, { reason: `Not Acceptable Here (${answer.error})` });
+      return undefined;
+    }
+    this.setMedia(answer.value, true);
+    return answer.value.sdp;
   }
 
   protected respondWithSdp(
@@ -572,14 +579,8 @@ export abstract class CallSession {
         core.respond(tx, 491, { headers: [['Retry-After', '1']] });
         return;
       }
-      const offer = parseSdp(offerText);
-      const answer = offer.ok ? answerOffer(offer.value, this.localMedia(), this.negotiation()) : offer;
-      if (!answer.ok) {
-        core.respond(tx, 488, { reason: `Not Acceptable Here (${answer.error})` });
-        return;
-      }
-      this.setMedia(answer.value, true);
-      sdp = answer.value.sdp;
+      sdp = this.#answerPeerOffer(offerText, tx);
+      if (sdp === undefined) return;
     }
     this.respondWithSdp(tx, sdp, timer.headers);
     if (this.state === 'established') this.sessionTimer.arm(timer.timer);

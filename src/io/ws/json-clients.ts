@@ -125,7 +125,9 @@ export class JsonClients implements ClientProtocol<JsonClientState> {
       case 'call.transfer.complete':
       case 'call.transfer.cancel': {
         const r =
-          cmd.type === 'call.transfer.complete' ? this.calls.warm.complete(cmd.callId) : this.calls.warm.cancel(cmd.callId);
+          cmd.type === 'call.transfer.complete'
+            ? this.calls.warm.complete(cmd.callId)
+            : this.calls.warm.cancel(cmd.callId);
         return void (r.ok ? ackWarm(r.consultCallId) : fail(r.code, r.message));
       }
       default:
