@@ -191,7 +191,8 @@ export class OpenAiConversation implements AiConversation {
         const delta = chunk.choices[0]?.delta;
         // function calls arrive in pieces: by index, the id and name first, the arguments in parts
         for (const t of delta?.tool_calls ?? []) {
-          const c = (calls[t.index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
+          const c = calls[t.index] ?? { id: '', type: 'function', function: { name: '', arguments: '' } };
+          calls[t.index] = c;
           if (t.id) c.id = t.id;
           if (t.function?.name) c.function.name += t.function.name;
           if (t.function?.arguments) c.function.arguments += t.function.arguments;

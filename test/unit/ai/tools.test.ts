@@ -4,12 +4,16 @@ import { type CallTools, chatTools, realtimeTools, runTool, TOOL_NAMES } from '.
 function fakeCall() {
   const done: string[] = [];
   const call: CallTools = {
-    transfer: (t) =>
-      t === 'sip:evil@192.0.2.1'
-        ? { ok: false, error: 'not allowed' }
-        : (done.push(`transfer:${t}`), { ok: true, target: t ?? 'default' }),
+    transfer: (t) => {
+      if (t === 'sip:evil@192.0.2.1') return { ok: false, error: 'not allowed' };
+      done.push(`transfer:${t}`);
+      return { ok: true, target: t ?? 'default' };
+    },
     endCall: () => void done.push('end'),
-    sendDtmf: (d) => (done.push(`dtmf:${d}`), { ok: true }),
+    sendDtmf: (d) => {
+      done.push(`dtmf:${d}`);
+      return { ok: true };
+    },
   };
   return { call, done };
 }
