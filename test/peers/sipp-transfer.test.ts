@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeG711 } from '../../src/media/g711.ts';
 import type { Relay } from '../../src/relay.ts';
-import { speechLike } from '../helpers/audio.ts';
-import { freeUdpPort, hasBinary } from '../helpers/peers.ts';
+import { speechLike, wavFile } from '../helpers/audio.ts';
+import { baresipConfig } from '../helpers/baresip.ts';
+import { freeSipPort, freeUdpPort, hasBinary, run } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 import { type SippRun, sipp } from '../helpers/sipp.ts';
 import { wsClient } from '../helpers/ws-client.ts';
@@ -223,6 +224,55 @@ describe.skipIf(!hasBinary('sipp'))('incoming REFER, sipp as transferor and as t
       expect(events.filter((e) => e.type === 'call.incoming')).toHaveLength(1);
       expect(events.filter((e) => e.type === 'call.ringing')).toHaveLength(0); // no call out
     } finally {
+      await relay.close();
+    }
+  });
+});
+
+describe.skipIf(!hasBinary('baresip'))('blind transfer out, baresip as the transferee', () => {
+  it('baresip takes the REFER, calls the target (a second baresip) and reports 200: the relay hangs up', async () => {
+    const callerDir = mkdtempSync(join(tmpdir(), 'bt-caller-'));
+    const humanDir = mkdtempSync(join(tmpdir(), 'bt-human-'));
+    writeFileSync(join(callerDir, 'mic.wav'), wavFile(speechLike(8000, 8, 1), 8000));
+    writeFileSync(join(humanDir, 'mic.wav'), wavFile(speechLike(8000, 8, 2), 8000));
+    const relay = await startTestRelay({ RTP_PORT_START: '48600', RTP_PORT_END: '48699' });
+    const json = await wsClient(`ws://127.0.0.1:${relay.ws.port}/v1`, (t) => JSON.parse(t) as Msg);
+    const humanPort = await freeSipPort();
+    const humanUa = baresipConfig(humanDir, humanPort, join(humanDir, 'mic.wav'), 'pcmu', {
+      answermode: 'auto',
+    });
+    const human = run('baresip', ['-f', humanUa, '-t', '8'], { cwd: humanDir, timeoutMs: 20_000 });
+    await new Promise((r) => setTimeout(r, 700));
+    const callerUa = baresipConfig(callerDir, await freeSipPort(), join(callerDir, 'mic.wav'), 'pcmu');
+    const caller = run(
+      'baresip',
+      ['-f', callerUa, '-e', `/dial sip:relay@127.0.0.1:${relay.sip.port}`, '-t', '7'],
+      {
+        cwd: callerDir,
+        timeoutMs: 20_000,
+      },
+    );
+    try {
+      const answered = await json.until((m) => m.type === 'call.answered', 8000);
+      const callId = answered!.callId as string;
+      json.ws.send(
+        JSON.stringify({ type: 'call.transfer', id: 1, callId, target: `sip:alice@127.0.0.1:${humanPort}` }),
+      );
+      expect(await json.until((m) => m.type === 'call.ended', 8000)).toMatchObject({ reason: 'transferred' });
+      expect(
+        json.got.filter((m) => m.type === 'call.transfer').map((m) => [m.status, m.code ?? null]),
+      ).toEqual([
+        ['accepted', null],
+        ['completed', 200],
+      ]);
+      const c = await caller;
+      const h = await human;
+      expect(c.code, c.stdout.slice(-1500)).toBe(0);
+      // the caller reached the human directly; the relay is out of the call
+      expect(c.stdout).toMatch(new RegExp(`Call established: sip:alice@127\\.0\\.0\\.1:${humanPort}`));
+      expect(h.stdout).toMatch(/Call established: sip:alice@127\.0\.0\.1:\d+/);
+    } finally {
+      json.ws.close();
       await relay.close();
     }
   });
