@@ -20,13 +20,18 @@ export interface TransferCalls {
   hangup(callId: string): boolean;
   announce(e: CallEvent): void;
   established(callId: string): boolean;
+  /**
+   * Asks the caller to call the target itself, replacing our call with it (REFER with Replaces, RFC 3891):
+   * false when the caller takes no REFER or the target no Replaces (then the relay bridges).
+   */
+  referReplacing(caller: string, consult: string): boolean;
 }
 
 interface Warm {
   readonly caller: string;
   readonly target: string;
   consult: string | undefined;
-  state: 'dialing' | 'consulting' | 'bridged';
+  state: 'dialing' | 'consulting' | 'referring' | 'bridged';
   unbridge?: () => void;
 }
 
@@ -39,9 +44,11 @@ export type WarmResult =
     };
 
 /**
- * Warm (attended) transfer by bridging inside the relay: the caller waits (music on hold), the relay calls
- * the human (the consult call, an ordinary outgoing call clients can speak to: the briefing), and on
- * `complete` joins the two calls' audio; hanging up either side then ends both. If the human does not
+ * Warm (attended) transfer: the caller waits (music on hold), the relay calls the human (the consult call,
+ * an ordinary outgoing call clients can speak to: the briefing), and on `complete` connects them: by REFER
+ * with Replaces to the caller when the caller takes REFER and the human takes Replaces (RFC 3891: the
+ * caller calls the human itself and the relay leaves both calls), else, or when that REFER fails, by
+ * joining the two calls' audio in the relay (hanging up either side then ends both). If the human does not
  * answer or declines, the caller gets its agent back. Every step is a `call.transfer` event of the caller's
  * call (`mode: attended`): progress (dialling, with `consultCallId`), consulting (the human answered),
  * completed (joined), failed.
@@ -104,12 +111,26 @@ export class AttendedTransfers {
     if (!w) return { ok: false, code: 'invalid_state', message: 'no warm transfer on this call' };
     if (w.state !== 'consulting' || !w.consult)
       return { ok: false, code: 'invalid_state', message: `the transfer is ${w.state}, not consulting` };
-    this.bridge?.holdMusic(caller, false);
-    w.unbridge = this.bridge?.bridge(caller, w.consult);
-    w.state = 'bridged';
-    this.log.info({ callId: caller, consult: w.consult }, 'warm transfer: caller and target joined');
-    this.#announce(w, 'completed');
+    // best: the caller calls the target itself, replacing our call to it (the relay leaves both calls)
+    if (this.calls.referReplacing(caller, w.consult)) {
+      w.state = 'referring';
+      this.log.info(
+        { callId: caller, consult: w.consult },
+        'warm transfer: REFER with Replaces to the caller',
+      );
+      return { ok: true, consultCallId: w.consult };
+    }
+    this.#join(w);
     return { ok: true, consultCallId: w.consult };
+  }
+
+  /** The relay joins the two calls' audio and stays in the media path. */
+  #join(w: Warm): void {
+    this.bridge?.holdMusic(w.caller, false);
+    w.unbridge = w.consult ? this.bridge?.bridge(w.caller, w.consult) : undefined;
+    w.state = 'bridged';
+    this.log.info({ callId: w.caller, consult: w.consult }, 'warm transfer: caller and target joined');
+    this.#announce(w, 'completed');
   }
 
   /** Gives up a transfer not yet completed: the consult call is hung up, the caller gets its agent back. */
@@ -134,13 +155,25 @@ export class AttendedTransfers {
         this.#announce(asConsult, 'consulting');
       } else if (e.type === 'call.failed') this.#fail(asConsult, e.status, e.reason);
       else if (e.type === 'call.ended') {
+        if (asConsult.state === 'referring') return; // replaced by the caller's own call to the target
         if (asConsult.state === 'bridged') this.#end(asConsult, asConsult.caller);
         else this.#fail(asConsult, e.status ?? 480, 'the target hung up before the transfer completed');
       }
       return;
     }
     const asCaller = this.#byCaller.get(e.callId);
-    if (asCaller && e.type === 'call.ended') this.#end(asCaller, asCaller.consult);
+    if (!asCaller) return;
+    if (asCaller.state === 'referring' && e.type === 'call.transfer' && e.mode === undefined) {
+      // the REFER's outcome: the caller reached the target (our calls to both end), or we bridge after all
+      if (e.status === 'completed') {
+        this.#forget(asCaller);
+        this.bridge?.holdMusic(asCaller.caller, false);
+        this.#announce(asCaller, 'completed');
+      } else if (e.status === 'failed') this.#join(asCaller);
+      return;
+    }
+    if (e.type === 'call.ended')
+      this.#end(asCaller, asCaller.state === 'referring' ? undefined : asCaller.consult);
   }
 
   /** One side of a joined (or pending) transfer ended: the other is hung up, the pair forgotten. */

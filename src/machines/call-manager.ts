@@ -5,6 +5,7 @@ import { chooseMedia, parseSdp, type SessionDescription, sdpOf } from '../sdp/in
 import type { SipCore } from '../sip/core/sip-core.ts';
 import type { TransactionUser } from '../sip/core/tu.ts';
 import { dialogKey } from '../sip/dialog/dialog.ts';
+import { replacingReferTo } from '../sip/dialog/refer.ts';
 import { uasSessionTimer } from '../sip/dialog/session-timer.ts';
 import {
   referredRequest,
@@ -114,6 +115,14 @@ export class CallManager implements TransactionUser {
         hangup: (id) => this.hangup(id),
         announce: (e) => this.announce(e),
         established: (id) => this.#calls.get(id)?.state === 'established',
+        referReplacing: (caller, consult) => {
+          const a = this.#calls.get(caller);
+          const b = this.#calls.get(consult);
+          if (!a?.peerTakesRefer || !b?.peerTakesReplaces || !b.dialog) return false;
+          if (!a.in({ established: { transfer: 'active' } })) return false;
+          a.send({ type: 'client.transfer', target: replacingReferTo(b.dialog.remoteTarget, b.dialog) });
+          return true;
+        },
       },
       deps.log,
     );

@@ -51,6 +51,10 @@ import { TransferOut } from './transfer-out.ts';
 export const allowOf = (msg: SipMessage): string[] =>
   headerValues(msg, 'allow').map((m) => m.trim().toUpperCase());
 
+/** The option tags a peer's Supported header names, lower-case. */
+export const supportedOf = (msg: SipMessage): string[] =>
+  headerValues(msg, 'supported').map((m) => m.trim().toLowerCase());
+
 /** One call's RTP/RTCP port pair (bound sockets live in src/io; the engine only needs the numbers). */
 export interface MediaPorts {
   readonly rtpPort: number;
@@ -156,6 +160,18 @@ export abstract class CallSession {
   #reinvite: { cseq: number; offerInAck: boolean } | undefined;
   /** What the peer's INVITE or 2xx said it allows (UPDATE for our refreshes). */
   protected peerAllow: readonly string[] = [];
+  /** The option tags the peer's INVITE or 2xx said it supports (lower-case). */
+  protected peerSupported: readonly string[] = [];
+
+  /** Whether the peer can take a REFER with Replaces pointing at this call (warm transfer by REFER). */
+  get peerTakesRefer(): boolean {
+    return this.peerAllow.includes('REFER');
+  }
+
+  /** Whether the peer accepts an INVITE that replaces this dialog (RFC 3891: Supported: replaces). */
+  get peerTakesReplaces(): boolean {
+    return this.peerSupported.includes('replaces');
+  }
   readonly #host: DialogHost;
   readonly #transferOut: TransferOut;
   readonly #transferIn: TransferIn | undefined;

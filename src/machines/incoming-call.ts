@@ -16,6 +16,7 @@ import {
   type MachineActions,
   type MediaPorts,
   type SessionEnv,
+  supportedOf,
 } from './call-session.ts';
 
 /**
@@ -44,6 +45,7 @@ export class IncomingCall extends CallSession {
     this.#source = { ...viaSource(invite.via[0]!), transport: invite.source?.transport };
     this.dialog = dialogAsUas(invite, newTag(), Math.floor(Math.random() * 10_000) + 1);
     this.peerAllow = allowOf(invite.msg);
+    this.peerSupported = supportedOf(invite.msg);
   }
 
   /**

@@ -16,6 +16,7 @@ import {
   type MachineActions,
   type MediaPorts,
   type SessionEnv,
+  supportedOf,
 } from './call-session.ts';
 
 export interface DialTarget {
@@ -191,6 +192,7 @@ export class OutgoingCall extends CallSession {
   #answered(r: ParsedResponse): void {
     this.dialog = dialogAsUac(this.#invite!, r);
     this.peerAllow = allowOf(r.msg);
+    this.peerSupported = supportedOf(r.msg);
     this.env.registerDialog(this);
     const refused = this.#maybeMedia(r);
     this.send({ type: 'sip.answered' });

@@ -199,5 +199,76 @@ describe.skipIf(!hasBinary('baresip') || !hasBinary('sipp'))(
         await relay.close();
       }
     });
+
+    it('a caller that takes REFER and a human that takes Replaces: REFER with Replaces, and the relay leaves both calls', async () => {
+      const humanPort = await freeUdpPort();
+      const human = sipp('uas-replaces.xml', undefined, ['-m', '1', '-trace_msg'], 20_000, humanPort);
+      await new Promise((r) => setTimeout(r, 300));
+      const relay = await startTestRelay({ RTP_PORT_START: '49200', RTP_PORT_END: '49299' });
+      const c = await jsonClient(relay.ws.port);
+      const dir = mkdtempSync(join(tmpdir(), 'warm-refer-'));
+      writeFileSync(join(dir, 'voice.ulaw'), encodeG711('PCMU', speechLike(8000, 2, 6)));
+      try {
+        const caller = sipp(
+          'uac-refer-replaces.xml',
+          `127.0.0.1:${relay.sip.port}`,
+          [
+            ...[
+              '-s',
+              'relay',
+              '-m',
+              '1',
+              '-mi',
+              '127.0.0.1',
+              '-mp',
+              String(await freeUdpPort()),
+              '-trace_msg',
+            ],
+            ...['-key', 'rtp', `${join(dir, 'voice.ulaw')},-1,0`, '-key', 'frag', '200 OK'],
+          ],
+          20_000,
+        );
+        const answered = await c.until((m) => m.type === 'call.answered', 8000);
+        const callId = answered!.callId as string;
+        const ack = await c.request({
+          type: 'call.transfer',
+          id: 'w',
+          callId,
+          mode: 'attended',
+          target: `sip:human@127.0.0.1:${humanPort}`,
+        });
+        const consult = ack!.consultCallId as string;
+        await c.until((m) => m.type === 'call.transfer' && m.status === 'consulting', 8000);
+        expect(await c.request({ type: 'call.transfer.complete', id: 'done', callId })).toMatchObject({
+          type: 'ack',
+        });
+        const done = await c.until(
+          (m) => m.type === 'call.transfer' && m.mode === 'attended' && m.status === 'completed',
+          8000,
+        );
+        expect(done).toMatchObject({ callId, consultCallId: consult });
+        const run1 = await caller;
+        expect(run1.code, run1.stdout + run1.stderr).toBe(0);
+        // Replaces names the consult dialog as the human sees it: its Call-ID, to-tag = its tag, from-tag = ours
+        const referTo = /Refer-To: <([^>]+)>/.exec(run1.messages())![1]!;
+        const replaces = decodeURIComponent(referTo.split('?Replaces=')[1]!);
+        expect(referTo).toMatch(new RegExp(`^sip:callee@127\\.0\\.0\\.1:${humanPort}\\?Replaces=`));
+        expect(replaces).toMatch(
+          new RegExp(`^${consult.replace(/[.]/g, '\\.')};to-tag=\\d+SIPpTag01\\d+;from-tag=\\w+$`),
+        );
+        const h = await human;
+        expect(h.code, h.stdout + h.stderr).toBe(0);
+        // the caller's call ended as transferred; the consult call by the human's BYE; nothing was bridged
+        expect(c.got.find((m) => m.type === 'call.ended' && m.callId === callId)).toMatchObject({
+          reason: 'transferred',
+        });
+        expect(await c.until((m) => m.type === 'call.ended' && m.callId === consult, 5000)).toMatchObject({
+          reason: 'remote-bye',
+        });
+      } finally {
+        c.ws.close();
+        await relay.close();
+      }
+    });
   },
 );

@@ -70,3 +70,18 @@ const firstToken = (value: string | undefined): string | undefined =>
 export function referSubSuppressed(msg: SipMessage): boolean {
   return header(msg, 'refer-sub')?.trim().toLowerCase() === 'false';
 }
+
+/**
+ * The Refer-To of an attended transfer by REFER: the target's URI (its Contact) with a Replaces header naming
+ * our dialog with it (RFC 3891 3: "the to-tag is compared to the local tag, and the from-tag ... to the
+ * remote tag" of the UA receiving the INVITE, i.e. the target's tag, then ours), escaped as a URI header
+ * value (RFC 3261 19.1.1).
+ */
+export function replacingReferTo(
+  targetContact: string,
+  dialog: { readonly callId: string; readonly localTag: string; readonly remoteTag: string },
+): string {
+  const replaces = `${dialog.callId};to-tag=${dialog.remoteTag};from-tag=${dialog.localTag}`;
+  const base = targetContact.split('?')[0]!;
+  return `${base}?Replaces=${encodeURIComponent(replaces)}`;
+}
