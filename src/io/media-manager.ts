@@ -192,8 +192,11 @@ export class MediaManager {
   }
 
   /**
-   * Joins two calls' audio both ways (a warm transfer): each call's decoded frames, as they arrive, go into
-   * the other's playout queue (what was queued before is dropped). Returns the function that parts them.
+   * Joins two calls' audio both ways (a warm transfer): each call's frames as its jitter buffer plays them
+   * out, one per tick, go into the other's playout queue (what was queued before is dropped). Taking the
+   * paced frames, not the packets as they arrive, keeps the other side's queue at a frame or two: late
+   * packets are the jitter buffer's business, not a growing delay or a stretched voice. Returns the
+   * function that parts them.
    */
   bridge(a: string, b: string): () => void {
     const sa = this.#sessions.get(a);
@@ -201,11 +204,16 @@ export class MediaManager {
     if (!sa || !sb) return () => {};
     sa.queue.clear();
     sb.queue.clear();
-    const ab = this.audio$(a).subscribe((f) => sb.queue.enqueue(f));
-    const ba = this.audio$(b).subscribe((f) => sa.queue.enqueue(f));
+    // two frames of cushion: a frame from the other call lands in a queue that is never empty, so it plays
+    // at this call's own tick (an empty queue would start a new talkspurt at once, every frame: marker
+    // bits and timestamp jumps the far end's jitter buffer cannot follow; seen when a call ticks after the
+    // other in the scheduler's pass)
+    for (const s of [sa, sb]) s.queue.enqueue(new Int16Array(FRAME * 2));
+    sa.onFrame = (f) => sb.queue.enqueue(f.slice());
+    sb.onFrame = (f) => sa.queue.enqueue(f.slice());
     return () => {
-      ab.unsubscribe();
-      ba.unsubscribe();
+      sa.onFrame = undefined;
+      sb.onFrame = undefined;
     };
   }
 

@@ -333,6 +333,7 @@ export class MediaSession implements PacedStream {
       this.#ahead = sent;
     }
     if (this.recorder && this.stats.received > 0) this.recorder.write(heard, said);
+    this.onFrame?.(heard);
     // the caller's stream paused (DTX, or it stopped): the listener hears silence, so turns still end
     if (this.onHeard && this.#ticks - this.#heardTick >= 3) this.onHeard(ZERO);
     if (++this.#ticks % 250 === 0) this.sendReport(); // every 5 s
@@ -561,6 +562,13 @@ export class MediaSession implements PacedStream {
    * frame is a scratch buffer: copy to keep. Set through MediaManager.audio$.
    */
   onHeard: ((frame: Int16Array) => void) | undefined;
+
+  /**
+   * The caller's audio as the jitter buffer plays it out: one frame per 20 ms tick (silence for a packet
+   * missing at its time), paced by our clock like what we send. A bridge to another call takes this: the
+   * other call's queue gets exactly one frame a tick, however the packets arrived. Scratch: copy to keep.
+   */
+  onFrame: ((frame: Int16Array) => void) | undefined;
   readonly #heard = new Int16Array(FRAME_SAMPLES * 4);
   /** Whether `onAudio` wants this call's packets now (asked per packet, before any view is made). */
   wantsAudio: () => boolean = () => true;
