@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -101,4 +101,26 @@ export async function until(done: () => boolean, timeoutMs: number): Promise<voi
     if (Date.now() >= end) throw new Error(`until: not true within ${timeoutMs} ms: ${done.toString()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Starts tshark capturing `filter` on loopback into `file`, resolving once tshark says "Capture started"
+ * (at most 15 s): a fixed wait missed the first packets on a loaded machine. Stop it with SIGINT.
+ */
+export async function startCapture(filter: string, file: string): Promise<ChildProcess> {
+  const capture = spawn('tshark', ['-i', 'lo', '-f', filter, '-w', file, '-q'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  await new Promise<void>((resolve) => {
+    let said = '';
+    const t = setTimeout(resolve, 15_000);
+    capture.stderr!.on('data', (d) => {
+      said += String(d);
+      if (said.includes('Capture started')) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  });
+  return capture;
 }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +8,7 @@ import { envelopeCorrelation, readWavFile, speechLike, wavFile } from '../helper
 import { baresipConfig, baresipRecording } from '../helpers/baresip.ts';
 import { hasOpenssl, makeCerts, tlsRelayEnv, tlsUpstreamEnv } from '../helpers/certs.ts';
 import { listLogger } from '../helpers/list-logger.ts';
-import { freeSipPort, hasBinary, run, until } from '../helpers/peers.ts';
+import { freeSipPort, hasBinary, run, startCapture, until } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 
 const ready = hasBinary('baresip') && hasOpenssl;
@@ -154,10 +153,7 @@ describe.skipIf(!ready || !hasBinary('tshark'))(
       writeFileSync(join(dir, 'caller.wav'), wavFile(caller, 8000));
       writeFileSync(join(dir, 'greeting.wav'), wavFile(greeting, 8000));
       const pcap = join(dir, 'rtp.pcapng');
-      const capture = spawn('tshark', ['-i', 'lo', '-f', 'udp portrange 45300-45399', '-w', pcap, '-q'], {
-        stdio: 'ignore',
-      });
-      await new Promise((r) => setTimeout(r, 1500)); // tshark needs a moment before it captures
+      const capture = await startCapture('udp portrange 45300-45399', pcap);
       const relay = await startTestRelay({
         SIP_TRANSPORTS: 'udp,tcp,tls',
         SIP_TLS_PORT: '0',

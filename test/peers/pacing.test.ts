@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { speechLike, wavFile } from '../helpers/audio.ts';
-import { freeUdpPort, hasBinary } from '../helpers/peers.ts';
+import { freeUdpPort, hasBinary, startCapture } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 import { sipp } from '../helpers/sipp.ts';
 
@@ -40,14 +40,7 @@ describe.skipIf(!hasBinary('sipp') || !hasBinary('tshark'))(
       const dir = mkdtempSync(join(tmpdir(), 'pacing-'));
       writeFileSync(join(dir, 'greeting.wav'), wavFile(speechLike(16000, 3, 5), 16000));
       const pcap = join(dir, 'call.pcapng');
-      const capture: ChildProcess = spawn(
-        'tshark',
-        ['-i', 'lo', '-f', `udp and dst port ${MEDIA_PORT}`, '-w', pcap, '-q'],
-        {
-          stdio: 'ignore',
-        },
-      );
-      await new Promise((r) => setTimeout(r, 1500)); // tshark needs a moment before it captures
+      const capture = await startCapture(`udp and dst port ${MEDIA_PORT}`, pcap);
       const port = await freeUdpPort();
       const peer = sipp(
         'uas-answer.xml',
