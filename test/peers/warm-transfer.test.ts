@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeG711 } from '../../src/media/g711.ts';
 import { envelopeCorrelation, speechLike, wavFile } from '../helpers/audio.ts';
 import { baresipConfig, baresipRecording } from '../helpers/baresip.ts';
-import { freeSipPort, freeUdpPort, hasBinary, run } from '../helpers/peers.ts';
+import { freeSipPort, freeUdpPort, hasBinary, run, until } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 import { sipp } from '../helpers/sipp.ts';
 import { wsClient } from '../helpers/ws-client.ts';
@@ -35,12 +35,20 @@ async function jsonClient(port: number) {
 describe.skipIf(!hasBinary('baresip') || !hasBinary('sipp'))(
   'warm transfer (call.transfer mode attended)',
   () => {
-    it('caller (baresip) -> relay -> human (baresip): the briefing reaches the human only, then they hear each other', async () => {
+    it('caller (baresip) -> relay with the AI -> human (baresip): the briefing reaches the human only, then they hear each other', async () => {
       const callerDir = mkdtempSync(join(tmpdir(), 'warm-caller-'));
       const humanDir = mkdtempSync(join(tmpdir(), 'warm-human-'));
       writeFileSync(join(callerDir, 'mic.wav'), wavFile(speechLike(8000, 16, 101), 8000));
       writeFileSync(join(humanDir, 'mic.wav'), wavFile(speechLike(8000, 16, 202), 8000));
-      const relay = await startTestRelay({ RTP_PORT_START: '49200', RTP_PORT_END: '49299' });
+      // the AI answers the caller (echo: it says each turn back); it steps aside while the caller waits, and
+      // none is put on the consult call
+      const relay = await startTestRelay({
+        RTP_PORT_START: '49200',
+        RTP_PORT_END: '49299',
+        CALL_CENTER: 'true',
+        AI_PROVIDER: 'echo',
+        AI_VAD: 'energy',
+      });
       const c = await jsonClient(relay.ws.port);
       const humanPort = await freeSipPort();
       const humanUa = baresipConfig(humanDir, humanPort, join(humanDir, 'mic.wav'), 'pcmu', {
@@ -62,6 +70,7 @@ describe.skipIf(!hasBinary('baresip') || !hasBinary('sipp'))(
         const callId = answered!.callId as string;
         const tA = answered!.at;
         await new Promise((r) => setTimeout(r, 1000));
+        expect(relay.ai!.agent(callId), 'the AI is on the call').toBeDefined();
         const ack = await c.request({
           type: 'call.transfer',
           id: 'w',
@@ -77,6 +86,9 @@ describe.skipIf(!hasBinary('baresip') || !hasBinary('sipp'))(
         );
         expect(consulting).toMatchObject({ callId, mode: 'attended', consultCallId: consult });
         const tB = c.got.find((m) => m.type === 'call.answered' && m.callId === consult)!.at;
+        // the caller's agent stepped aside; the human gets none (the consult call is the clients')
+        expect(relay.ai!.agent(callId)).toBeUndefined();
+        expect(relay.ai!.agent(consult)).toBeUndefined();
         // the briefing: 1.2 s of a 1 kHz tone played to the human only
         const tone = new Int16Array(9600).map((_, i) =>
           Math.round(9000 * Math.sin((2 * Math.PI * 1000 * i) / 8000)),
@@ -150,7 +162,13 @@ describe.skipIf(!hasBinary('baresip') || !hasBinary('sipp'))(
       const busyPort = await freeUdpPort();
       const busy = sipp('uas-busy.xml', undefined, ['-m', '1'], 20_000, busyPort);
       await new Promise((r) => setTimeout(r, 300));
-      const relay = await startTestRelay({ RTP_PORT_START: '49200', RTP_PORT_END: '49299' });
+      const relay = await startTestRelay({
+        RTP_PORT_START: '49200',
+        RTP_PORT_END: '49299',
+        CALL_CENTER: 'true',
+        AI_PROVIDER: 'echo',
+        AI_VAD: 'energy',
+      });
       const c = await jsonClient(relay.ws.port);
       const dir = mkdtempSync(join(tmpdir(), 'warm-busy-'));
       writeFileSync(join(dir, 'voice.ulaw'), encodeG711('PCMU', speechLike(8000, 2, 5)));
@@ -186,6 +204,8 @@ describe.skipIf(!hasBinary('baresip') || !hasBinary('sipp'))(
         const failed = await c.until((m) => m.type === 'call.transfer' && m.status === 'failed', 8000);
         expect(failed).toMatchObject({ callId, code: 486, mode: 'attended' });
         expect(relay.calls.call(callId)?.state).toBe('established');
+        // the caller is back with its agent
+        await until(() => relay.ai!.agent(callId) !== undefined, 3000);
         expect(await c.request({ type: 'call.transfer.complete', id: 'x', callId })).toMatchObject({
           type: 'error',
           code: 'invalid_state',
