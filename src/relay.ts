@@ -194,6 +194,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
   undo.push(() => media.close());
   if (config.HOLD_MUSIC_PATH) media.musicOnHold = loadGreeting(config.HOLD_MUSIC_PATH, log, 'music on hold');
   calls.warm.bridge = media;
+  media.agentGreets = aiSpeaksGreeting;
   // after the media manager: its report of a call's end arrives before the call's end line is written
   const callLog = logCalls(calls.events$, media.ended$, log);
   undo.push(() => callLog.unsubscribe());

@@ -94,6 +94,8 @@ export class CallCenter {
     this.#sub = calls.events$.subscribe((e) => {
       // the consult call of a warm transfer is the clients' (the briefing), not the agent's
       if (e.type === 'call.answered' && !calls.warm.isConsult(e.callId)) void this.#start(e.callId);
+      // early media (EARLY_MEDIA): the agent greets before the answer, which follows once that was heard
+      else if (e.type === 'call.early' && greetingText) void this.#start(e.callId, true);
       else if (e.type === 'call.ended') this.#stop(e.callId);
       else if (e.type === 'call.transfer' && e.mode === 'attended') {
         // the agent steps aside while its caller waits for a person, and comes back if that fails
@@ -117,9 +119,9 @@ export class CallCenter {
     this.events$.complete();
   }
 
-  async #start(callId: string): Promise<void> {
+  async #start(callId: string, early = false): Promise<void> {
     const media = this.media.session(callId);
-    if (!media) return;
+    if (!media || this.#running.has(callId)) return; // answered after early media: already on the call
     const log = this.log.child({ callId, component: 'ai' });
     let run: Running | undefined;
     let agent: Agent;
@@ -130,7 +132,14 @@ export class CallCenter {
         log,
         playout: media.queue,
         codec: media.codec,
-        onNote: (n) => this.#note(callId, log, n, run, deferred),
+        onNote: (n) => {
+          // the early greeting has been heard: now the call is answered (AUTO_ANSWER)
+          if (early && n.type === 'played') {
+            early = false;
+            this.calls.earlyMediaPlayed(callId);
+          }
+          this.#note(callId, log, n, run, deferred);
+        },
         tools: this.#tools(callId, log, deferred),
       });
     } catch (err) {

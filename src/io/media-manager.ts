@@ -101,6 +101,9 @@ export class MediaManager {
   readonly #sub: Subscription;
   readonly #watchdog: NodeJS.Timeout | undefined;
 
+  /** The call center's agent speaks the greeting (and so the early media), not a WAV. */
+  agentGreets = false;
+
   /** Calls whose greeting went out as early media (before the answer). */
   readonly #early = new Set<string>();
 
@@ -323,6 +326,8 @@ export class MediaManager {
         this.#early.add(e.callId);
         if (this.greeting) s.queue.enqueue(this.greeting);
         s.startSending();
+        // the AI speaks the greeting (AI_GREETING_TEXT): the call center answers once it has been heard
+        if (this.agentGreets) return;
         s.queue.mark((reason) => {
           if (reason === 'played') this.calls.earlyMediaPlayed(e.callId);
         });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeG711 } from '../../src/media/g711.ts';
 import { speechLike, wavFile } from '../helpers/audio.ts';
+import { startFakeOpenAi } from '../helpers/fake-openai.ts';
 import { freeUdpPort, hasBinary } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 import { sipp } from '../helpers/sipp.ts';
@@ -94,4 +95,46 @@ describe.skipIf(!hasBinary('sipp'))('early media (EARLY_MEDIA=true), with sipp',
       }
     });
   }
+
+  it('with the AI: the agent speaks AI_GREETING_TEXT as early media, and the call is answered once that was heard', async () => {
+    const fake = await startFakeOpenAi({});
+    const dir = mkdtempSync(join(tmpdir(), 'early-ai-'));
+    writeFileSync(join(dir, 'voice.ulaw'), encodeG711('PCMU', speechLike(8000, 2, 8)));
+    const relay = await startTestRelay({
+      EARLY_MEDIA: 'true',
+      CALL_CENTER: 'true',
+      AI_PROVIDER: 'openai',
+      OPENAI_API_KEY: 'test-key',
+      OPENAI_BASE_URL: fake.baseURL,
+      AI_GREETING_TEXT: 'This call may be recorded.', // ~1.6 s of speech from the local server
+      RTP_PORT_START: '49100',
+      RTP_PORT_END: '49199',
+    });
+    const seen: Array<{ type: string; at: number; sent?: number }> = [];
+    relay.calls.events$.subscribe((e) =>
+      seen.push({ type: e.type, at: performance.now(), sent: relay.media.session(e.callId)?.stats.sent }),
+    );
+    try {
+      const run = await sipp(
+        'uac-early.xml',
+        `127.0.0.1:${relay.sip.port}`,
+        [
+          ...['-s', 'relay', '-m', '1', '-mi', '127.0.0.1', '-mp', String(await freeUdpPort())],
+          ...['-key', 'rtp', `${join(dir, 'voice.ulaw')},-1,0`],
+        ],
+        30_000,
+      );
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      const early = seen.find((e) => e.type === 'call.early')!;
+      const answered = seen.find((e) => e.type === 'call.answered')!;
+      expect(fake.requests.find((r) => r.path === '/v1/audio/speech')?.body).toMatchObject({
+        input: 'This call may be recorded.',
+      });
+      expect(answered.at - early.at).toBeGreaterThan(1300);
+      expect(answered.sent).toBeGreaterThanOrEqual(60); // the spoken greeting went out before the 200
+    } finally {
+      await relay.close();
+      await fake.close();
+    }
+  });
 });
