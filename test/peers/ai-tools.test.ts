@@ -200,5 +200,45 @@ describe.skipIf(!hasBinary('sipp'))(
         await fake.close();
       }
     });
+
+    it('openai-realtime: end_call hangs up once the goodbye was played', async () => {
+      const fake = await startFakeRealtime({
+        transcript: () => 'That is all, thank you',
+        reply: (n) => (n === 1 ? 'You are welcome, goodbye.' : 'Still here.'),
+        functionCall: (n) => (n === 1 ? { name: 'end_call', arguments: '{}' } : undefined),
+      });
+      const relay = await startTestRelay(
+        {
+          CALL_CENTER: 'true',
+          AI_PROVIDER: 'openai-realtime',
+          OPENAI_API_KEY: 'test-key',
+          OPENAI_BASE_URL: fake.baseURL,
+          RTP_PORT_START: '49000',
+          RTP_PORT_END: '49099',
+        },
+        { ai: { realtimeCa: fake.ca } },
+      );
+      const monitor = new WebSocket(`ws://127.0.0.1:${relay.ws.port}/v1`);
+      const events: Event[] = [];
+      monitor.on('message', (d) => events.push({ ...JSON.parse(String(d)), at: performance.now() }));
+      await new Promise((r) => monitor.on('open', r));
+      const dir = mkdtempSync(join(tmpdir(), 'ai-tools-'));
+      writeFileSync(join(dir, 'voice.ulaw'), encodeG711('PCMU', speechLike(8000, 1.5, 23)));
+      try {
+        // uac-wait-bye: the caller talks once and waits for our BYE
+        const run = await caller('uac-wait-bye.xml', relay.sip.port, join(dir, 'voice.ulaw'));
+        expect(run.code, run.stdout + run.stderr).toBe(0);
+        const tool = events.find((e) => e.type === 'ai.tool')!;
+        expect(tool).toMatchObject({ name: 'end_call', ok: true });
+        const ended = events.find((e) => e.type === 'call.ended')!;
+        expect(ended).toMatchObject({ reason: 'local-hangup' });
+        // "You are welcome, goodbye." is ~1.5 s of speech, sent faster than real time: the BYE waited for it
+        expect(ended.at - tool.at).toBeGreaterThan(1000);
+      } finally {
+        monitor.close();
+        await relay.close();
+        await fake.close();
+      }
+    });
   },
 );

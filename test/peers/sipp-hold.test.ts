@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { CallEvent } from '../../src/machines/call-events.ts';
 import { encodeG711 } from '../../src/media/g711.ts';
 import { speechLike, wavFile } from '../helpers/audio.ts';
-import { freeUdpPort, hasBinary } from '../helpers/peers.ts';
+import { freeUdpPort, hasBinary, until } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 import { sipp } from '../helpers/sipp.ts';
 
@@ -90,5 +90,37 @@ describe.skipIf(!hasBinary('sipp'))('hold from our side (RFC 3264 8.4), with sip
     const file = readdirSync(join(dir, 'rec')).find((f) => f.endsWith('.wav'))!;
     const sent = sentChannel(readFileSync(join(dir, 'rec', file)));
     expect(rms(sent)).toBeGreaterThan(300);
+  });
+
+  it('the caller holds us first: our hold offers a=inactive and our resume a=recvonly (RFC 3264 8.4)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'held-'));
+    writeFileSync(join(dir, 'voice.ulaw'), encodeG711('PCMU', speechLike(8000, 2, 10)));
+    const relay = await startTestRelay({ RTP_PORT_START: '48800', RTP_PORT_END: '48899' });
+    const events: CallEvent[] = [];
+    relay.calls.events$.subscribe((e) => events.push(e));
+    try {
+      const caller = sipp(
+        'uac-held-hold.xml',
+        `127.0.0.1:${relay.sip.port}`,
+        [
+          ...['-s', 'relay', '-m', '1', '-mi', '127.0.0.1', '-mp', String(await freeUdpPort())],
+          ...['-key', 'rtp', `${join(dir, 'voice.ulaw')},-1,0`],
+        ],
+        20_000,
+      );
+      // the caller's hold arrives: our direction becomes recvonly
+      await until(() => events.some((e) => e.type === 'call.media' && e.direction === 'recvonly'), 5000);
+      const callId = events.find((e) => e.type === 'call.answered')!.callId;
+      expect(relay.calls.hold(callId, true)).toEqual({ ok: true });
+      await until(() => events.some((e) => e.type === 'call.hold' && e.status === 'held'), 5000);
+      expect(events.filter((e) => e.type === 'call.media').at(-1)).toMatchObject({ direction: 'inactive' });
+      expect(relay.calls.hold(callId, false)).toEqual({ ok: true });
+      await until(() => events.some((e) => e.type === 'call.hold' && e.status === 'resumed'), 5000);
+      expect(events.filter((e) => e.type === 'call.media').at(-1)).toMatchObject({ direction: 'recvonly' });
+      const run = await caller;
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+    } finally {
+      await relay.close();
+    }
   });
 });
