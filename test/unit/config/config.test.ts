@@ -76,6 +76,19 @@ describe('config', () => {
     expect(d.ok && relaySettings(d.config).transferTargets.map((p) => p.text)).toEqual(['10.0.0.5']);
   });
 
+  it('AI_TOOLS: all three by default, none, a subset; an unknown name is a problem', () => {
+    const d = parseConfig({});
+    expect(d.ok && d.config.AI_TOOLS).toEqual(['transfer_call', 'end_call', 'send_dtmf']);
+    const none = parseConfig({ AI_TOOLS: 'none' });
+    expect(none.ok && none.config.AI_TOOLS).toEqual([]);
+    const some = parseConfig({ AI_TOOLS: 'end_call' });
+    expect(some.ok && some.config.AI_TOOLS).toEqual(['end_call']);
+    const bad = parseConfig({ AI_TOOLS: 'end_call, dial_anywhere' });
+    expect(!bad.ok && bad.problems[0]).toMatch(
+      /^AI_TOOLS: must list transfer_call, end_call, send_dtmf, or be none/,
+    );
+  });
+
   it('lists every problem at once, cross-key rules included', () => {
     const r = parseConfig({
       SIP_LOCAL_IP: '192.168.1.300',
