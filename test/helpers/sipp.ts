@@ -74,3 +74,27 @@ export async function talkingCallers(
     opts.timeoutMs ?? 30_000,
   );
 }
+
+/**
+ * A sipp caller of the relay running `scenario` (a file in test/peers/sipp), every message traced: its media
+ * on a free port, `voice` (headerless PCMU) as its RTP stream (`-key rtp`, `loops` times, -1 = forever),
+ * and further `-key name value` pairs in `keys`.
+ */
+export async function relayCaller(
+  scenario: string,
+  relaySipPort: number,
+  voice: string | undefined,
+  o: { keys?: string[]; loops?: number; timeoutMs?: number } = {},
+): Promise<SippRun> {
+  const media = String(await freeUdpPort());
+  return sipp(
+    scenario,
+    `127.0.0.1:${relaySipPort}`,
+    [
+      ...['-s', 'relay', '-m', '1', '-mi', '127.0.0.1', '-mp', media, '-trace_msg'],
+      ...(voice ? ['-key', 'rtp', `${voice},${o.loops ?? -1},0`] : []),
+      ...(o.keys ?? []),
+    ],
+    o.timeoutMs ?? 30_000,
+  );
+}

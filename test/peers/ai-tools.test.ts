@@ -8,9 +8,9 @@ import type { Relay } from '../../src/relay.ts';
 import { speechLike } from '../helpers/audio.ts';
 import { type ChatTurn, type FakeOpenAi, startFakeOpenAi } from '../helpers/fake-openai.ts';
 import { startFakeRealtime } from '../helpers/fake-realtime.ts';
-import { freeUdpPort, hasBinary } from '../helpers/peers.ts';
+import { hasBinary } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
-import { sipp } from '../helpers/sipp.ts';
+import { relayCaller } from '../helpers/sipp.ts';
 
 type Event = Record<string, unknown> & { type: string; at: number };
 
@@ -53,15 +53,7 @@ describe.skipIf(!hasBinary('sipp'))(
     }
 
     const caller = async (scenario: string, port: number, voice: string, keys: string[] = []) =>
-      sipp(
-        scenario,
-        `127.0.0.1:${port}`,
-        [
-          ...['-s', 'relay', '-m', '1', '-mi', '127.0.0.1', '-mp', String(await freeUdpPort()), '-trace_msg'],
-          ...['-key', 'rtp', `${voice},1,0`, ...keys],
-        ],
-        40_000,
-      );
+      relayCaller(scenario, port, voice, { keys: keys, loops: 1, timeoutMs: 40_000 });
 
     it('transfer_call: the model says it is connecting, the REFER goes out after that was played, the call ends transferred', async () => {
       const t = await start(

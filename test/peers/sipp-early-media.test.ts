@@ -7,7 +7,7 @@ import { speechLike, wavFile } from '../helpers/audio.ts';
 import { startFakeOpenAi } from '../helpers/fake-openai.ts';
 import { freeUdpPort, hasBinary } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
-import { sipp } from '../helpers/sipp.ts';
+import { relayCaller, sipp } from '../helpers/sipp.ts';
 
 /** The SDP bodies of the responses with this status in a sipp message log (-trace_msg). */
 function bodiesOf(log: string, status: number): string[] {
@@ -115,15 +115,9 @@ describe.skipIf(!hasBinary('sipp'))('early media (EARLY_MEDIA=true), with sipp',
       seen.push({ type: e.type, at: performance.now(), sent: relay.media.session(e.callId)?.stats.sent }),
     );
     try {
-      const run = await sipp(
-        'uac-early.xml',
-        `127.0.0.1:${relay.sip.port}`,
-        [
-          ...['-s', 'relay', '-m', '1', '-mi', '127.0.0.1', '-mp', String(await freeUdpPort())],
-          ...['-key', 'rtp', `${join(dir, 'voice.ulaw')},-1,0`],
-        ],
-        30_000,
-      );
+      const run = await relayCaller('uac-early.xml', relay.sip.port, join(dir, 'voice.ulaw'), {
+        timeoutMs: 30_000,
+      });
       expect(run.code, run.stdout + run.stderr).toBe(0);
       const early = seen.find((e) => e.type === 'call.early')!;
       const answered = seen.find((e) => e.type === 'call.answered')!;

@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import type { CallEvent } from '../../src/machines/call-events.ts';
 import { encodeG711 } from '../../src/media/g711.ts';
 import { speechLike, wavFile } from '../helpers/audio.ts';
-import { freeUdpPort, hasBinary, until } from '../helpers/peers.ts';
+import { hasBinary, until } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
-import { sipp } from '../helpers/sipp.ts';
+import { relayCaller } from '../helpers/sipp.ts';
 
 type Msg = Record<string, unknown> & { type: string };
 
@@ -44,15 +44,9 @@ describe.skipIf(!hasBinary('sipp'))('hold from our side (RFC 3264 8.4), with sip
       return c.until((m) => (m.type === 'ack' || m.type === 'error') && m.id === cmd.id);
     };
     try {
-      const caller = sipp(
-        'uac-hold.xml',
-        `127.0.0.1:${relay.sip.port}`,
-        [
-          ...['-s', 'relay', '-m', '1', '-mi', '127.0.0.1', '-mp', String(await freeUdpPort()), '-trace_msg'],
-          ...['-key', 'rtp', `${join(dir, 'voice.ulaw')},-1,0`],
-        ],
-        30_000,
-      );
+      const caller = relayCaller('uac-hold.xml', relay.sip.port, join(dir, 'voice.ulaw'), {
+        timeoutMs: 30_000,
+      });
       const answered = await c.until((m) => m.type === 'call.answered');
       const callId = answered!.callId as string;
       const holds = () => c.got.filter((m) => m.type === 'call.hold').map((m) => m.status);
@@ -99,15 +93,9 @@ describe.skipIf(!hasBinary('sipp'))('hold from our side (RFC 3264 8.4), with sip
     const events: CallEvent[] = [];
     relay.calls.events$.subscribe((e) => events.push(e));
     try {
-      const caller = sipp(
-        'uac-held-hold.xml',
-        `127.0.0.1:${relay.sip.port}`,
-        [
-          ...['-s', 'relay', '-m', '1', '-mi', '127.0.0.1', '-mp', String(await freeUdpPort())],
-          ...['-key', 'rtp', `${join(dir, 'voice.ulaw')},-1,0`],
-        ],
-        20_000,
-      );
+      const caller = relayCaller('uac-held-hold.xml', relay.sip.port, join(dir, 'voice.ulaw'), {
+        timeoutMs: 20_000,
+      });
       // the caller's hold arrives: our direction becomes recvonly
       await until(() => events.some((e) => e.type === 'call.media' && e.direction === 'recvonly'), 5000);
       const callId = events.find((e) => e.type === 'call.answered')!.callId;

@@ -9,7 +9,7 @@ import { speechLike } from '../helpers/audio.ts';
 import { fastClock } from '../helpers/fast-clock.ts';
 import { freeUdpPort, hasBinary } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
-import { sipp } from '../helpers/sipp.ts';
+import { relayCaller, sipp } from '../helpers/sipp.ts';
 
 /**
  * Session timers (RFC 4028) against sipp. The relay runs on a clock whose timers of 40 s and more go 20
@@ -43,15 +43,7 @@ describe.skipIf(!hasBinary('sipp'))('session timers (RFC 4028) with sipp', () =>
 
   it('the 200 echoes Session-Expires: 90;refresher=uac with Require: timer; UPDATE refreshes keep the call; unrefreshed, the relay sends BYE', async () => {
     const { relay: r, events } = await start();
-    const run = await sipp(
-      'uac-timer.xml',
-      `127.0.0.1:${r.sip.port}`,
-      [
-        ...['-s', 'relay', '-m', '1', '-mi', '127.0.0.1', '-mp', String(await freeUdpPort()), '-trace_msg'],
-        ...['-key', 'rtp', `${voice()},-1,0`],
-      ],
-      30_000,
-    );
+    const run = await relayCaller('uac-timer.xml', r.sip.port, voice(), { timeoutMs: 30_000 });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const answered = events.find((e) => e.type === 'call.answered')!;
     const ended = events.find((e) => e.type === 'call.ended')!;
@@ -67,12 +59,7 @@ describe.skipIf(!hasBinary('sipp'))('session timers (RFC 4028) with sipp', () =>
 
   it('Session-Expires below SESSION_MIN_SE from a caller that supports timers: 422 with Min-SE: 90, then the retry is answered', async () => {
     const { relay: r, events } = await start();
-    const run = await sipp(
-      'uac-timer-422.xml',
-      `127.0.0.1:${r.sip.port}`,
-      ['-s', 'relay', '-m', '1', '-mi', '127.0.0.1', '-mp', String(await freeUdpPort()), '-trace_msg'],
-      20_000,
-    );
+    const run = await relayCaller('uac-timer-422.xml', r.sip.port, undefined, { timeoutMs: 20_000 });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(events.filter((e) => e.type === 'call.incoming')).toHaveLength(1); // the 422 made no call
     expect(events.find((e) => e.type === 'call.ended')).toMatchObject({ reason: 'remote-bye' });

@@ -8,7 +8,7 @@ import { speechLike, wavFile } from '../helpers/audio.ts';
 import { baresipConfig } from '../helpers/baresip.ts';
 import { freeSipPort, freeUdpPort, hasBinary, run } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
-import { type SippRun, sipp } from '../helpers/sipp.ts';
+import { relayCaller, type SippRun, sipp } from '../helpers/sipp.ts';
 import { wsClient } from '../helpers/ws-client.ts';
 
 type Msg = Record<string, unknown> & { type: string };
@@ -34,16 +34,10 @@ describe.skipIf(!hasBinary('sipp'))('blind transfer out, sipp as the transferee'
     const json = await wsClient(`ws://127.0.0.1:${relay.ws.port}/v1`, (t) => JSON.parse(t) as Msg);
     const legacy = await wsClient(`ws://127.0.0.1:${relay.ws.port}/`, (t) => t);
     sockets.push(json.ws, legacy.ws);
-    const media = String(await freeUdpPort());
-    const caller = sipp(
-      scenario,
-      `127.0.0.1:${relay.sip.port}`,
-      [
-        ...['-s', 'relay', '-m', '1', '-mi', '127.0.0.1', '-mp', media, '-trace_msg'],
-        ...['-key', 'rtp', `${join(dir, 'voice.ulaw')},-1,0`, ...keys],
-      ],
-      40_000,
-    );
+    const caller = relayCaller(scenario, relay.sip.port, join(dir, 'voice.ulaw'), {
+      keys: keys,
+      timeoutMs: 40_000,
+    });
     const answered = await json.until((m) => m.type === 'call.answered');
     expect(answered).toBeDefined();
     const callId = answered!.callId as string;
@@ -161,22 +155,10 @@ describe.skipIf(!hasBinary('sipp'))('incoming REFER, sipp as transferor and as t
     const events: Array<Record<string, unknown> & { type: string }> = [];
     relay.calls.events$.subscribe((e) => events.push({ ...e }));
     try {
-      const run = await sipp(
-        'uac-refer-in.xml',
-        `127.0.0.1:${relay.sip.port}`,
-        [
-          ...['-s', 'relay', '-m', '1', '-mi', '127.0.0.1', '-mp', String(await freeUdpPort()), '-trace_msg'],
-          ...[
-            '-key',
-            'rtp',
-            `${join(dir, 'voice.ulaw')},-1,0`,
-            '-key',
-            'target',
-            `sip:1002@127.0.0.1:${targetPort}`,
-          ],
-        ],
-        30_000,
-      );
+      const run = await relayCaller('uac-refer-in.xml', relay.sip.port, join(dir, 'voice.ulaw'), {
+        keys: ['-key', 'target', `sip:1002@127.0.0.1:${targetPort}`],
+      });
+
       expect(run.code, run.stdout + run.stderr).toBe(0);
       const original = events.find((e) => e.type === 'call.incoming')!.callId as string;
       const referred = events.filter((e) => e.type === 'call.referred');
@@ -210,15 +192,9 @@ describe.skipIf(!hasBinary('sipp'))('incoming REFER, sipp as transferor and as t
     const events: Array<{ type: string }> = [];
     relay.calls.events$.subscribe((e) => events.push(e));
     try {
-      const run = await sipp(
-        'uac-refer-in-forbidden.xml',
-        `127.0.0.1:${relay.sip.port}`,
-        [
-          ...['-s', 'relay', '-m', '1', '-mi', '127.0.0.1', '-mp', String(await freeUdpPort())],
-          ...['-key', 'rtp', `${join(dir, 'voice.ulaw')},-1,0`],
-        ],
-        20_000,
-      );
+      const run = await relayCaller('uac-refer-in-forbidden.xml', relay.sip.port, join(dir, 'voice.ulaw'), {
+        timeoutMs: 20_000,
+      });
       expect(run.code, run.stdout + run.stderr).toBe(0);
       expect(events.filter((e) => e.type === 'call.referred')).toEqual([]);
       expect(events.filter((e) => e.type === 'call.incoming')).toHaveLength(1);
