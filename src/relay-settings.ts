@@ -1,10 +1,11 @@
-import { BlockList, isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from './config/index.ts';
 import type { MediaSettings } from './io/media-manager.ts';
 import type { ThreadPriority } from './io/priority.ts';
 import type { CallSettings } from './machines/call-session.ts';
 import type { DialTarget } from './machines/outgoing-call.ts';
+import { addressSet } from './routing/address-set.ts';
+import { type RouteDefaults, RouteTable } from './routing/router.ts';
 import { parseTargetPatterns, type TargetPattern } from './sip/dialog/transfer-target.ts';
 import { bracket } from './sip/message/host.ts';
 import { type TimerTable, timerTable } from './sip/transaction/timers.ts';
@@ -40,8 +41,6 @@ export interface RelaySettings {
   readonly transferTargets: readonly TargetPattern[];
   /** PROCESS_NICE and REALTIME_PRIORITY (main thread and the RTP clock thread). */
   readonly priority: ThreadPriority;
-  /** In the call center a greeting text is spoken by the AI instead of the WAV (echo cannot speak). */
-  readonly aiSpeaksGreeting: boolean;
 }
 
 /** What the relay's parts need from the configuration, shaped once (pure: no I/O). */
@@ -109,21 +108,12 @@ export function relaySettings(config: Config): RelaySettings {
     },
     transferTargets: transferTargets(config),
     priority,
-    aiSpeaksGreeting: config.CALL_CENTER && !!config.AI_GREETING_TEXT && config.aiProvider !== 'echo',
   };
 }
 
 /** Builds the SIP_ALLOWED_SOURCES filter (undefined = every source allowed). */
 function sourceFilter(list: readonly string[] | undefined): ((address: string) => boolean) | undefined {
-  if (!list || list.length === 0) return undefined;
-  const allowed = new BlockList();
-  for (const entry of list) {
-    const [addr, prefix] = entry.split('/') as [string, string | undefined];
-    const type = isIPv6(addr) ? 'ipv6' : 'ipv4';
-    if (prefix === undefined) allowed.addAddress(addr, type);
-    else allowed.addSubnet(addr, Number(prefix), type);
-  }
-  return (address) => allowed.check(address, isIPv6(address) ? 'ipv6' : 'ipv4');
+  return !list || list.length === 0 ? undefined : addressSet(list);
 }
 
 /** The transfer allow list (validated at start-up); without one, only the upstream server's host. */
@@ -135,4 +125,34 @@ function transferTargets(config: Config): TargetPattern[] {
   );
   if (!parsed.ok) throw new Error(`TRANSFER_ALLOWED_TARGETS: ${parsed.error}`); // crossChecks reported it
   return parsed.value;
+}
+
+/** The AI_* settings and AUTO_ANSWER every route starts from. */
+export function routeDefaults(config: Config): RouteDefaults {
+  return {
+    autoAnswer: config.AUTO_ANSWER,
+    agent: {
+      provider: config.aiProvider,
+      chatModel: config.AI_CHAT_MODEL,
+      realtimeModel: config.AI_REALTIME_MODEL,
+      prompt: config.aiSystemPrompt,
+      voice: config.AI_VOICE,
+      language: config.AI_LANGUAGE,
+      greeting: config.AI_GREETING_TEXT,
+      tools: config.AI_TOOLS,
+      transferTarget: config.AI_TRANSFER_TARGET,
+    },
+  };
+}
+
+/** The routes: ROUTES_FILE's, else the one route the environment makes (RouteTable.fromEnvironment). */
+export function routeTable(config: Config): RouteTable {
+  const defaults = routeDefaults(config);
+  if (config.routes)
+    return new RouteTable(config.routes, defaults, { callWebhookUrl: config.CALL_WEBHOOK_URL });
+  return RouteTable.fromEnvironment(defaults, {
+    callCenter: config.CALL_CENTER,
+    streamUrl: config.MEDIA_STREAM_URL,
+    callWebhookUrl: config.CALL_WEBHOOK_URL,
+  });
 }

@@ -1,10 +1,13 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import type { InspectionEvent } from 'xstate';
-import { CallCenter } from './ai/call-center.ts';
+import { CallCenter, spokenGreeting } from './ai/call-center.ts';
 import { type AgentOptions, agentFactory } from './ai/providers/index.ts';
 import type { Config } from './config/index.ts';
+import { routesContext } from './config/load.ts';
+import { readRoutesFile } from './config/routes-file.ts';
 import { logCalls } from './io/call-log.ts';
+import { CallRouter } from './io/call-router.ts';
 import { CallTraceWriter } from './io/call-trace.ts';
 import { systemClock } from './io/clock.ts';
 import { InspectorBridge } from './io/inspector-bridge.ts';
@@ -22,7 +25,7 @@ import type { Logger } from './kernel/logger.ts';
 import { CallManager } from './machines/call-manager.ts';
 import { Registration } from './machines/registration.ts';
 import { chime } from './media/chime.ts';
-import { type RelaySettings, relaySettings } from './relay-settings.ts';
+import { type RelaySettings, relaySettings, routeTable } from './relay-settings.ts';
 import type { SrtpEngine } from './rtp/srtp.ts';
 import { defaultPolicy } from './sip/core/policy.ts';
 import { SipCore } from './sip/core/sip-core.ts';
@@ -133,6 +136,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
   const ports = new RtpPortPool(config.SIP_LOCAL_IP, config.RTP_PORT_START, config.RTP_PORT_END);
   const broadcasts = localBroadcasts();
   const refuseRemote = refuseRtpTo(broadcasts, publicHost, sipAddress.port, ports);
+  const table = routeTable(config);
   const calls = new CallManager({
     core: () => core,
     clock,
@@ -145,6 +149,8 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     settings: { ...settings.calls, mediaAddress: publicHost, refuseRemote },
     upstream: settings.dial,
     transferTargets: settings.transferTargets,
+    route: (facts) => router.route(facts),
+    ...(table.outgoingPlan() ? { outgoingPlan: table.outgoingPlan() } : {}),
     ...(settings.allowSource ? { allowSource: settings.allowSource } : {}),
     ...(observers.inspect ? { inspect: observers.inspect } : {}),
   });
@@ -182,36 +188,33 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
   const subscription = sockets.inbound$.subscribe((m) => receiveSafely(core, m.data, m.source, log));
   // a message a stream could not delimit: answered (400/513) on its connection, which then closes
   subscription.add(sockets.rejections$.subscribe((r) => core.rejectStream(r.head, r.status, r.reason, r)));
-  const aiSpeaksGreeting = settings.aiSpeaksGreeting;
-  const media = new MediaManager(
-    calls,
-    ports,
-    settings.media,
-    aiSpeaksGreeting ? undefined : greeting(settings, log),
-    log,
-    deps.srtpEngine,
-  );
+  const router = new CallRouter(table, calls, log.child({ component: 'routes' }));
+  undo.push(() => router.close());
+  if (config.ROUTES_FILE) {
+    const path = config.ROUTES_FILE;
+    router.watch(
+      path,
+      () => readRoutesFile(path, routesContext(config)),
+      (r) => routeTable({ ...config, routes: r.file }),
+    );
+    log.info({ path, routes: table.file.routes.length, trunks: table.trunks.length }, 'routes file loaded');
+  }
+  const media = new MediaManager(calls, ports, settings.media, greeting(settings, log), log, deps.srtpEngine);
   undo.push(() => media.close());
   if (config.HOLD_MUSIC_PATH) media.musicOnHold = loadGreeting(config.HOLD_MUSIC_PATH, log, 'music on hold');
   calls.warm.bridge = media;
-  media.agentGreets = aiSpeaksGreeting;
+  media.agentGreets = (callId) => spokenGreeting(calls.plan(callId)?.agent) !== undefined;
   // after the media manager: its report of a call's end arrives before the call's end line is written
   const callLog = logCalls(calls.events$, media.ended$, log);
   undo.push(() => callLog.unsubscribe());
-  const ai = config.CALL_CENTER
-    ? new CallCenter(
-        calls,
-        media,
-        await agentFactory(config, deps.ai ?? {}),
-        aiSpeaksGreeting ? config.AI_GREETING_TEXT : undefined,
-        log,
-        { enabled: config.AI_TOOLS, transferTarget: config.AI_TRANSFER_TARGET },
-      )
+  // the call center serves every call whose plan has an agent: made when any route (or a webhook, whose
+  // replies may ask for one) can give a call an agent
+  const ai = mayHaveAgents(config)
+    ? new CallCenter(calls, media, await agentFactory(config, deps.ai ?? {}), log)
     : undefined;
-  if (ai) {
-    undo.push(() => ai.close());
+  if (ai) undo.push(() => ai.close());
+  if (config.CALL_CENTER && !config.routes)
     log.info({ provider: config.aiProvider }, 'call center: an AI agent answers every call');
-  }
   const ws = await WsServer.start(
     {
       host: config.WS_HOST,
@@ -236,9 +239,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
           () => readiness(),
         );
   if (metrics) log.info({ host: config.WS_HOST, port: metrics.port }, 'metrics on GET /metrics');
-  const streams = config.MEDIA_STREAM_URL
-    ? new MediaStreams(config.MEDIA_STREAM_URL, calls, media, log.child({ component: 'media-stream' }))
-    : undefined;
+  const streams = new MediaStreams(calls, media, log.child({ component: 'media-stream' }));
   registration?.start();
   let closed = false;
   // GET /ready: the SIP socket is open and taking calls, and the registration (when configured) is up
@@ -270,7 +271,8 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       closed = true;
       core.stopAccepting();
       await calls.shutdown(deps.shutdownGraceMs ?? 3000);
-      streams?.close();
+      streams.close();
+      router.close();
       ai?.close();
       await ws.close();
       await metrics?.close();
@@ -284,6 +286,13 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       restorePriority();
     },
   };
+}
+
+/** Whether any call can get an agent: CALL_CENTER, an agent route, or a webhook (its reply may ask). */
+function mayHaveAgents(config: Config): boolean {
+  if (!config.routes) return config.CALL_CENTER || !!config.CALL_WEBHOOK_URL;
+  // a reload may add agent routes: with a routes file the call center is always there (it costs nothing idle)
+  return true;
 }
 
 /** Hands a message to the SIP core; whatever it throws is logged, never the end of the relay. */

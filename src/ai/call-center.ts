@@ -4,9 +4,10 @@ import type { Logger } from '../kernel/logger.ts';
 import type { CallManager } from '../machines/call-manager.ts';
 import type { G711 } from '../media/g711.ts';
 import type { PlayoutQueue } from '../media/playout-queue.ts';
+import type { AgentPlan } from '../routing/plan.ts';
 import type { AiSessionNote } from './ai-session.ts';
 import type { TimingStage } from './providers/port.ts';
-import type { CallTools, ToolName } from './tools.ts';
+import type { CallTools } from './tools.ts';
 
 /** What the call center tells monitors (JSON protocol) about each call's conversation. */
 export type AiEvent =
@@ -47,15 +48,10 @@ export interface AgentContext {
   readonly playout: PlayoutQueue;
   readonly codec: G711;
   readonly onNote: (note: AiSessionNote) => void;
-  /** The call-control functions the model may call (AI_TOOLS), carried out on this call. */
+  /** The call-control functions the model may call (the plan's tools), carried out on this call. */
   readonly tools: CallTools;
-}
-
-/** What the call center's tools need: which are on, and the default transfer target. */
-export interface CallCenterTools {
-  readonly enabled: readonly ToolName[];
-  /** AI_TRANSFER_TARGET: where transfer_call goes without a target. */
-  readonly transferTarget: string | undefined;
+  /** Provider, model, prompt, voice, language, tools: its route's, else the AI_* settings. */
+  readonly plan: AgentPlan;
 }
 
 /** Makes the agent of one call (chained STT/LLM/TTS or echo behind a VAD, or the Realtime API). */
@@ -73,8 +69,8 @@ interface Deferred {
 }
 
 /**
- * The AI on every call (CALL_CENTER=true): when a call is answered it subscribes to the call's decoded
- * audio, runs VAD and turn detection into an AiSession, and lets the provider's reply stream into the
+ * The AI on the calls whose plan has an agent (an agent route; every call with CALL_CENTER=true and no
+ * routes file): when such a call is answered it subscribes to the call's decoded audio, runs VAD and turn detection into an AiSession, and lets the provider's reply stream into the
  * call's playout queue. Transcripts, replies, barge-ins, errors and per-turn latencies are logged per call
  * and published on `events$`.
  */
@@ -87,15 +83,14 @@ export class CallCenter {
     private readonly calls: CallManager,
     private readonly media: MediaManager,
     private readonly makeAgent: AgentFactory,
-    private readonly greetingText: string | undefined,
     private readonly log: Logger,
-    private readonly toolSettings: CallCenterTools = { enabled: [], transferTarget: undefined },
   ) {
     this.#sub = calls.events$.subscribe((e) => {
       // the consult call of a warm transfer is the clients' (the briefing), not the agent's
       if (e.type === 'call.answered' && !calls.warm.isConsult(e.callId)) void this.#start(e.callId);
       // early media (EARLY_MEDIA): the agent greets before the answer, which follows once that was heard
-      else if (e.type === 'call.early' && greetingText) void this.#start(e.callId, true);
+      else if (e.type === 'call.early' && spokenGreeting(calls.plan(e.callId)?.agent))
+        void this.#start(e.callId, true);
       else if (e.type === 'call.ended') this.#stop(e.callId);
       else if (e.type === 'call.transfer' && e.mode === 'attended') {
         // the agent steps aside while its caller waits for a person, and comes back if that fails
@@ -121,7 +116,8 @@ export class CallCenter {
 
   async #start(callId: string, early = false): Promise<void> {
     const media = this.media.session(callId);
-    if (!media || this.#running.has(callId)) return; // answered after early media: already on the call
+    const plan = this.calls.plan(callId)?.agent;
+    if (!plan || !media || this.#running.has(callId)) return; // answered after early media: already on
     const log = this.log.child({ callId, component: 'ai' });
     let run: Running | undefined;
     let agent: Agent;
@@ -140,7 +136,8 @@ export class CallCenter {
           }
           this.#note(callId, log, n, run, deferred);
         },
-        tools: this.#tools(callId, log, deferred),
+        tools: this.#tools(callId, log, deferred, plan.transferTarget),
+        plan,
       });
     } catch (err) {
       log.error({ err: String(err) }, 'AI agent could not start: the call goes on without it');
@@ -157,18 +154,19 @@ export class CallCenter {
     };
     this.#running.set(callId, run);
     log.info({}, 'AI agent on the call');
-    if (this.greetingText) agent.say(this.greetingText);
+    const greeting = spokenGreeting(plan);
+    if (greeting) agent.say(greeting);
   }
 
   /**
    * The call's side of the agent's functions. A transfer's target is checked at once (the model hears a
    * refusal); the REFER, like the hang-up, waits until what the agent says about it has been played.
    */
-  #tools(callId: string, log: Logger, deferred: Deferred): CallTools {
+  #tools(callId: string, log: Logger, deferred: Deferred, transferTarget: string | undefined): CallTools {
     return {
       transfer: (target) => {
-        const t = target ?? this.toolSettings.transferTarget;
-        if (!t) return { ok: false, error: 'no transfer target given and AI_TRANSFER_TARGET is not set' };
+        const t = target ?? transferTarget;
+        if (!t) return { ok: false, error: 'no transfer target given, and the call has no default one' };
         const checked = this.calls.checkTransfer(t);
         if (!checked.ok) return { ok: false, error: checked.message };
         deferred.action = () => {
@@ -250,4 +248,9 @@ export class CallCenter {
     run.audio.unsubscribe();
     run.agent.end();
   }
+}
+
+/** The greeting the agent speaks, if any: echo cannot speak a text, so its calls keep the WAV greeting. */
+export function spokenGreeting(plan: AgentPlan | undefined): string | undefined {
+  return plan && plan.provider !== 'echo' ? plan.greeting : undefined;
 }

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import type { z } from 'zod';
+import type { RoutesFile } from '../routing/routes-schema.ts';
+import { type RoutesContext, readRoutesFile } from './routes-file.ts';
 import { aiProvider, configSchema, crossChecks, type RawConfig } from './schema.ts';
 import { loadTlsMaterial, type TlsMaterial } from './tls-files.ts';
 import { unknownKeyWarnings } from './unknown-keys.ts';
@@ -11,6 +13,8 @@ export interface Config extends RawConfig {
   readonly tls: TlsMaterial | undefined;
   /** AI_SYSTEM_PROMPT_FILE's text when set, else AI_SYSTEM_PROMPT. */
   readonly aiSystemPrompt: string;
+  /** ROUTES_FILE read and checked (prompt files read in), when set. */
+  readonly routes: RoutesFile | undefined;
 }
 
 export type ConfigResult =
@@ -56,6 +60,8 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     ? loadTlsMaterial({ cert: config.SIP_TLS_CERT, key: config.SIP_TLS_KEY, ca: config.SIP_TLS_CA })
     : { problems: [], warnings: [] };
   problems.push(...tls.problems);
+  const routes = config.ROUTES_FILE ? readRoutesFile(config.ROUTES_FILE, routesContext(config)) : undefined;
+  if (routes && !routes.ok) problems.push(...routes.problems);
   if (problems.length > 0) return { ok: false, problems };
   const warnings: string[] = [...tls.warnings];
   // each call takes an even RTP port and the odd one after it (RTCP)
@@ -67,9 +73,20 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     );
   return {
     ok: true,
-    config: { ...config, aiProvider: aiProvider(config), aiSystemPrompt, tls: tls.material },
+    config: {
+      ...config,
+      aiProvider: aiProvider(config),
+      aiSystemPrompt,
+      tls: tls.material,
+      routes: routes?.ok ? routes.file : undefined,
+    },
     warnings,
   };
+}
+
+/** What a routes file is checked against (start-up and every reload). */
+export function routesContext(c: RawConfig): RoutesContext {
+  return { openAiKey: !!c.OPENAI_API_KEY, provider: aiProvider(c), callWebhookUrl: !!c.CALL_WEBHOOK_URL };
 }
 
 /**

@@ -168,6 +168,9 @@ export const configSchema = z.object({
   METRICS_PORT: portNumber().optional(),
   WS_PORT: port(8080),
   MEDIA_STREAM_URL: z.url({ error: 'must be a ws:// or wss:// URL' }).optional(),
+  // --- routing ---
+  ROUTES_FILE: z.string().trim().optional(),
+  CALL_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   WS_TOKEN: z.string().trim().min(8, 'must be at least 8 characters').optional(),
   WS_ALLOW_INSECURE: bool(false),
   WS_ORIGINS: list().optional(),
@@ -267,7 +270,7 @@ export const configSchema = z.object({
 export type RawConfig = z.output<typeof configSchema>;
 
 /** An IP address or a CIDR block (address/prefix). */
-function isCidr(v: string): boolean {
+export function isCidr(v: string): boolean {
   const [addr, prefix, extra] = v.split('/');
   if (extra !== undefined || !addr) return false;
   const family = isIP(addr);

@@ -101,8 +101,8 @@ export class MediaManager {
   readonly #sub: Subscription;
   readonly #watchdog: NodeJS.Timeout | undefined;
 
-  /** The call center's agent speaks the greeting (and so the early media), not a WAV. */
-  agentGreets = false;
+  /** Whether a call's agent speaks its greeting (and so its early media), instead of the WAV. */
+  agentGreets: (callId: string) => boolean = () => false;
 
   /** Calls whose greeting went out as early media (before the answer). */
   readonly #early = new Set<string>();
@@ -324,10 +324,11 @@ export class MediaManager {
         const s = this.#sessions.get(e.callId);
         if (!s) return;
         this.#early.add(e.callId);
-        if (this.greeting) s.queue.enqueue(this.greeting);
+        const agentGreets = this.agentGreets(e.callId);
+        if (this.greeting && !agentGreets) s.queue.enqueue(this.greeting);
         s.startSending();
         // the AI speaks the greeting (AI_GREETING_TEXT): the call center answers once it has been heard
-        if (this.agentGreets) return;
+        if (agentGreets) return;
         s.queue.mark((reason) => {
           if (reason === 'played') this.calls.earlyMediaPlayed(e.callId);
         });
@@ -337,7 +338,8 @@ export class MediaManager {
         const s = this.#sessions.get(e.callId);
         if (!s) return;
         // after early media the greeting has been played already
-        if (this.greeting && !this.#early.delete(e.callId)) s.queue.enqueue(this.greeting);
+        const early = this.#early.delete(e.callId);
+        if (this.greeting && !early && !this.agentGreets(e.callId)) s.queue.enqueue(this.greeting);
         s.startSending();
         return;
       }

@@ -13,6 +13,9 @@ export type CallEvent =
       readonly from: string;
       readonly to: string;
       readonly source: string;
+      /** The route that took it (ROUTES_FILE's name, `#n`, `webhook`, `default`) and its trunk, if any. */
+      readonly route?: string | undefined;
+      readonly trunk?: string | undefined;
     }
   | { readonly type: 'call.ringing'; readonly callId: string; readonly status: number }
   | { readonly type: 'call.answered'; readonly callId: string; readonly direction: 'incoming' | 'outgoing' }

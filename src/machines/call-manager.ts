@@ -1,6 +1,7 @@
 import { Subject } from 'rxjs';
 import type { InspectionEvent } from 'xstate';
 import type { Logger } from '../kernel/logger.ts';
+import type { CallFacts, CallPlan, Decision } from '../routing/plan.ts';
 import { chooseMedia, parseSdp, type SessionDescription, sdpOf } from '../sdp/index.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
 import type { TransactionUser } from '../sip/core/tu.ts';
@@ -16,6 +17,7 @@ import {
 } from '../sip/dialog/transfer-target.ts';
 import { newCallId } from '../sip/message/ids.ts';
 import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
+import { uriUser } from '../sip/message/uri.ts';
 import type { Clock } from '../sip/transaction/clock.ts';
 import type { ServerTransaction } from '../sip/transaction/layer.ts';
 import type { TimerTable } from '../sip/transaction/timers.ts';
@@ -62,6 +64,13 @@ export interface CallManagerDeps {
   readonly inspect?: (event: InspectionEvent, callId: string) => void;
   /** TRANSFER_ALLOWED_TARGETS: where calls may be transferred (nothing when empty). */
   readonly transferTargets?: readonly TargetPattern[];
+  /**
+   * What each incoming call gets (routes file, webhook): asked once the INVITE is acceptable, before any
+   * port is taken. Absent: every call is the clients' (AUTO_ANSWER), as before routing.
+   */
+  readonly route?: (facts: CallFacts) => Decision | Promise<Decision>;
+  /** What calls we place get when their caller names nothing (without a routes file: the environment's). */
+  readonly outgoingPlan?: CallPlan;
 }
 
 export type TransferResult =
@@ -71,6 +80,15 @@ export type TransferResult =
       code: 'unknown_call' | 'invalid_state' | 'bad_target' | 'forbidden_target';
       message: string;
     };
+
+/** Without routing: the clients decide, nothing else is put on the call. */
+const NO_ROUTE: Omit<CallPlan, 'autoAnswer'> = {
+  route: 'default',
+  trunk: undefined,
+  agent: undefined,
+  stream: undefined,
+  transfer: undefined,
+};
 
 export type DialResult = { ok: true; callId: string } | { ok: false; status: number; reason: string };
 
@@ -267,6 +285,7 @@ export class CallManager implements TransactionUser {
     const ports = await this.#deps.ports.allocate(callId).finally(() => this.#pending--);
     if (!ports) return { ok: false, status: 503, reason: 'no free RTP ports' };
     const call = new OutgoingCall(callId, target, ports, this.#env);
+    call.plan = this.#deps.outgoingPlan;
     this.#calls.set(callId, call);
     created?.(callId);
     this.#deps.log.info({ callId, to: label }, `call out: -> ${label}`);
@@ -311,9 +330,14 @@ export class CallManager implements TransactionUser {
     return this.#sendIf(callId, 'ringing.alerting', { type: 'client.answer' });
   }
 
+  /** What an incoming call's route decided (undefined for calls out and unknown calls). */
+  plan(callId: string): CallPlan | undefined {
+    return this.#calls.get(callId)?.plan;
+  }
+
   /** The early media's greeting has been played: with AUTO_ANSWER the call is answered now. */
   earlyMediaPlayed(callId: string): void {
-    if (this.#deps.settings.autoAnswer) this.answer(callId);
+    if (this.#calls.get(callId)?.plan?.autoAnswer) this.answer(callId);
   }
 
   reject(callId: string, status = 486): boolean {
@@ -492,12 +516,23 @@ export class CallManager implements TransactionUser {
       core.respond(tx, 400, { reason: 'Bad Request (Call-ID already in use)' });
       return;
     }
+    // from here the call counts against MAX_CALLS and its source's limit, while it is routed (a webhook
+    // may take seconds) and its ports are bound
     this.#pending++;
     this.#binding.add(req.callId);
-    const ports = await this.#deps.ports.allocate(req.callId).finally(() => {
+    this.#settingUpFrom.set(req.callId, source);
+    this.#settingUpCount.set(source, (this.#settingUpCount.get(source) ?? 0) + 1);
+    let plan: CallPlan | undefined;
+    let ports: MediaPorts | undefined;
+    try {
+      plan = await this.#plan(req, source, tx, log);
+      if (plan) ports = await this.#deps.ports.allocate(req.callId);
+    } finally {
       this.#pending--;
       this.#binding.delete(req.callId);
-    });
+      if (!ports) this.#doneSettingUp(req.callId);
+    }
+    if (!plan) return;
     if (!ports) {
       log.warn({}, 'no free RTP port pair: 503');
       core.respond(tx, 503, {
@@ -510,12 +545,46 @@ export class CallManager implements TransactionUser {
       await this.#deps.ports.release(req.callId); // cancelled while we bound the ports
       return;
     }
-    const call = new IncomingCall(req, tx, offer, ports, this.#env);
+    const call = new IncomingCall(req, tx, offer, ports, this.#env, plan);
     this.#calls.set(call.callId, call);
-    this.#settingUpFrom.set(call.callId, source);
-    this.#settingUpCount.set(source, (this.#settingUpCount.get(source) ?? 0) + 1);
     this.#byInviteTx.set(tx.key, call);
     call.start();
+  }
+
+  /** The route's decision; a rejection (or a CANCEL while it was made) answered here, and undefined. */
+  async #plan(
+    req: ParsedRequest,
+    source: string,
+    tx: ServerTransaction,
+    log: Logger,
+  ): Promise<CallPlan | undefined> {
+    const route = this.#deps.route;
+    const decision: Decision = route
+      ? await route({
+          callId: req.callId,
+          requestUser: uriUser(req.ruri),
+          toUser: uriUser(req.to.uri),
+          fromUser: uriUser(req.from.uri),
+          source,
+          headers: req.msg.headers,
+        })
+      : { kind: 'plan', plan: { ...NO_ROUTE, autoAnswer: this.#deps.settings.autoAnswer } };
+    if (tx.state !== 'proceeding') return undefined; // cancelled while it was routed
+    if (decision.kind === 'reject') {
+      log.info(
+        { source, route: decision.route || undefined, status: decision.status },
+        'INVITE rejected by its route',
+      );
+      this.#deps.core().respond(tx, decision.status, decision.reason ? { reason: decision.reason } : {});
+      return undefined;
+    }
+    if (decision.kind === 'webhook') {
+      // the router resolves webhooks itself; one left here is a wiring fault, not the caller's
+      log.error({ route: decision.route }, 'webhook route without a webhook client: 500');
+      this.#deps.core().respond(tx, 500);
+      return undefined;
+    }
+    return decision.plan;
   }
 
   async #forget(s: CallSession): Promise<void> {

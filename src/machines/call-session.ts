@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
 import type { Logger } from '../kernel/logger.ts';
+import type { CallPlan } from '../routing/plan.ts';
 import { masterKeyLength, SRTP_SUITES, type SrtpSuite } from '../rtp/srtp.ts';
 import {
   answerOffer,
@@ -162,6 +163,8 @@ export abstract class CallSession {
   protected peerAllow: readonly string[] = [];
   /** The option tags the peer's INVITE or 2xx said it supports (lower-case). */
   protected peerSupported: readonly string[] = [];
+  /** What its route (or webhook) decided for an incoming call: agent, stream, answering. */
+  plan: CallPlan | undefined;
 
   /** Whether the peer can take a REFER with Replaces pointing at this call (warm transfer by REFER). */
   get peerTakesRefer(): boolean {

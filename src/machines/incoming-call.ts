@@ -1,3 +1,4 @@
+import type { CallPlan } from '../routing/plan.ts';
 import { answerOffer, parseSdp, type SessionDescription, sdpOf } from '../sdp/index.ts';
 import { dialogAsUas, type Hop, recordRouteHeaders } from '../sip/dialog/dialog.ts';
 import { firstRSeq, readRAck, reliableProvisionals, reliableSchedule } from '../sip/dialog/prack.ts';
@@ -37,8 +38,10 @@ export class IncomingCall extends CallSession {
     offer: SessionDescription | undefined,
     ports: MediaPorts,
     env: SessionEnv,
+    plan: CallPlan,
   ) {
     super(invite.callId, 'incoming', ports, env);
+    this.plan = plan;
     this.invite = invite;
     this.#tx = tx;
     this.#offer = offer;
@@ -182,7 +185,8 @@ export class IncomingCall extends CallSession {
       },
       startRingTimer: () => {
         // with early media the auto-answer comes once the greeting has been played (earlyMediaPlayed)
-        if (s.autoAnswer && !this.#early) this.after('ring', s.ringDelayMs, { type: 'client.answer' });
+        if (this.plan?.autoAnswer && !this.#early)
+          this.after('ring', s.ringDelayMs, { type: 'client.answer' });
         else this.after('ring', s.ringTimeoutMs, { type: 'timer.noAnswer' });
       },
       sendAnswer: () => {
@@ -211,6 +215,8 @@ export class IncomingCall extends CallSession {
           from: header(this.invite.msg, 'from') ?? '',
           to: header(this.invite.msg, 'to') ?? '',
           source: `${this.#source.host}:${this.#source.port}`,
+          route: this.plan?.route,
+          trunk: this.plan?.trunk,
         };
       case 'call.answered':
         return { type, callId: this.callId, direction: 'incoming' };

@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import { OpenAIRealtimeWS } from 'openai/realtime/ws';
 import type { Config } from '../../config/index.ts';
+import type { AgentPlan } from '../../routing/plan.ts';
 import { AiSession } from '../ai-session.ts';
 import type { AgentContext, AgentFactory } from '../call-center.ts';
 import { RealtimeSession } from '../realtime-session.ts';
@@ -21,7 +22,7 @@ const setTimer = (ms: number, fire: () => void) => {
 };
 
 /**
- * The agent AI_PROVIDER selects, per call: `echo` and `openai` run our VAD and turn detection into an
+ * The agent each call's plan selects (its route's, else AI_PROVIDER and the AI_* settings): `echo` and `openai` run our VAD and turn detection into an
  * AiSession; `openai-realtime` streams the call's G.711 to the Realtime API and lets its server VAD take
  * turns. One SDK client serves every call. The WebRTC VAD's WASM is loaded here, so a broken module stops
  * start-up rather than the first call.
@@ -31,63 +32,63 @@ export async function agentFactory(config: Config, options: AgentOptions = {}): 
   let shared: OpenAI | undefined;
   const client = () =>
     (shared ??= openAiClient(config.OPENAI_API_KEY ?? '', config.OPENAI_BASE_URL, config.AI_TIMEOUT_MS));
-  const language = config.AI_LANGUAGE === 'auto' ? undefined : config.AI_LANGUAGE;
+  const language = (plan: AgentPlan) => (plan.language === 'auto' ? undefined : plan.language);
 
-  if (config.aiProvider === 'openai-realtime') {
+  const realtime = (ctx: AgentContext) => {
+    const plan = ctx.plan;
     const settings = {
-      model: config.AI_REALTIME_MODEL,
-      instructions: config.aiSystemPrompt,
-      voice: config.AI_VOICE,
+      model: plan.model,
+      instructions: plan.prompt,
+      voice: plan.voice,
       transcriptionModel: config.AI_STT_MODEL,
-      language,
+      language: language(plan),
       silenceMs: config.AI_END_SILENCE_MS,
       prefixMs: 300,
       apologyText: config.AI_ERROR_TEXT,
       noReplyMs: config.AI_RESPONSE_TIMEOUT_MS,
     };
-    return async (ctx: AgentContext) =>
-      new RealtimeSession({
-        connect: () =>
-          new OpenAIRealtimeWS(
-            {
-              model: settings.model,
-              ...(options.realtimeCa ? { options: { ca: options.realtimeCa } } : {}),
-            },
-            client(),
-          ),
-        playout: ctx.playout,
-        codec: ctx.codec,
-        settings,
-        log: ctx.log,
-        setTimer,
-        onNote: ctx.onNote,
-        tools: { enabled: config.AI_TOOLS, call: ctx.tools },
-      });
-  }
+    return new RealtimeSession({
+      connect: () =>
+        new OpenAIRealtimeWS(
+          {
+            model: settings.model,
+            ...(options.realtimeCa ? { options: { ca: options.realtimeCa } } : {}),
+          },
+          client(),
+        ),
+      playout: ctx.playout,
+      codec: ctx.codec,
+      settings,
+      log: ctx.log,
+      setTimer,
+      onNote: ctx.onNote,
+      tools: { enabled: plan.tools, call: ctx.tools },
+    });
+  };
 
   if (config.AI_VAD === 'webrtc') (await createWebRtcVad()).free();
-  const conversation: (ctx: AgentContext) => AiConversation =
-    config.aiProvider === 'openai'
-      ? (ctx) =>
-          new OpenAiConversation(
-            client(),
-            {
-              sttModel: config.AI_STT_MODEL,
-              language,
-              chatModel: config.AI_CHAT_MODEL,
-              systemPrompt: config.aiSystemPrompt,
-              ttsModel: config.AI_TTS_MODEL,
-              voice: config.AI_VOICE,
-              speed: config.AI_SPEED,
-              retries: config.AI_RETRIES,
-              historyTurns: config.AI_HISTORY_TURNS,
-            },
-            ctx.log,
-            undefined,
-            { enabled: config.AI_TOOLS, call: ctx.tools },
-          )
-      : () => new EchoConversation();
+  const conversation = (ctx: AgentContext): AiConversation =>
+    ctx.plan.provider === 'openai'
+      ? new OpenAiConversation(
+          client(),
+          {
+            sttModel: config.AI_STT_MODEL,
+            language: language(ctx.plan),
+            chatModel: ctx.plan.model,
+            systemPrompt: ctx.plan.prompt,
+            ttsModel: config.AI_TTS_MODEL,
+            voice: ctx.plan.voice,
+            speed: config.AI_SPEED,
+            retries: config.AI_RETRIES,
+            historyTurns: config.AI_HISTORY_TURNS,
+          },
+          ctx.log,
+          undefined,
+          { enabled: ctx.plan.tools, call: ctx.tools },
+        )
+      : new EchoConversation();
   return async (ctx: AgentContext) => {
+    if (ctx.plan.provider === 'openai-realtime') return realtime(ctx);
     const vad: Vad & { free?(): void } =
       config.AI_VAD === 'webrtc' ? await createWebRtcVad() : new EnergyVad();
     const session = new AiSession({

@@ -148,14 +148,16 @@ class StreamSession {
   }
 }
 
-/** Opens a media stream to MEDIA_STREAM_URL for every established call and closes it when the call ends. */
+/**
+ * Opens a media stream for every established call whose plan names one (a stream route; MEDIA_STREAM_URL
+ * without a routes file) and closes it when the call ends.
+ */
 export class MediaStreams {
   readonly #streams = new Map<string, StreamSession>();
   readonly #subs: Subscription[] = [];
 
   constructor(
-    readonly url: string,
-    calls: CallManager,
+    readonly calls: CallManager,
     readonly media: MediaManager,
     readonly log: Logger,
   ) {
@@ -178,7 +180,12 @@ export class MediaStreams {
 
   #onCall(e: CallEvent): void {
     if (e.type === 'call.answered' && !this.#streams.has(e.callId)) {
-      this.#streams.set(e.callId, new StreamSession(e.callId, this.url, this.media, this.log, {}));
+      const stream = this.calls.plan(e.callId)?.stream;
+      if (!stream) return;
+      this.#streams.set(
+        e.callId,
+        new StreamSession(e.callId, stream.url, this.media, this.log, { ...stream.parameters }),
+      );
     } else if (e.type === 'call.dtmf') {
       this.#streams.get(e.callId)?.dtmf(e.digit);
     } else if (e.type === 'call.ended') {

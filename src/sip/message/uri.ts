@@ -154,3 +154,13 @@ export function unescapeUri(s: string): string {
   }
   return new TextDecoder().decode(new Uint8Array(bytes));
 }
+
+/**
+ * The user a URI names, unescaped: a SIP URI's user part, or a tel: URI's number (RFC 3966, without its
+ * parameters). Undefined for a URI without one.
+ */
+export function uriUser(uri: Uri): string | undefined {
+  if (uri.kind === 'sip') return uri.user === undefined ? undefined : unescapeUri(uri.user);
+  if (uri.scheme.toLowerCase() === 'tel') return unescapeUri(uri.opaque.split(';')[0]!);
+  return undefined;
+}

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { spokenGreeting } from '../../../src/ai/call-center.ts';
 import { parseConfig } from '../../../src/config/index.ts';
-import { relaySettings } from '../../../src/relay-settings.ts';
+import { relaySettings, routeTable } from '../../../src/relay-settings.ts';
+
+const facts = {
+  callId: 'c',
+  requestUser: '100',
+  toUser: '100',
+  fromUser: 'a',
+  source: '127.0.0.1',
+  headers: [],
+};
 
 const settings = (env: Record<string, string>) => {
   const r = parseConfig(env);
@@ -71,8 +81,14 @@ describe('relaySettings (the configuration shaped once for the relay)', () => {
 
   it('the AI speaks the greeting text only in the call center, with a text, and not with echo', () => {
     const text = { AI_GREETING_TEXT: 'Hello', OPENAI_API_KEY: 'k' };
-    expect(settings({ CALL_CENTER: 'true', ...text }).aiSpeaksGreeting).toBe(true);
-    expect(settings({ CALL_CENTER: 'true', ...text, AI_PROVIDER: 'echo' }).aiSpeaksGreeting).toBe(false);
-    expect(settings({ ...text }).aiSpeaksGreeting).toBe(false);
+    const greets = (env: Record<string, string>) => {
+      const r = parseConfig(env);
+      if (!r.ok) throw new Error(r.problems.join('; '));
+      const d = routeTable(r.config).decide(facts);
+      return d.kind === 'plan' ? spokenGreeting(d.plan.agent) : 'rejected';
+    };
+    expect(greets({ CALL_CENTER: 'true', ...text })).toBe('Hello');
+    expect(greets({ CALL_CENTER: 'true', ...text, AI_PROVIDER: 'echo' })).toBeUndefined();
+    expect(greets({ ...text })).toBeUndefined();
   });
 });

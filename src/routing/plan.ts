@@ -1,0 +1,54 @@
+import type { ToolName } from '../ai/tools.ts';
+
+/** The AI on one call: the AI_* settings with what its route changed. */
+export interface AgentPlan {
+  readonly provider: 'openai' | 'openai-realtime' | 'echo';
+  /** The chat model (openai) or the Realtime model (openai-realtime). */
+  readonly model: string;
+  readonly prompt: string;
+  readonly voice: string;
+  /** An ISO-639-1 code, or `auto`. */
+  readonly language: string;
+  /** Spoken first by the agent (not with echo, which cannot speak text). */
+  readonly greeting: string | undefined;
+  readonly tools: readonly ToolName[];
+  readonly transferTarget: string | undefined;
+}
+
+/** A Twilio-compatible media stream for the call. */
+export interface StreamPlan {
+  readonly url: string;
+  readonly parameters: Readonly<Record<string, string>>;
+}
+
+/** What happens to one incoming call, once its route (or webhook) decided. */
+export interface CallPlan {
+  /** The route's name (or `#n`, its place in the file), `webhook`, or `default` without a routes file. */
+  readonly route: string;
+  readonly trunk: string | undefined;
+  readonly agent: AgentPlan | undefined;
+  readonly stream: StreamPlan | undefined;
+  /** Answer without waiting for a client (AUTO_ANSWER's meaning, per call). */
+  readonly autoAnswer: boolean;
+  /** Answer, then transfer the caller here (blind). */
+  readonly transfer: string | undefined;
+}
+
+/** What an incoming INVITE gets. */
+export type Decision =
+  | { readonly kind: 'plan'; readonly plan: CallPlan }
+  | { readonly kind: 'reject'; readonly status: number; readonly reason?: string; readonly route: string }
+  | { readonly kind: 'webhook'; readonly route: string; readonly trunk: string | undefined };
+
+/** What the router knows of an incoming call. */
+export interface CallFacts {
+  readonly callId: string;
+  /** The Request-URI's user part. */
+  readonly requestUser: string | undefined;
+  readonly toUser: string | undefined;
+  readonly fromUser: string | undefined;
+  /** The source IP of the INVITE. */
+  readonly source: string;
+  /** SIP headers of the INVITE, for a webhook (name as sent, value). */
+  readonly headers: ReadonlyArray<{ readonly name: string; readonly value: string }>;
+}
