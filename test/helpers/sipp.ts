@@ -78,20 +78,20 @@ export async function talkingCallers(
 /**
  * A sipp caller of the relay running `scenario` (a file in test/peers/sipp), every message traced: its media
  * on a free port, `voice` (headerless PCMU) as its RTP stream (`-key rtp`, `loops` times, -1 = forever),
- * and further `-key name value` pairs in `keys`.
+ * and further `-key name value` pairs in `keys`. It calls `service` (the Request-URI's user; default relay).
  */
 export async function relayCaller(
   scenario: string,
   relaySipPort: number,
   voice: string | undefined,
-  o: { keys?: string[]; loops?: number; timeoutMs?: number } = {},
+  o: { keys?: string[]; loops?: number; timeoutMs?: number; service?: string } = {},
 ): Promise<SippRun> {
   const media = String(await freeUdpPort());
   return sipp(
     scenario,
     `127.0.0.1:${relaySipPort}`,
     [
-      ...['-s', 'relay', '-m', '1', '-mi', '127.0.0.1', '-mp', media, '-trace_msg'],
+      ...['-s', o.service ?? 'relay', '-m', '1', '-mi', '127.0.0.1', '-mp', media, '-trace_msg'],
       ...(voice ? ['-key', 'rtp', `${voice},${o.loops ?? -1},0`] : []),
       ...(o.keys ?? []),
     ],
