@@ -20,48 +20,50 @@ const refusedWith = (r: SippRun) => r.messages().match(/SIP\/2\.0 ([4-6]\d\d) /)
  * ROUTES_FILE on a live relay: sipp callers dial numbers, each number's route decides (an agent with its own
  * prompt and voice, a rejection, no route at all), and trunks' sources decide who may call.
  */
-describe.skipIf(!hasBinary('sipp'))('routes file: numbers to agents, rejections, trunk sources (sipp)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'routes-'));
-  const voice = join(dir, 'voice.ulaw');
-  writeFileSync(voice, encodeG711('PCMU', speechLike(8000, 1.5, 21)));
+describe.skipIf(!hasBinary('sipp'))(
+  'routes file: numbers to agents, rejections, trunk sources (sipp)',
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'routes-'));
+    const voice = join(dir, 'voice.ulaw');
+    writeFileSync(voice, encodeG711('PCMU', speechLike(8000, 1.5, 21)));
 
-  async function start(routes: string, files: Record<string, string> = {}) {
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-    const path = join(dir, `routes-${Math.random().toString(36).slice(2)}.yaml`);
-    writeFileSync(path, routes);
-    const fake = await startFakeOpenAi({ transcribe: () => 'Hello?', reply: () => 'Hello there.' });
-    const relay = await startTestRelay({
-      ROUTES_FILE: path,
-      OPENAI_API_KEY: 'test-key',
-      OPENAI_BASE_URL: fake.baseURL,
-      AI_VAD: 'energy',
-      RTP_PORT_START: '49200',
-      RTP_PORT_END: '49299',
-    });
-    const monitor = new WebSocket(`ws://127.0.0.1:${relay.ws.port}/v1`);
-    const events: Event[] = [];
-    monitor.on('message', (d) => events.push(JSON.parse(String(d))));
-    await new Promise((r) => monitor.on('open', r));
-    return { relay, fake, events, monitor, path };
-  }
+    async function start(routes: string, files: Record<string, string> = {}) {
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+      const path = join(dir, `routes-${Math.random().toString(36).slice(2)}.yaml`);
+      writeFileSync(path, routes);
+      const fake = await startFakeOpenAi({ transcribe: () => 'Hello?', reply: () => 'Hello there.' });
+      const relay = await startTestRelay({
+        ROUTES_FILE: path,
+        OPENAI_API_KEY: 'test-key',
+        OPENAI_BASE_URL: fake.baseURL,
+        AI_VAD: 'energy',
+        RTP_PORT_START: '49200',
+        RTP_PORT_END: '49299',
+      });
+      const monitor = new WebSocket(`ws://127.0.0.1:${relay.ws.port}/v1`);
+      const events: Event[] = [];
+      monitor.on('message', (d) => events.push(JSON.parse(String(d))));
+      await new Promise((r) => monitor.on('open', r));
+      return { relay, fake, events, monitor, path };
+    }
 
-  /** One call to `number` that talks once; hung up by the relay once the agent's chat request came. */
-  async function talk(relay: Relay, fake: FakeOpenAi, events: Event[], number: string) {
-    const chats = () => fake.requests.filter((r) => r.path === '/v1/chat/completions');
-    const before = chats().length;
-    const caller = relayCaller('uac-wait-bye.xml', relay.sip.port, voice, { service: number, loops: 1 });
-    await until(() => chats().length > before, 15_000);
-    const incoming = events.filter((e) => e.type === 'call.incoming').at(-1)!;
-    relay.calls.hangup(String(incoming.callId));
-    const r = await caller;
-    expect(r.code, r.stdout.slice(-1500)).toBe(0);
-    const body = chats().at(-1)!.body as { messages: Array<{ role: string; content: string }> };
-    return { incoming, system: body.messages[0] };
-  }
+    /** One call to `number` that talks once; hung up by the relay once the agent's chat request came. */
+    async function talk(relay: Relay, fake: FakeOpenAi, events: Event[], number: string) {
+      const chats = () => fake.requests.filter((r) => r.path === '/v1/chat/completions');
+      const before = chats().length;
+      const caller = relayCaller('uac-wait-bye.xml', relay.sip.port, voice, { service: number, loops: 1 });
+      await until(() => chats().length > before, 15_000);
+      const incoming = events.filter((e) => e.type === 'call.incoming').at(-1)!;
+      relay.calls.hangup(String(incoming.callId));
+      const r = await caller;
+      expect(r.code, r.stdout.slice(-1500)).toBe(0);
+      const body = chats().at(-1)!.body as { messages: Array<{ role: string; content: string }> };
+      return { incoming, system: body.messages[0] };
+    }
 
-  it('two numbers, two agents: each call reaches the model with its own prompt (and voice); other numbers are refused', async () => {
-    const t = await start(
-      `
+    it('two numbers, two agents: each call reaches the model with its own prompt (and voice); other numbers are refused', async () => {
+      const t = await start(
+        `
 trunks:
   - name: pbx
     host: 127.0.0.1
@@ -80,37 +82,39 @@ routes:
     to: "900*"
     reject: 603
 `,
-      { 'support-prompt.txt': 'You are technical support.\n' },
-    );
-    try {
-      const sales = await talk(t.relay, t.fake, t.events, '1000');
-      expect(sales.system).toEqual({ role: 'system', content: 'You sell tickets. Be brief.' });
-      expect(sales.incoming).toMatchObject({ route: 'sales', trunk: 'pbx' });
-      const support = await talk(t.relay, t.fake, t.events, '2001');
-      expect(support.system).toEqual({ role: 'system', content: 'You are technical support.' });
-      expect(support.incoming).toMatchObject({ route: 'support', trunk: 'pbx' });
-      // the voice is the route's for its call, the environment's (alloy) for the other
-      const voices = t.fake.requests.filter((r) => r.path === '/v1/audio/speech').map((r) => r.body);
-      expect(voices).toContainEqual(expect.objectContaining({ voice: 'alloy' }));
-      expect(voices).toContainEqual(expect.objectContaining({ voice: 'verse' }));
+        { 'support-prompt.txt': 'You are technical support.\n' },
+      );
+      try {
+        const sales = await talk(t.relay, t.fake, t.events, '1000');
+        expect(sales.system).toEqual({ role: 'system', content: 'You sell tickets. Be brief.' });
+        expect(sales.incoming).toMatchObject({ route: 'sales', trunk: 'pbx' });
+        const support = await talk(t.relay, t.fake, t.events, '2001');
+        expect(support.system).toEqual({ role: 'system', content: 'You are technical support.' });
+        expect(support.incoming).toMatchObject({ route: 'support', trunk: 'pbx' });
+        // the voice is the route's for its call, the environment's (alloy) for the other
+        const voices = t.fake.requests.filter((r) => r.path === '/v1/audio/speech').map((r) => r.body);
+        expect(voices).toContainEqual(expect.objectContaining({ voice: 'alloy' }));
+        expect(voices).toContainEqual(expect.objectContaining({ voice: 'verse' }));
 
-      const none = await relayCaller('uac-refused.xml', t.relay.sip.port, undefined, { service: '3000' });
-      expect(none.code, none.stdout.slice(-1500)).toBe(0);
-      expect(refusedWith(none)).toBe('404');
-      const premium = await relayCaller('uac-refused.xml', t.relay.sip.port, undefined, { service: '9001' });
-      expect(premium.code, premium.stdout.slice(-1500)).toBe(0);
-      expect(refusedWith(premium)).toBe('603');
-      // neither became a call
-      expect(t.events.filter((e) => e.type === 'call.incoming')).toHaveLength(2);
-    } finally {
-      t.monitor.close();
-      await t.relay.close();
-      await t.fake.close();
-    }
-  }, 60_000);
+        const none = await relayCaller('uac-refused.xml', t.relay.sip.port, undefined, { service: '3000' });
+        expect(none.code, none.stdout.slice(-1500)).toBe(0);
+        expect(refusedWith(none)).toBe('404');
+        const premium = await relayCaller('uac-refused.xml', t.relay.sip.port, undefined, {
+          service: '9001',
+        });
+        expect(premium.code, premium.stdout.slice(-1500)).toBe(0);
+        expect(refusedWith(premium)).toBe('603');
+        // neither became a call
+        expect(t.events.filter((e) => e.type === 'call.incoming')).toHaveLength(2);
+      } finally {
+        t.monitor.close();
+        await t.relay.close();
+        await t.fake.close();
+      }
+    }, 60_000);
 
-  it("a caller from outside every trunk's sources gets 403, and no call is made of it", async () => {
-    const t = await start(`
+    it("a caller from outside every trunk's sources gets 403, and no call is made of it", async () => {
+      const t = await start(`
 trunks:
   - name: carrier
     host: sip.carrier.test
@@ -119,15 +123,16 @@ routes:
   - to: "*"
     agent: {}
 `);
-    try {
-      const r = await relayCaller('uac-refused.xml', t.relay.sip.port, undefined, { service: '1000' });
-      expect(r.code, r.stdout.slice(-1500)).toBe(0);
-      expect(refusedWith(r)).toBe('403');
-      expect(t.events.filter((e) => e.type === 'call.incoming')).toHaveLength(0);
-    } finally {
-      t.monitor.close();
-      await t.relay.close();
-      await t.fake.close();
-    }
-  }, 30_000);
-});
+      try {
+        const r = await relayCaller('uac-refused.xml', t.relay.sip.port, undefined, { service: '1000' });
+        expect(r.code, r.stdout.slice(-1500)).toBe(0);
+        expect(refusedWith(r)).toBe('403');
+        expect(t.events.filter((e) => e.type === 'call.incoming')).toHaveLength(0);
+      } finally {
+        t.monitor.close();
+        await t.relay.close();
+        await t.fake.close();
+      }
+    }, 30_000);
+  },
+);
