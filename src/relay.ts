@@ -42,8 +42,10 @@ export interface Relay {
   readonly ports: RtpPortPool;
   readonly media: MediaManager;
   readonly ws: WsServer;
-  /** Present when CALL_CENTER=true. */
+  /** Present when any call can get an agent (CALL_CENTER, a routes file, CALL_WEBHOOK_URL). */
   readonly ai: CallCenter | undefined;
+  /** The routes in force (ROUTES_FILE's, reloaded; else the environment's one route). */
+  readonly router: CallRouter;
   /** Present when SIP_REGISTER=true. */
   readonly registration: Registration | undefined;
   /** Prometheus' GET /metrics, present when METRICS_PORT is set. */
@@ -262,6 +264,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     media,
     ws,
     ai,
+    router,
     metrics,
     hurry() {
       calls.hurry();

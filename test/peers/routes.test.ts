@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { encodeG711 } from '../../src/media/g711.ts';
 import type { Relay } from '../../src/relay.ts';
-import { speechLike } from '../helpers/audio.ts';
+import { concatSamples, speechLike } from '../helpers/audio.ts';
 import { type FakeOpenAi, startFakeOpenAi } from '../helpers/fake-openai.ts';
 import { hasBinary, until } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
@@ -26,6 +26,9 @@ describe.skipIf(!hasBinary('sipp'))(
     const dir = mkdtempSync(join(tmpdir(), 'routes-'));
     const voice = join(dir, 'voice.ulaw');
     writeFileSync(voice, encodeG711('PCMU', speechLike(8000, 1.5, 21)));
+    // a turn, then a second of silence: looped, the caller takes a turn every 2.5 s
+    const turns = join(dir, 'turns.ulaw');
+    writeFileSync(turns, encodeG711('PCMU', concatSamples(speechLike(8000, 1.5, 22), new Int16Array(8000))));
 
     async function start(routes: string, files: Record<string, string> = {}) {
       for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
@@ -134,5 +137,57 @@ routes:
         await t.fake.close();
       }
     }, 30_000);
+
+    it('reloaded while a call is up (file change, then SIGUSR2): the live call keeps its agent, new calls follow the new rules, a bad file changes nothing', async () => {
+      const t = await start(`
+routes:
+  - name: first
+    to: "1000"
+    agent: { prompt: First rules. }
+`);
+      const chats = () => t.fake.requests.filter((r) => r.path === '/v1/chat/completions');
+      try {
+        // a caller that keeps talking (its audio looped) stays on through the reloads
+        const live = relayCaller('uac-wait-bye.xml', t.relay.sip.port, turns, {
+          service: '1000',
+          timeoutMs: 40_000,
+        });
+        await until(() => chats().length > 0, 15_000);
+        const liveId = String(t.events.find((e) => e.type === 'call.incoming')!.callId);
+
+        writeFileSync(t.path, 'routes:\n  - { name: second, to: "1000", reject: 486 }\n');
+        await until(() => t.relay.router.reloads.ok === 1, 5000);
+        const refused = await relayCaller('uac-refused.xml', t.relay.sip.port, undefined, {
+          service: '1000',
+        });
+        expect(refusedWith(refused)).toBe('486');
+
+        // a broken file: logged, the rules of the moment stay
+        writeFileSync(t.path, 'routes:\n  - { to: "1000" }\n');
+        await until(() => t.relay.router.reloads.failed === 1, 5000);
+        expect(
+          refusedWith(await relayCaller('uac-refused.xml', t.relay.sip.port, undefined, { service: '1000' })),
+        ).toBe('486');
+
+        // SIGUSR2 reads the file again too (where file events do not come: some network file systems)
+        writeFileSync(t.path, 'routes:\n  - { name: third, to: "1000", agent: { prompt: Third rules. } }\n');
+        await until(() => t.relay.router.reloads.ok === 2, 5000);
+        process.kill(process.pid, 'SIGUSR2');
+        await until(() => t.relay.router.reloads.ok === 3, 5000);
+
+        // the first call is still up, its agent still answering with the first prompt
+        const before = chats().length;
+        await until(() => chats().length > before, 15_000);
+        const last = chats().at(-1)!.body as { messages: Array<{ content: string }> };
+        expect(last.messages[0]?.content).toBe('First rules.');
+        expect(t.relay.calls.hangup(liveId)).toBe(true);
+        const r = await live;
+        expect(r.code, r.stdout.slice(-1500)).toBe(0);
+      } finally {
+        t.monitor.close();
+        await t.relay.close();
+        await t.fake.close();
+      }
+    }, 60_000);
   },
 );
