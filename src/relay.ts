@@ -19,6 +19,7 @@ import { removeOldRecordings } from './io/recording.ts';
 import { RtpPortPool } from './io/rtp-port-pool.ts';
 import { tlsFlavour } from './io/sip-tls.ts';
 import { SipTransports } from './io/sip-transports.ts';
+import { callWebhook } from './io/webhooks/call-webhook.ts';
 import { MediaStreams } from './io/ws/media-stream.ts';
 import { WsServer } from './io/ws/ws-server.ts';
 import type { Logger } from './kernel/logger.ts';
@@ -190,7 +191,12 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
   const subscription = sockets.inbound$.subscribe((m) => receiveSafely(core, m.data, m.source, log));
   // a message a stream could not delimit: answered (400/513) on its connection, which then closes
   subscription.add(sockets.rejections$.subscribe((r) => core.rejectStream(r.head, r.status, r.reason, r)));
-  const router = new CallRouter(table, calls, log.child({ component: 'routes' }));
+  const router = new CallRouter(
+    table,
+    calls,
+    log.child({ component: 'routes' }),
+    callWebhook(log.child({ component: 'webhook' }), config.WEBHOOK_SECRET),
+  );
   undo.push(() => router.close());
   if (config.ROUTES_FILE) {
     const path = config.ROUTES_FILE;

@@ -171,6 +171,7 @@ export const configSchema = z.object({
   // --- routing ---
   ROUTES_FILE: z.string().trim().optional(),
   CALL_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  WEBHOOK_SECRET: z.string().trim().min(16, 'must be at least 16 characters').optional(),
   WS_TOKEN: z.string().trim().min(8, 'must be at least 8 characters').optional(),
   WS_ALLOW_INSECURE: bool(false),
   WS_ORIGINS: list().optional(),

@@ -40,12 +40,15 @@ export class CallRouter {
       if (e.type !== 'call.answered') return;
       const target = calls.plan(e.callId)?.transfer;
       if (!target) return;
-      const r = calls.transfer(e.callId, target);
-      if (!r.ok)
-        log.warn(
-          { callId: e.callId, target, why: r.message },
-          'transfer route: the transfer could not start',
-        );
+      // the answer is announced while the call enters `established`: transfer once it is there
+      queueMicrotask(() => {
+        const r = calls.transfer(e.callId, target);
+        if (!r.ok)
+          log.warn(
+            { callId: e.callId, target, why: r.message },
+            'transfer route: the transfer could not start',
+          );
+      });
     });
   }
 
