@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { getPriority } from 'node:os';
+import { join } from 'node:path';
 import type { InspectionEvent } from 'xstate';
 import { CallCenter, spokenGreeting } from './ai/call-center.ts';
 import { type AgentOptions, agentFactory } from './ai/providers/index.ts';
@@ -7,8 +8,10 @@ import type { Config } from './config/index.ts';
 import { routesContext } from './config/load.ts';
 import { readRoutesFile } from './config/routes-file.ts';
 import { logCalls } from './io/call-log.ts';
+import { CallRecords } from './io/call-records.ts';
 import { CallRouter } from './io/call-router.ts';
 import { CallTraceWriter } from './io/call-trace.ts';
+import { CdrFile } from './io/cdr-file.ts';
 import { systemClock } from './io/clock.ts';
 import { InspectorBridge } from './io/inspector-bridge.ts';
 import { loadGreeting, MediaManager } from './io/media-manager.ts';
@@ -20,6 +23,8 @@ import { RtpPortPool } from './io/rtp-port-pool.ts';
 import { tlsFlavour } from './io/sip-tls.ts';
 import { SipTransports } from './io/sip-transports.ts';
 import { callWebhook } from './io/webhooks/call-webhook.ts';
+import { Spool } from './io/webhooks/spool.ts';
+import { StatusCallbacks } from './io/webhooks/status-callbacks.ts';
 import { MediaStreams } from './io/ws/media-stream.ts';
 import { WsServer } from './io/ws/ws-server.ts';
 import type { Logger } from './kernel/logger.ts';
@@ -47,6 +52,10 @@ export interface Relay {
   readonly ai: CallCenter | undefined;
   /** The routes in force (ROUTES_FILE's, reloaded; else the environment's one route). */
   readonly router: CallRouter;
+  /** Each ended call's record (CDR_FILE, status callbacks). */
+  readonly records: CallRecords;
+  /** EVENTS_WEBHOOK_URL's deliveries, when set. */
+  readonly status: StatusCallbacks | undefined;
   /** Present when SIP_REGISTER=true. */
   readonly registration: Registration | undefined;
   /** Prometheus' GET /metrics, present when METRICS_PORT is set. */
@@ -223,6 +232,24 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
   if (ai) undo.push(() => ai.close());
   if (config.CALL_CENTER && !config.routes)
     log.info({ provider: config.aiProvider }, 'call center: an AI agent answers every call');
+  const records = new CallRecords(calls, media, ai?.events$, { bufferMs: config.JITTER_BUFFER_MS });
+  undo.push(() => records.close());
+  const cdr = config.CDR_FILE ? new CdrFile(config.CDR_FILE, records.records$, log) : undefined;
+  if (cdr) undo.push(() => cdr.close());
+  const status = config.EVENTS_WEBHOOK_URL
+    ? new StatusCallbacks(
+        { url: config.EVENTS_WEBHOOK_URL, secret: config.WEBHOOK_SECRET },
+        new Spool(
+          config.EVENTS_SPOOL_DIR ?? join(config.OUTPUT_DIR, 'events-spool'),
+          config.EVENTS_SPOOL_MAX,
+        ),
+        log.child({ component: 'status-callbacks' }),
+      )
+    : undefined;
+  if (status) {
+    status.follow(calls.events$, records.records$);
+    undo.push(() => status.close());
+  }
   const ws = await WsServer.start(
     {
       host: config.WS_HOST,
@@ -271,6 +298,8 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     ws,
     ai,
     router,
+    records,
+    status,
     metrics,
     hurry() {
       calls.hurry();
@@ -286,6 +315,10 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       await ws.close();
       await metrics?.close();
       await media.close();
+      // after the media: every ended call's recording is on disk, so its record is complete
+      records.close();
+      await cdr?.close();
+      status?.close();
       await registration?.stop();
       subscription.unsubscribe();
       callLog.unsubscribe();

@@ -84,7 +84,9 @@ export class MediaManager {
   }
   readonly #sessions = new Map<string, MediaSession>();
   /** Each call's media statistics when it ends (metrics, logs). */
-  readonly ended$ = new Subject<MediaReport & { callId: string }>();
+  readonly ended$ = new Subject<MediaReport & { callId: string; recording: string | undefined }>();
+  /** After a call's media has closed: its recording file, once on disk (undefined: none kept). */
+  readonly saved$ = new Subject<{ callId: string; recording: string | undefined }>();
   readonly #ended = { sent: 0, received: 0, lost: 0 };
 
   /** RTP packets sent, received and lost since start: calls that ended plus those still up. */
@@ -353,7 +355,7 @@ export class MediaManager {
         this.#ended.sent += report.sent;
         this.#ended.received += report.received;
         this.#ended.lost += report.lost;
-        this.ended$.next({ callId: e.callId, ...report });
+        this.ended$.next({ callId: e.callId, ...report, recording: s.recorder?.path });
         this.log.debug({ callId: e.callId, ...report }, 'media stats'); // the call's end line has them (call-log.ts)
         return;
       }
@@ -364,6 +366,7 @@ export class MediaManager {
   async #close(s: MediaSession): Promise<void> {
     await s.close();
     const r = s.recorder;
+    this.saved$.next({ callId: s.callId, recording: r && !r.removed ? r.path : undefined });
     if (!r) return;
     const at = { callId: s.callId, file: r.path, ms: Math.round(r.savedMs) };
     if (r.failed)

@@ -98,6 +98,8 @@ export type DialResult = { ok: true; callId: string } | { ok: false; status: num
  */
 export class CallManager implements TransactionUser {
   readonly events$ = new Subject<CallEvent>();
+  /** A call we place, before any of its events (records and status callbacks start it here). */
+  readonly placed$ = new Subject<{ readonly callId: string }>();
   readonly #deps: CallManagerDeps;
   readonly #calls = new Map<string, CallSession>();
   readonly #byDialog = new Map<string, CallSession>();
@@ -288,6 +290,7 @@ export class CallManager implements TransactionUser {
     call.plan = this.#deps.outgoingPlan;
     this.#calls.set(callId, call);
     created?.(callId);
+    this.placed$.next({ callId });
     this.#deps.log.info({ callId, to: label }, `call out: -> ${label}`);
     call.start();
     return { ok: true, callId };
@@ -328,6 +331,12 @@ export class CallManager implements TransactionUser {
 
   answer(callId: string): boolean {
     return this.#sendIf(callId, 'ringing.alerting', { type: 'client.answer' });
+  }
+
+  /** Who calls whom on a live call (From, and To or the Request-URI), and which way. */
+  parties(callId: string): { from: string; to: string; direction: 'incoming' | 'outgoing' } | undefined {
+    const c = this.#calls.get(callId);
+    return c && { ...c.parties, direction: c.direction };
   }
 
   /** What an incoming call's route decided (undefined for calls out and unknown calls). */

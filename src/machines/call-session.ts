@@ -165,6 +165,8 @@ export abstract class CallSession {
   protected peerSupported: readonly string[] = [];
   /** What its route (or webhook) decided for an incoming call: agent, stream, answering. */
   plan: CallPlan | undefined;
+  /** The caller and the called, as URIs (From and Request-URI users are what CDRs and the REST API show). */
+  abstract get parties(): { readonly from: string; readonly to: string };
 
   /** Whether the peer can take a REFER with Replaces pointing at this call (warm transfer by REFER). */
   get peerTakesRefer(): boolean {

@@ -206,6 +206,10 @@ export class IncomingCall extends CallSession {
     };
   }
 
+  get parties(): { from: string; to: string } {
+    return { from: header(this.invite.msg, 'from') ?? '', to: header(this.invite.msg, 'to') ?? '' };
+  }
+
   protected describe(type: EmittedType, ctx: CallContext): CallEvent | undefined {
     switch (type) {
       case 'call.incoming':

@@ -55,6 +55,10 @@ export class OutgoingCall extends CallSession {
     this.#target = target;
   }
 
+  get parties(): { from: string; to: string } {
+    return { from: this.#target.from, to: this.#target.uri };
+  }
+
   start(): void {
     // SRTP=offer over TLS: RTP/SAVP first, plain RTP once if the peer refuses it (488)
     const srtp = this.negotiation().srtp;
