@@ -7,6 +7,7 @@ import { type AgentOptions, agentFactory } from './ai/providers/index.ts';
 import type { Config } from './config/index.ts';
 import { routesContext } from './config/load.ts';
 import { readRoutesFile } from './config/routes-file.ts';
+import { CallControl } from './io/call-control.ts';
 import { logCalls } from './io/call-log.ts';
 import { CallRecords } from './io/call-records.ts';
 import { CallRouter } from './io/call-router.ts';
@@ -250,6 +251,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     status.follow(calls.events$, records.records$);
     undo.push(() => status.close());
   }
+  const control = new CallControl(calls, media);
   const ws = await WsServer.start(
     {
       host: config.WS_HOST,
@@ -259,7 +261,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       origins: config.WS_ORIGINS,
       maxClients: config.WS_MAX_CLIENTS,
     },
-    { calls, media, log: log.child({ component: 'ws' }) },
+    { calls, media, control, log: log.child({ component: 'ws' }) },
   );
   undo.push(() => ws.close());
   if (ai) ws.publish(ai.events$);

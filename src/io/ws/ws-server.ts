@@ -1,8 +1,10 @@
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Observable, Subscription } from 'rxjs';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../../kernel/logger.ts';
 import type { CallEvent } from '../../machines/call-events.ts';
 import type { CallManager } from '../../machines/call-manager.ts';
+import type { CallControl } from '../call-control.ts';
 import type { MediaManager } from '../media-manager.ts';
 import { originAllowed, presentsToken } from './access.ts';
 import { type AudioPacket, type ClientSession, openSession, type ProtocolTexts } from './client-protocol.ts';
@@ -41,16 +43,21 @@ export class WsServer {
   readonly #ping: NodeJS.Timeout;
   #nextId = 1;
 
+  readonly #http: Server;
+
   private constructor(
+    http: Server,
     wss: WebSocketServer,
     calls: CallManager,
     media: MediaManager,
+    control: CallControl,
     private readonly log: Logger,
     autoAnswer: boolean,
   ) {
+    this.#http = http;
     this.#wss = wss;
     const legacy = new LegacyClients(calls, media, log, autoAnswer);
-    const json = new JsonClients(calls, media);
+    const json = new JsonClients(control);
     this.#protocols = [legacy, json];
     this.#open = [() => openSession(legacy), () => openSession(json)];
     this.#audioTexts = this.#protocols.map(() => undefined);
@@ -83,13 +90,25 @@ export class WsServer {
       /** WS_MAX_CLIENTS: connections beyond it get 503. */
       maxClients?: number;
     },
-    deps: { calls: CallManager; media: MediaManager; log: Logger },
+    deps: {
+      calls: CallManager;
+      media: MediaManager;
+      log: Logger;
+      control: CallControl;
+      /** Plain HTTP requests on the same port (the REST API); without it they get 426 as before. */
+      http?: RequestListener;
+    },
   ): Promise<WsServer> {
     let server: WsServer | undefined;
     return new Promise((resolve, reject) => {
+      const http = createServer(
+        deps.http ??
+          ((_req, res) => {
+            res.writeHead(426, { 'Content-Type': 'text/plain' }).end('Upgrade Required');
+          }),
+      );
       const wss = new WebSocketServer({
-        host: opts.host,
-        port: opts.port,
+        server: http,
         maxPayload: MAX_MESSAGE_BYTES,
         // a client that fails authentication gets 401 and nothing else
         verifyClient: (info, done) => {
@@ -115,18 +134,19 @@ export class WsServer {
           done(true);
         },
       });
-      wss.once('error', reject);
-      wss.once('listening', () => {
-        wss.off('error', reject);
-        wss.on('error', (e) => deps.log.warn({ err: e.message }, 'WebSocket server error'));
-        server = new WsServer(wss, deps.calls, deps.media, deps.log, opts.autoAnswer);
+      wss.on('error', (e) => deps.log.warn({ err: e.message }, 'WebSocket server error'));
+      http.once('error', reject);
+      http.listen(opts.port, opts.host, () => {
+        http.off('error', reject);
+        http.on('error', (e) => deps.log.warn({ err: e.message }, 'HTTP server error'));
+        server = new WsServer(http, wss, deps.calls, deps.media, deps.control, deps.log, opts.autoAnswer);
         resolve(server);
       });
     });
   }
 
   get port(): number {
-    const a = this.#wss.address();
+    const a = this.#http.address();
     return typeof a === 'object' && a ? a.port : 0;
   }
 
@@ -143,7 +163,12 @@ export class WsServer {
     clearInterval(this.#ping);
     for (const s of this.#subs) s.unsubscribe();
     for (const c of this.#clients) c.ws.terminate();
-    return new Promise((r) => this.#wss.close(() => r()));
+    return new Promise((r) =>
+      this.#wss.close(() => {
+        this.#http.closeAllConnections();
+        this.#http.close(() => r());
+      }),
+    );
   }
 
   #connect(ws: WebSocket, path: string): void {
