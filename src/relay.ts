@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import type { RequestListener } from 'node:http';
 import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import type { InspectionEvent } from 'xstate';
@@ -20,6 +21,7 @@ import { MetricsServer } from './io/metrics.ts';
 import { localAddresses, localBroadcasts } from './io/net-info.ts';
 import { currentThreadId, setThreadPriority, type ThreadPriority } from './io/priority.ts';
 import { removeOldRecordings } from './io/recording.ts';
+import { restApi } from './io/rest/api.ts';
 import { RtpPortPool } from './io/rtp-port-pool.ts';
 import { tlsFlavour } from './io/sip-tls.ts';
 import { SipTransports } from './io/sip-transports.ts';
@@ -33,6 +35,7 @@ import { CallManager } from './machines/call-manager.ts';
 import { Registration } from './machines/registration.ts';
 import { chime } from './media/chime.ts';
 import { type RelaySettings, relaySettings, routeTable } from './relay-settings.ts';
+import { OutboundPolicy } from './routing/outbound.ts';
 import type { SrtpEngine } from './rtp/srtp.ts';
 import { defaultPolicy } from './sip/core/policy.ts';
 import { SipCore } from './sip/core/sip-core.ts';
@@ -150,6 +153,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
   const broadcasts = localBroadcasts();
   const refuseRemote = refuseRtpTo(broadcasts, publicHost, sipAddress.port, ports);
   const table = routeTable(config);
+  const outbound = new OutboundPolicy(() => clock.now());
   const calls = new CallManager({
     core: () => core,
     clock,
@@ -163,6 +167,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     upstream: settings.dial,
     transferTargets: settings.transferTargets,
     route: (facts) => router.route(facts),
+    outbound: (number, trunk, live) => outbound.choose(router.table, number, trunk, live),
     ...(table.outgoingPlan() ? { outgoingPlan: table.outgoingPlan() } : {}),
     ...(settings.allowSource ? { allowSource: settings.allowSource } : {}),
     ...(observers.inspect ? { inspect: observers.inspect } : {}),
@@ -252,6 +257,15 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     undo.push(() => status.close());
   }
   const control = new CallControl(calls, media);
+  const rest = restApi({
+    calls,
+    control,
+    records,
+    table: () => router.table,
+    token: config.WS_TOKEN,
+    origins: config.WS_ORIGINS,
+    log: log.child({ component: 'rest' }),
+  });
   const ws = await WsServer.start(
     {
       host: config.WS_HOST,
@@ -261,7 +275,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       origins: config.WS_ORIGINS,
       maxClients: config.WS_MAX_CLIENTS,
     },
-    { calls, media, control, log: log.child({ component: 'ws' }) },
+    { calls, media, control, log: log.child({ component: 'ws' }), http: restOrUpgrade(rest.listener) },
   );
   undo.push(() => ws.close());
   if (ai) ws.publish(ai.events$);
@@ -329,6 +343,17 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       await observers.close();
       restorePriority();
     },
+  };
+}
+
+/** Plain HTTP on the WebSocket port: /v1/... is the REST API; anything else wants a WebSocket (426). */
+function restOrUpgrade(rest: RequestListener): RequestListener {
+  return (req, res) => {
+    if ((req.url ?? '/').startsWith('/v1/')) {
+      rest(req, res);
+      return;
+    }
+    res.writeHead(426, { 'Content-Type': 'text/plain' }).end('Upgrade Required');
   };
 }
 

@@ -120,6 +120,12 @@ export class CallRecords {
     return this.#drafts.size;
   }
 
+  /** A live call's start and answer times (epoch ms). */
+  times(callId: string): { start: number; answer: number | undefined } | undefined {
+    const d = this.#drafts.get(callId);
+    return d && { start: d.start, answer: d.answer };
+  }
+
   close(): void {
     this.#sub.unsubscribe();
     // calls still waiting for their recording: written as they are

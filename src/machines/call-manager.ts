@@ -1,6 +1,7 @@
 import { Subject } from 'rxjs';
 import type { InspectionEvent } from 'xstate';
 import type { Logger } from '../kernel/logger.ts';
+import { fromWithUser, type OutboundChoice, trunkDial } from '../routing/outbound.ts';
 import type { CallFacts, CallPlan, Decision } from '../routing/plan.ts';
 import { chooseMedia, parseSdp, type SessionDescription, sdpOf } from '../sdp/index.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
@@ -71,6 +72,22 @@ export interface CallManagerDeps {
   readonly route?: (facts: CallFacts) => Decision | Promise<Decision>;
   /** What calls we place get when their caller names nothing (without a routes file: the environment's). */
   readonly outgoingPlan?: CallPlan;
+  /**
+   * Which trunk a call out takes, or why it may not be placed (deny list, trunk limits): the routes
+   * file's trunks. Absent: every call goes to the upstream server.
+   */
+  readonly outbound?: (
+    number: string,
+    trunk: string | undefined,
+    liveCalls: (trunk: string) => number,
+  ) => OutboundChoice;
+}
+
+/** How a client places a call: which trunk (default: by prefix), our From user, and what the call gets. */
+export interface DialOptions {
+  readonly trunk?: string | undefined;
+  readonly from?: string | undefined;
+  readonly plan?: CallPlan | undefined;
 }
 
 export type TransferResult =
@@ -269,16 +286,66 @@ export class CallManager implements TransactionUser {
 
   // --- client API --------------------------------------------------------------------------------------
 
-  /** Places a call to `number` through the upstream server: sip:{number}@{SIP_SERVER_IP}:{SIP_TRANSFER_PORT}. */
-  async dial(number: string): Promise<DialResult> {
+  /**
+   * Places a call to `number`: through its trunk (named, or by prefix; the routes file's), else through the
+   * upstream server as sip:{number}@{SIP_SERVER_IP}:{SIP_TRANSFER_PORT}. The deny list and the trunk's
+   * limits apply to every call out, whoever asks (legacy and JSON clients, the REST API).
+   */
+  async dial(number: string, opts: DialOptions = {}): Promise<DialResult> {
     if (!/^\+?[0-9A-Za-z*#._-]{1,64}$/.test(number))
       return { ok: false, status: 400, reason: 'invalid number' };
+    if (opts.from !== undefined && !/^\+?[0-9A-Za-z*#._-]{1,64}$/.test(opts.from))
+      return { ok: false, status: 400, reason: 'invalid from' };
+    const choice = this.#deps.outbound?.(number, opts.trunk, (t) => this.#callsOut(t)) ?? {
+      ok: true,
+      trunk: undefined,
+    };
+    if (!choice.ok) {
+      this.#deps.log.warn(
+        { to: number, trunk: opts.trunk, why: choice.reason },
+        `call out refused: ${choice.reason}`,
+      );
+      return { ok: false, status: choice.status, reason: choice.reason };
+    }
     const u = this.#deps.upstream;
-    return this.#place({ ...u, uri: `sip:${number}@${u.uriHost}` }, number);
+    const target: DialTarget = choice.trunk
+      ? trunkDial(choice.trunk, number, opts.from, this.#deps.settings.contactUser)
+      : {
+          ...u,
+          uri: `sip:${number}@${u.uriHost}`,
+          ...(opts.from ? { from: fromWithUser(u.from, opts.from) } : {}),
+        };
+    const base = opts.plan ?? this.#deps.outgoingPlan;
+    const plan =
+      choice.trunk || base
+        ? { ...(base ?? { ...NO_ROUTE, autoAnswer: false }), trunk: choice.trunk?.name }
+        : undefined;
+    const name = choice.trunk?.name;
+    if (name) this.#placing.set(name, (this.#placing.get(name) ?? 0) + 1);
+    try {
+      return await this.#place(target, number, undefined, plan);
+    } finally {
+      if (name) this.#placing.set(name, (this.#placing.get(name) ?? 1) - 1);
+    }
+  }
+
+  /** Calls out through a trunk being placed (their ports being bound): they count against its maxCalls. */
+  readonly #placing = new Map<string, number>();
+
+  /** Calls out through a trunk now (its maxCalls). */
+  #callsOut(trunk: string): number {
+    let n = this.#placing.get(trunk) ?? 0;
+    for (const c of this.#calls.values()) if (c.direction === 'outgoing' && c.plan?.trunk === trunk) n++;
+    return n;
   }
 
   /** `created` hears the new call's id before it starts (so none of its events is missed). */
-  async #place(target: DialTarget, label: string, created?: (callId: string) => void): Promise<DialResult> {
+  async #place(
+    target: DialTarget,
+    label: string,
+    created?: (callId: string) => void,
+    plan: CallPlan | undefined = this.#deps.outgoingPlan,
+  ): Promise<DialResult> {
     if (!this.#accepting) return { ok: false, status: 503, reason: 'shutting down' };
     if (this.#calls.size + this.#pending >= this.#deps.maxCalls)
       return { ok: false, status: 503, reason: 'too many calls' };
@@ -287,7 +354,7 @@ export class CallManager implements TransactionUser {
     const ports = await this.#deps.ports.allocate(callId).finally(() => this.#pending--);
     if (!ports) return { ok: false, status: 503, reason: 'no free RTP ports' };
     const call = new OutgoingCall(callId, target, ports, this.#env);
-    call.plan = this.#deps.outgoingPlan;
+    call.plan = plan;
     this.#calls.set(callId, call);
     created?.(callId);
     this.placed$.next({ callId });

@@ -52,7 +52,7 @@ export const agentSchema = z.strictObject({
 /** In the routes file an agent may also read its prompt from a file (relative to the routes file). */
 const fileAgentSchema = agentSchema.extend({ promptFile: z.string().trim().min(1).optional() });
 
-const streamSchema = z.strictObject({
+export const streamSchema = z.strictObject({
   url: wsUrl,
   /** Twilio's customParameters: handed to the bot in the `start` message. */
   parameters: z.record(z.string(), z.string()).optional(),
