@@ -25,6 +25,7 @@ import { restApi } from './io/rest/api.ts';
 import { RtpPortPool } from './io/rtp-port-pool.ts';
 import { tlsFlavour } from './io/sip-tls.ts';
 import { SipTransports } from './io/sip-transports.ts';
+import { TrunkRegistrations } from './io/trunk-registrations.ts';
 import { callWebhook } from './io/webhooks/call-webhook.ts';
 import { Spool } from './io/webhooks/spool.ts';
 import { StatusCallbacks } from './io/webhooks/status-callbacks.ts';
@@ -60,6 +61,8 @@ export interface Relay {
   readonly records: CallRecords;
   /** EVENTS_WEBHOOK_URL's deliveries, when set. */
   readonly status: StatusCallbacks | undefined;
+  /** The routes file's registering trunks. */
+  readonly trunks: TrunkRegistrations;
   /** Present when SIP_REGISTER=true. */
   readonly registration: Registration | undefined;
   /** Prometheus' GET /metrics, present when METRICS_PORT is set. */
@@ -114,6 +117,8 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
   // before any thread is started: on Linux priority is per thread, and new threads inherit nice
   const restorePriority = setMainThreadPriority(settings.priority, log);
   undo.push(restorePriority);
+  // the routes file's registering trunks (made once the SIP core is; a lost connection reaches them here)
+  let trunks: TrunkRegistrations | undefined;
   const sockets = await SipTransports.open({
     host: config.SIP_LOCAL_IP,
     port: config.SIP_LOCAL_PORT,
@@ -140,6 +145,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       );
       if (dest.host === settings.upstream.host && dest.port === settings.upstream.port)
         registration?.flowFailed();
+      trunks?.flowFailed(dest.host, dest.port);
     },
   });
   undo.push(() => sockets.close());
@@ -184,6 +190,14 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     ...(sockets.tls ? { listeners: { tls: { host: publicHost, port: sockets.tls.address().port } } } : {}),
     sourceLimitBytes: config.SIP_SOURCE_LIMIT_MB * 1024 * 1024,
   });
+  trunks = new TrunkRegistrations({
+    core,
+    clock,
+    log: log.child({ component: 'registration' }),
+    contactUser: config.SIP_FROM_USER,
+    inspect: observers.inspect,
+  });
+  const registered = trunks;
   const registration = config.SIP_REGISTER
     ? new Registration({
         core,
@@ -218,7 +232,11 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     router.watch(
       path,
       () => readRoutesFile(path, routesContext(config)),
-      (r) => routeTable({ ...config, routes: r.file }),
+      (r) => {
+        const next = routeTable({ ...config, routes: r.file });
+        trunks?.sync(next.trunks);
+        return next;
+      },
     );
     log.info({ path, routes: table.file.routes.length, trunks: table.trunks.length }, 'routes file loaded');
   }
@@ -285,13 +303,14 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       : await MetricsServer.start(
           config.WS_HOST,
           config.METRICS_PORT,
-          { calls, media, ws, registration, ai },
+          { calls, media, ws, registration, ai, trunks: registered },
           log,
           () => readiness(),
         );
   if (metrics) log.info({ host: config.WS_HOST, port: metrics.port }, 'metrics on GET /metrics');
   const streams = new MediaStreams(calls, media, log.child({ component: 'media-stream' }));
   registration?.start();
+  registered.sync(table.trunks);
   let closed = false;
   // GET /ready: the SIP socket is open and taking calls, and the registration (when configured) is up
   const readiness = () => {
@@ -299,8 +318,14 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       sip: !closed,
       accepting: !closed && core.accepting,
       ...(registration ? { registration: registration.status } : {}),
+      // each registering trunk as `trunk.<name>`
+      ...Object.fromEntries(Object.entries(registered.statuses).map(([n, st]) => [`trunk.${n}`, st])),
     };
-    const ready = checks.sip && checks.accepting && (!registration || registration.status === 'registered');
+    const ready =
+      checks.sip &&
+      checks.accepting &&
+      (!registration || registration.status === 'registered') &&
+      Object.values(registered.statuses).every((st) => st === 'registered');
     return { ready, checks };
   };
   return {
@@ -310,6 +335,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     calls,
     ports,
     registration,
+    trunks: registered,
     media,
     ws,
     ai,
@@ -335,7 +361,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       records.close();
       await cdr?.close();
       status?.close();
-      await registration?.stop();
+      await Promise.all([registration?.stop(), registered.stop()]);
       subscription.unsubscribe();
       callLog.unsubscribe();
       core.close();

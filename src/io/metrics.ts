@@ -6,6 +6,7 @@ import type { Logger } from '../kernel/logger.ts';
 import type { CallManager } from '../machines/call-manager.ts';
 import type { Registration } from '../machines/registration.ts';
 import type { MediaManager } from './media-manager.ts';
+import type { TrunkRegistrations } from './trunk-registrations.ts';
 import type { WsServer } from './ws/ws-server.ts';
 
 export interface MetricsSources {
@@ -15,6 +16,8 @@ export interface MetricsSources {
   readonly registration: Registration | undefined;
   /** The call center (CALL_CENTER=true). */
   readonly ai?: CallCenter | undefined;
+  /** The routes file's registering trunks. */
+  readonly trunks?: TrunkRegistrations | undefined;
 }
 
 /** A frame sent later than this after its deadline counts as late (the media target: p99 <= 2 ms). */
@@ -116,6 +119,20 @@ export function relayMetrics(src: MetricsSources): { registry: Registry; stop():
       registers: [registry],
       collect() {
         this.set(registration.status === 'registered' ? 1 : 0);
+      },
+    });
+  }
+  if (src.trunks) {
+    const trunks = src.trunks;
+    new Gauge({
+      name: `${p}trunk_registration_up`,
+      help: '1 while the trunk is registered (routes file, register: true), else 0',
+      labelNames: ['trunk'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [trunk, status] of Object.entries(trunks.statuses))
+          this.set({ trunk }, status === 'registered' ? 1 : 0);
       },
     });
   }
