@@ -10,6 +10,8 @@ export interface SippRun extends RunResult {
   stat(column: string): string | undefined;
   /** Contents of the -trace_msg log (empty when not traced). */
   messages(): string;
+  /** Contents of the -trace_err log: why calls failed (unexpected messages and the like). */
+  errors(): string;
 }
 
 /**
@@ -50,6 +52,10 @@ export async function sipp(
     stat: (column) => sippStat(dir, column),
     messages: () => {
       const f = readdirSync(dir).find((n) => n.endsWith('_messages.log'));
+      return f ? readFileSync(join(dir, f), 'utf8') : '';
+    },
+    errors: () => {
+      const f = readdirSync(dir).find((n) => n.endsWith('_errors.log'));
       return f ? readFileSync(join(dir, f), 'utf8') : '';
     },
   };

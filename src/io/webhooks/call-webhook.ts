@@ -81,15 +81,23 @@ export function callWebhook(
     };
     const text = JSON.stringify(body);
     let reply: string | undefined;
-    try {
-      const res = await fetch(spec.url, {
+    const signal = AbortSignal.timeout(spec.timeoutMs);
+    const post = () =>
+      fetch(spec.url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
           ...(secret ? { [SIGNATURE_HEADER]: signWebhook(secret, text, now()) } : {}),
         },
         body: text,
-        signal: AbortSignal.timeout(spec.timeoutMs),
+        signal,
+      });
+    try {
+      // a kept-alive connection the app closed just as we reused it fails before any answer: once more on
+      // a new one, within the same timeout (the app never saw the first request)
+      const res = await post().catch((e: Error) => {
+        if (signal.aborted || !closedUnderUs(e)) throw e;
+        return post();
       });
       if (res.status < 200 || res.status >= 300) {
         await res.body?.cancel();
@@ -113,4 +121,15 @@ export function callWebhook(
     log.info({ callId: facts.callId, route, action: Object.keys(action.data)[0] }, 'call webhook decided');
     return decision;
   };
+}
+
+/** The connection was closed or reset before the request could be answered (a stale keep-alive socket). */
+function closedUnderUs(e: Error): boolean {
+  const cause = (e as Error & { cause?: { code?: string; message?: string } }).cause;
+  return (
+    cause?.code === 'ECONNRESET' ||
+    cause?.code === 'UND_ERR_SOCKET' ||
+    cause?.code === 'EPIPE' ||
+    /other side closed/i.test(cause?.message ?? '')
+  );
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -293,5 +293,18 @@ describe('RouteTable: the first route whose conditions all hold', () => {
     const d = table({ routes: [{ clients: true }], denyPrefixes: ['+1900', '00900'] });
     expect(d.denied('+19005551234')).toBe('+1900');
     expect(d.denied('+4930')).toBeUndefined();
+  });
+});
+
+describe('the README example routes file', () => {
+  it('is valid as written', () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Routing'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(yaml).toBeDefined();
+    mkdirSync(join(dir, 'prompts'), { recursive: true });
+    writeFileSync(join(dir, 'prompts', 'support.txt'), 'You are support.');
+    const r = readRoutesFile(write('readme.yaml', yaml!), ctx);
+    expect(r.ok ? [] : r.problems).toEqual([]);
   });
 });
