@@ -303,7 +303,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       : await MetricsServer.start(
           config.WS_HOST,
           config.METRICS_PORT,
-          { calls, media, ws, registration, ai, trunks: registered },
+          { calls, media, ws, registration, ai, trunks: registered, status, router },
           log,
           () => readiness(),
         );

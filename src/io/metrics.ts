@@ -5,8 +5,10 @@ import type { CallCenter } from '../ai/call-center.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { CallManager } from '../machines/call-manager.ts';
 import type { Registration } from '../machines/registration.ts';
+import type { CallRouter } from './call-router.ts';
 import type { MediaManager } from './media-manager.ts';
 import type { TrunkRegistrations } from './trunk-registrations.ts';
+import type { StatusCallbacks } from './webhooks/status-callbacks.ts';
 import type { WsServer } from './ws/ws-server.ts';
 
 export interface MetricsSources {
@@ -18,6 +20,10 @@ export interface MetricsSources {
   readonly ai?: CallCenter | undefined;
   /** The routes file's registering trunks. */
   readonly trunks?: TrunkRegistrations | undefined;
+  /** EVENTS_WEBHOOK_URL's deliveries. */
+  readonly status?: StatusCallbacks | undefined;
+  /** The routes in force (reloads). */
+  readonly router?: CallRouter | undefined;
 }
 
 /** A frame sent later than this after its deadline counts as late (the media target: p99 <= 2 ms). */
@@ -133,6 +139,43 @@ export function relayMetrics(src: MetricsSources): { registry: Registry; stop():
         this.reset();
         for (const [trunk, status] of Object.entries(trunks.statuses))
           this.set({ trunk }, status === 'registered' ? 1 : 0);
+      },
+    });
+  }
+  if (src.status) {
+    const status = src.status;
+    new Gauge({
+      name: `${p}status_callbacks_spooled`,
+      help: 'Status callbacks waiting in EVENTS_SPOOL_DIR to be delivered',
+      registers: [registry],
+      collect() {
+        this.set(status.spooled);
+      },
+    });
+    new Counter({
+      name: `${p}status_callbacks_total`,
+      help: 'Status callbacks by outcome: delivered, failed (an attempt to retry), dropped',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc({ outcome: 'delivered' }, status.counts.delivered);
+        this.inc({ outcome: 'failed' }, status.counts.failedAttempts);
+        this.inc({ outcome: 'dropped' }, status.counts.dropped);
+      },
+    });
+  }
+  if (src.router) {
+    const router = src.router;
+    new Counter({
+      name: `${p}routes_reloads_total`,
+      help: 'Reloads of ROUTES_FILE: ok, or refused (the file had problems; the old routes stayed)',
+      labelNames: ['result'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc({ result: 'ok' }, router.reloads.ok);
+        this.inc({ result: 'refused' }, router.reloads.failed);
       },
     });
   }

@@ -46,7 +46,11 @@ describe('call webhook client (real HTTP on 127.0.0.1)', () => {
     );
     const ask = callWebhook(silentLogger, undefined);
     for (let i = 0; i < 3; i++)
-      expect(await ask(table, 'app', facts, undefined)).toEqual({ kind: 'reject', status: 486, route: 'app' });
+      expect(await ask(table, 'app', facts, undefined)).toEqual({
+        kind: 'reject',
+        status: 486,
+        route: 'app',
+      });
     expect(answered).toBe(3);
   });
 });

@@ -7,7 +7,7 @@ import { encodeG711 } from '../../src/media/g711.ts';
 import type { Relay } from '../../src/relay.ts';
 import { concatSamples, speechLike } from '../helpers/audio.ts';
 import { type FakeOpenAi, startFakeOpenAi } from '../helpers/fake-openai.ts';
-import { hasBinary, until } from '../helpers/peers.ts';
+import { freeUdpPort, hasBinary, until } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 import { relayCaller, type SippRun } from '../helpers/sipp.ts';
 
@@ -42,6 +42,7 @@ describe.skipIf(!hasBinary('sipp'))(
         AI_VAD: 'energy',
         RTP_PORT_START: '49200',
         RTP_PORT_END: '49299',
+        METRICS_PORT: String(await freeUdpPort()),
       });
       const monitor = new WebSocket(`ws://127.0.0.1:${relay.ws.port}/v1`);
       const events: Event[] = [];
@@ -174,6 +175,9 @@ routes:
         await until(() => t.relay.router.reloads.ok === 2, 5000);
         process.kill(process.pid, 'SIGUSR2');
         await until(() => t.relay.router.reloads.ok === 3, 5000);
+        const metrics = await (await fetch(`http://127.0.0.1:${t.relay.metrics!.port}/metrics`)).text();
+        expect(metrics).toMatch(/routes_reloads_total\{result="ok"\} 3/);
+        expect(metrics).toMatch(/routes_reloads_total\{result="refused"\} 1/);
 
         // the first call is still up, its agent still answering with the first prompt
         const before = chats().length;

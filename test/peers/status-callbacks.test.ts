@@ -79,6 +79,7 @@ describe.skipIf(!hasBinary('sipp'))(
         CDR_FILE: cdrFile,
         EVENTS_WEBHOOK_URL: `http://127.0.0.1:${receiver.port}/status`,
         EVENTS_SPOOL_DIR: join(dir, 'spool-1'),
+        METRICS_PORT: String(await freeUdpPort()),
         WEBHOOK_SECRET: SECRET,
         RTP_PORT_START: '49400',
         RTP_PORT_END: '49499',
@@ -149,6 +150,10 @@ describe.skipIf(!hasBinary('sipp'))(
         expect(JSON.parse(lines[0]!)).toEqual(record);
         // delivered events leave the spool
         expect(readdirSync(join(dir, 'spool-1')).filter((f) => f.endsWith('.json'))).toEqual([]);
+        const metrics = await (await fetch(`http://127.0.0.1:${relay.metrics!.port}/metrics`)).text();
+        expect(metrics).toMatch(/status_callbacks_total\{outcome="delivered"\} 3/);
+        expect(metrics).toMatch(/status_callbacks_total\{outcome="failed"\} 1/);
+        expect(metrics).toMatch(/status_callbacks_spooled 0/);
       } finally {
         await relay.close();
         await fake.close();

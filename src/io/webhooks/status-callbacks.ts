@@ -72,6 +72,11 @@ export class StatusCallbacks {
     this.#kick(0);
   }
 
+  /** Events waiting in the spool. */
+  get spooled(): number {
+    return this.spool.size;
+  }
+
   /** Follows the calls' events and their records. */
   follow(events$: Observable<CallEvent>, records$: Observable<CallRecord>): void {
     this.#subs.push(
