@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import WebSocket, { WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import { verifyWebhook } from '../../src/io/webhooks/signature.ts';
 import { encodeG711 } from '../../src/media/g711.ts';
 import { speechLike } from '../helpers/audio.ts';
@@ -12,6 +12,7 @@ import { startFakeOpenAi } from '../helpers/fake-openai.ts';
 import { hasBinary, until } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 import { relayCaller, type SippRun } from '../helpers/sipp.ts';
+import { wsClient } from '../helpers/ws-client.ts';
 
 type Event = Record<string, unknown> & { type: string };
 const SECRET = 'webhook-secret-for-tests';
@@ -126,10 +127,10 @@ routes:
       RTP_PORT_START: '49300',
       RTP_PORT_END: '49399',
     });
-    const monitor = new WebSocket(`ws://127.0.0.1:${relay.ws.port}/v1`);
-    const events: Event[] = [];
-    monitor.on('message', (d) => events.push(JSON.parse(String(d))));
-    await new Promise((r) => monitor.on('open', r));
+    const { ws: monitor, got: events } = await wsClient<Event>(
+      `ws://127.0.0.1:${relay.ws.port}/v1`,
+      JSON.parse,
+    );
     const port = relay.sip.port;
     const answered = (n: number) => events.filter((e) => e.type === 'call.answered').length >= n;
     const hangUpLast = () => {

@@ -2,7 +2,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { encodeG711 } from '../../src/media/g711.ts';
 import type { Relay } from '../../src/relay.ts';
 import { concatSamples, speechLike } from '../helpers/audio.ts';
@@ -10,6 +9,7 @@ import { type FakeOpenAi, startFakeOpenAi } from '../helpers/fake-openai.ts';
 import { freeUdpPort, hasBinary, until } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 import { relayCaller, type SippRun } from '../helpers/sipp.ts';
+import { wsClient } from '../helpers/ws-client.ts';
 
 type Event = Record<string, unknown> & { type: string };
 
@@ -44,10 +44,10 @@ describe.skipIf(!hasBinary('sipp'))(
         RTP_PORT_END: '49299',
         METRICS_PORT: String(await freeUdpPort()),
       });
-      const monitor = new WebSocket(`ws://127.0.0.1:${relay.ws.port}/v1`);
-      const events: Event[] = [];
-      monitor.on('message', (d) => events.push(JSON.parse(String(d))));
-      await new Promise((r) => monitor.on('open', r));
+      const { ws: monitor, got: events } = await wsClient<Event>(
+        `ws://127.0.0.1:${relay.ws.port}/v1`,
+        JSON.parse,
+      );
       return { relay, fake, events, monitor, path };
     }
 
