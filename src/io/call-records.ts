@@ -1,7 +1,7 @@
 import { type Observable, Subject, type Subscription } from 'rxjs';
 import type { AiEvent } from '../ai/call-center.ts';
 import type { CallEvent } from '../machines/call-events.ts';
-import type { CallManager } from '../machines/call-manager.ts';
+import type { CallManager, RefusedCall } from '../machines/call-manager.ts';
 import { estimateMos } from '../rtp/mos.ts';
 import { parseNameAddr } from '../sip/message/name-addr.ts';
 import { parseUri, uriUser } from '../sip/message/uri.ts';
@@ -14,7 +14,11 @@ const MAX_LINE_CHARS = 2000;
 /** How long a record waits for its recording to be on disk before it is written anyway. */
 const SAVE_WAIT_MS = 10_000;
 
-/** One ended call: the CDR line (CDR_FILE) and the body of the status callback `call.ended`. */
+/**
+ * One ended call: the CDR line (CDR_FILE) and the body of the status callback `call.ended`. An INVITE
+ * refused before it became a call (no route, a source outside the trunks, limits, no common codec) has one
+ * too, with `endReason` `refused` and its status.
+ */
 export interface CallRecord {
   readonly callId: string;
   readonly direction: 'incoming' | 'outgoing';
@@ -112,6 +116,7 @@ export class CallRecords {
     );
     this.#sub.add(media.saved$.subscribe((s) => this.#saved(s.callId, s.recording)));
     this.#sub.add(calls.events$.subscribe((e) => this.#onCall(e)));
+    this.#sub.add(calls.refused$.subscribe((r) => this.records$.next(this.#refused(r))));
     if (ai$) this.#sub.add(ai$.subscribe((e) => this.#onAi(e)));
   }
 
@@ -216,6 +221,34 @@ export class CallRecords {
     else if (e.type === 'ai.reply') line('agent', e.text);
     else if (e.type === 'ai.latency' && d.latency.length < MAX_TRANSCRIPT_LINES)
       d.latency.push({ ...e.stages });
+  }
+
+  /** An INVITE refused before it became a call: a record with no answer, no media, `refused`. */
+  #refused(r: RefusedCall): CallRecord {
+    const at = new Date(this.now()).toISOString();
+    return {
+      callId: r.callId,
+      direction: 'incoming',
+      from: userOf(r.from),
+      to: userOf(r.to),
+      fromUri: r.from,
+      toUri: r.to,
+      trunk: undefined,
+      route: r.route,
+      start: at,
+      answer: null,
+      end: at,
+      durationS: 0,
+      talkS: 0,
+      endReason: 'refused',
+      status: r.status,
+      codec: undefined,
+      rtp: undefined,
+      mos: undefined,
+      recording: undefined,
+      transfers: [],
+      ai: undefined,
+    };
   }
 
   #record(

@@ -16,6 +16,7 @@ import {
   type TransferTarget,
   targetHop,
 } from '../sip/dialog/transfer-target.ts';
+import { header } from '../sip/message/headers.ts';
 import { newCallId } from '../sip/message/ids.ts';
 import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
 import { uriUser } from '../sip/message/uri.ts';
@@ -107,6 +108,19 @@ const NO_ROUTE: Omit<CallPlan, 'autoAnswer'> = {
   transfer: undefined,
 };
 
+/** An INVITE answered with a final error before it became a call. */
+export interface RefusedCall {
+  readonly callId: string;
+  /** The From and To header values. */
+  readonly from: string;
+  readonly to: string;
+  readonly source: string;
+  readonly status: number;
+  readonly reason: string | undefined;
+  /** The route that refused it, if a route did. */
+  readonly route: string | undefined;
+}
+
 export type DialResult = { ok: true; callId: string } | { ok: false; status: number; reason: string };
 
 /**
@@ -115,6 +129,8 @@ export type DialResult = { ok: true; callId: string } | { ok: false; status: num
  */
 export class CallManager implements TransactionUser {
   readonly events$ = new Subject<CallEvent>();
+  /** INVITEs refused before they became calls (no route, a trunk's sources, limits, no common codec). */
+  readonly refused$ = new Subject<RefusedCall>();
   /** A call we place, before any of its events (records and status callbacks start it here). */
   readonly placed$ = new Subject<{ readonly callId: string }>();
   readonly #deps: CallManagerDeps;
@@ -406,6 +422,25 @@ export class CallManager implements TransactionUser {
     return c && { ...c.parties, direction: c.direction };
   }
 
+  /** An INVITE answered with a final error before it became a call. */
+  #refused(
+    req: ParsedRequest,
+    source: string,
+    status: number,
+    reason: string | undefined,
+    route: string | undefined,
+  ): void {
+    this.refused$.next({
+      callId: req.callId,
+      from: header(req.msg, 'from') ?? '',
+      to: header(req.msg, 'to') ?? '',
+      source,
+      status,
+      reason,
+      route,
+    });
+  }
+
   /** What an incoming call's route decided (undefined for calls out and unknown calls). */
   plan(callId: string): CallPlan | undefined {
     return this.#calls.get(callId)?.plan;
@@ -526,18 +561,23 @@ export class CallManager implements TransactionUser {
     const core = this.#deps.core();
     const log = this.#deps.log.child({ callId: req.callId });
     const source = viaSource(req.via[0]!).host;
+    // a final answer before the INVITE became a call: records and status callbacks hear of it too
+    const refuse = (status: number, opts: Parameters<SipCore['respond']>[2] = {}) => {
+      core.respond(tx, status, opts);
+      this.#refused(req, source, status, opts?.reason, undefined);
+    };
     if (this.#deps.allowSource && !this.#deps.allowSource(source)) {
       log.warn({ source }, 'INVITE from a source outside SIP_ALLOWED_SOURCES: 403');
-      core.respond(tx, 403);
+      refuse(403);
       return;
     }
     if (!this.#accepting) {
-      core.respond(tx, 503, { headers: [['Retry-After', '30']] });
+      refuse(503, { headers: [['Retry-After', '30']] });
       return;
     }
     if (this.#calls.size + this.#pending >= this.#deps.maxCalls) {
       log.warn({ max: this.#deps.maxCalls }, 'MAX_CALLS reached: 503');
-      core.respond(tx, 503, {
+      refuse(503, {
         reason: 'Service Unavailable (too many calls)',
         headers: [['Retry-After', '5']],
       });
@@ -549,7 +589,7 @@ export class CallManager implements TransactionUser {
     if (text !== undefined) {
       const parsed = parseSdp(text);
       if (!parsed.ok) {
-        core.respond(tx, 400, { reason: `Bad Request (SDP: ${parsed.error})` });
+        refuse(400, { reason: `Bad Request (SDP: ${parsed.error})` });
         return;
       }
       const chosen = chooseMedia(
@@ -558,7 +598,7 @@ export class CallManager implements TransactionUser {
       );
       if (!chosen.ok) {
         log.info({ source, reason: chosen.error }, 'INVITE not acceptable: 488');
-        core.respond(tx, 488, {
+        refuse(488, {
           reason: `Not Acceptable Here (${chosen.error})`,
           headers: [['Accept', 'application/sdp']],
         });
@@ -577,7 +617,7 @@ export class CallManager implements TransactionUser {
     const limit = this.#deps.maxSettingUpPerSource;
     if (limit !== undefined && (this.#settingUpCount.get(source) ?? 0) >= limit) {
       log.warn({ source, limit }, 'too many calls being set up from this source: 503');
-      core.respond(tx, 503, {
+      refuse(503, {
         reason: 'Service Unavailable (too many calls being set up from this source)',
         headers: [['Retry-After', '5']],
       });
@@ -589,7 +629,7 @@ export class CallManager implements TransactionUser {
     // call and leak its RTP ports: refuse it.
     if (this.#calls.has(req.callId) || this.#binding.has(req.callId)) {
       log.warn({ source }, 'INVITE reusing the Call-ID of a live call: 400');
-      core.respond(tx, 400, { reason: 'Bad Request (Call-ID already in use)' });
+      refuse(400, { reason: 'Bad Request (Call-ID already in use)' });
       return;
     }
     // from here the call counts against MAX_CALLS and its source's limit, while it is routed (a webhook
@@ -611,7 +651,7 @@ export class CallManager implements TransactionUser {
     if (!plan) return;
     if (!ports) {
       log.warn({}, 'no free RTP port pair: 503');
-      core.respond(tx, 503, {
+      refuse(503, {
         reason: 'Service Unavailable (no free RTP ports)',
         headers: [['Retry-After', '5']],
       });
@@ -652,6 +692,7 @@ export class CallManager implements TransactionUser {
         'INVITE rejected by its route',
       );
       this.#deps.core().respond(tx, decision.status, decision.reason ? { reason: decision.reason } : {});
+      this.#refused(req, source, decision.status, decision.reason, decision.route || undefined);
       return undefined;
     }
     if (decision.kind === 'webhook') {

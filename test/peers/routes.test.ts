@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,13 +30,18 @@ describe.skipIf(!hasBinary('sipp'))(
     const turns = join(dir, 'turns.ulaw');
     writeFileSync(turns, encodeG711('PCMU', concatSamples(speechLike(8000, 1.5, 22), new Int16Array(8000))));
 
-    async function start(routes: string, files: Record<string, string> = {}) {
+    async function start(
+      routes: string,
+      files: Record<string, string> = {},
+      env: Record<string, string> = {},
+    ) {
       for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
       const path = join(dir, `routes-${Math.random().toString(36).slice(2)}.yaml`);
       writeFileSync(path, routes);
       const fake = await startFakeOpenAi({ transcribe: () => 'Hello?', reply: () => 'Hello there.' });
       const relay = await startTestRelay({
         ROUTES_FILE: path,
+        ...env,
         OPENAI_API_KEY: 'test-key',
         OPENAI_BASE_URL: fake.baseURL,
         AI_VAD: 'energy',
@@ -87,6 +92,7 @@ routes:
     reject: 603
 `,
         { 'support-prompt.txt': 'You are technical support.\n' },
+        { CDR_FILE: join(dir, 'cdr.jsonl') },
       );
       try {
         const sales = await talk(t.relay, t.fake, t.events, '1000');
@@ -110,6 +116,22 @@ routes:
         expect(refusedWith(premium)).toBe('603');
         // neither became a call
         expect(t.events.filter((e) => e.type === 'call.incoming')).toHaveLength(2);
+        // each has a CDR line all the same: refused, with its status and the route that refused it
+        const cdr = () =>
+          readFileSync(join(dir, 'cdr.jsonl'), 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as Record<string, unknown>);
+        await until(() => cdr().length === 4, 3000);
+        expect(cdr().filter((r) => r.endReason === 'refused')).toEqual([
+          expect.objectContaining({ to: '3000', from: 'sipp', status: 404, answer: null, talkS: 0 }),
+          expect.objectContaining({ to: '9001', status: 603, route: 'premium' }),
+        ]);
+        expect(
+          cdr()
+            .filter((r) => r.endReason !== 'refused')
+            .map((r) => r.route),
+        ).toEqual(['sales', 'support']);
       } finally {
         t.monitor.close();
         await t.relay.close();
