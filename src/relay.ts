@@ -1,5 +1,4 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import type { RequestListener } from 'node:http';
 import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import type { InspectionEvent } from 'xstate';
@@ -293,7 +292,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       origins: config.WS_ORIGINS,
       maxClients: config.WS_MAX_CLIENTS,
     },
-    { calls, media, control, log: log.child({ component: 'ws' }), http: restOrUpgrade(rest.listener) },
+    { calls, media, control, log: log.child({ component: 'ws' }), rest: rest.listener },
   );
   undo.push(() => ws.close());
   if (ai) ws.publish(ai.events$);
@@ -369,17 +368,6 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       await observers.close();
       restorePriority();
     },
-  };
-}
-
-/** Plain HTTP on the WebSocket port: /v1/... is the REST API; anything else wants a WebSocket (426). */
-function restOrUpgrade(rest: RequestListener): RequestListener {
-  return (req, res) => {
-    if ((req.url ?? '/').startsWith('/v1/')) {
-      rest(req, res);
-      return;
-    }
-    res.writeHead(426, { 'Content-Type': 'text/plain' }).end('Upgrade Required');
   };
 }
 

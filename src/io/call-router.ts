@@ -4,7 +4,7 @@ import type { Subscription } from 'rxjs';
 import type { RoutesFileResult } from '../config/routes-file.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { CallManager } from '../machines/call-manager.ts';
-import type { CallFacts, Decision } from '../routing/plan.ts';
+import type { CallDecision, CallFacts } from '../routing/plan.ts';
 import type { RouteTable } from '../routing/router.ts';
 
 /** Asks a webhook route's endpoint (call-webhook.ts); absent, a webhook route gets its fallback. */
@@ -13,7 +13,7 @@ export type WebhookAsk = (
   route: string,
   facts: CallFacts,
   trunk: string | undefined,
-) => Promise<Decision>;
+) => Promise<CallDecision>;
 
 /**
  * Owns the routes in force: decides each incoming call on the table of the moment (a call keeps what it
@@ -57,7 +57,7 @@ export class CallRouter {
   }
 
   /** The decision for one incoming call (the call manager's `route`). */
-  readonly route = async (facts: CallFacts): Promise<Decision> => {
+  readonly route = async (facts: CallFacts): Promise<CallDecision> => {
     const table = this.#table;
     const d = table.decide(facts);
     if (d.kind !== 'webhook') return d;

@@ -1,6 +1,7 @@
 import type { InspectionEvent } from 'xstate';
 import type { Logger } from '../kernel/logger.ts';
 import { Registration } from '../machines/registration.ts';
+import { trunkPort } from '../routing/outbound.ts';
 import type { TrunkEntry } from '../routing/routes-schema.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
 import { bracket } from '../sip/message/host.ts';
@@ -73,7 +74,7 @@ export class TrunkRegistrations {
   }
 
   #make(t: TrunkEntry): Registration {
-    const port = t.port ?? (t.transport === 'tls' ? 5061 : 5060);
+    const port = trunkPort(t);
     const user = t.from ?? t.username!;
     return new Registration({
       core: this.deps.core,
@@ -93,6 +94,13 @@ export class TrunkRegistrations {
 
 /** What a registration depends on: when any of it changes, the trunk registers anew. */
 function keyOf(t: TrunkEntry): string {
-  const port = t.port ?? (t.transport === 'tls' ? 5061 : 5060);
-  return JSON.stringify([t.host, port, t.transport, t.username, t.password, t.from, t.registerExpires]);
+  return JSON.stringify([
+    t.host,
+    trunkPort(t),
+    t.transport,
+    t.username,
+    t.password,
+    t.from,
+    t.registerExpires,
+  ]);
 }

@@ -2,7 +2,7 @@ import { Subject } from 'rxjs';
 import type { InspectionEvent } from 'xstate';
 import type { Logger } from '../kernel/logger.ts';
 import { fromWithUser, type OutboundChoice, trunkDial } from '../routing/outbound.ts';
-import type { CallFacts, CallPlan, Decision } from '../routing/plan.ts';
+import type { CallDecision, CallFacts, CallPlan } from '../routing/plan.ts';
 import { chooseMedia, parseSdp, type SessionDescription, sdpOf } from '../sdp/index.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
 import type { TransactionUser } from '../sip/core/tu.ts';
@@ -70,7 +70,7 @@ export interface CallManagerDeps {
    * What each incoming call gets (routes file, webhook): asked once the INVITE is acceptable, before any
    * port is taken. Absent: every call is the clients' (AUTO_ANSWER), as before routing.
    */
-  readonly route?: (facts: CallFacts) => Decision | Promise<Decision>;
+  readonly route?: (facts: CallFacts) => CallDecision | Promise<CallDecision>;
   /** What calls we place get when their caller names nothing (without a routes file: the environment's). */
   readonly outgoingPlan?: CallPlan;
   /**
@@ -562,9 +562,9 @@ export class CallManager implements TransactionUser {
     const log = this.#deps.log.child({ callId: req.callId });
     const source = viaSource(req.via[0]!).host;
     // a final answer before the INVITE became a call: records and status callbacks hear of it too
-    const refuse = (status: number, opts: Parameters<SipCore['respond']>[2] = {}) => {
+    const refuse = (status: number, opts: Parameters<SipCore['respond']>[2] = {}, route?: string) => {
       core.respond(tx, status, opts);
-      this.#refused(req, source, status, opts?.reason, undefined);
+      this.#refused(req, source, status, opts?.reason, route);
     };
     if (this.#deps.allowSource && !this.#deps.allowSource(source)) {
       log.warn({ source }, 'INVITE from a source outside SIP_ALLOWED_SOURCES: 403');
@@ -641,7 +641,7 @@ export class CallManager implements TransactionUser {
     let plan: CallPlan | undefined;
     let ports: MediaPorts | undefined;
     try {
-      plan = await this.#plan(req, source, tx, log);
+      plan = await this.#plan(req, source, tx, log, refuse);
       if (plan) ports = await this.#deps.ports.allocate(req.callId);
     } finally {
       this.#pending--;
@@ -673,9 +673,10 @@ export class CallManager implements TransactionUser {
     source: string,
     tx: ServerTransaction,
     log: Logger,
+    refuse: (status: number, opts: { reason?: string }, route?: string) => void,
   ): Promise<CallPlan | undefined> {
     const route = this.#deps.route;
-    const decision: Decision = route
+    const decision: CallDecision = route
       ? await route({
           callId: req.callId,
           requestUser: uriUser(req.ruri),
@@ -686,22 +687,13 @@ export class CallManager implements TransactionUser {
         })
       : { kind: 'plan', plan: { ...NO_ROUTE, autoAnswer: this.#deps.settings.autoAnswer } };
     if (tx.state !== 'proceeding') return undefined; // cancelled while it was routed
-    if (decision.kind === 'reject') {
-      log.info(
-        { source, route: decision.route || undefined, status: decision.status },
-        'INVITE rejected by its route',
-      );
-      this.#deps.core().respond(tx, decision.status, decision.reason ? { reason: decision.reason } : {});
-      this.#refused(req, source, decision.status, decision.reason, decision.route || undefined);
-      return undefined;
-    }
-    if (decision.kind === 'webhook') {
-      // the router resolves webhooks itself; one left here is a wiring fault, not the caller's
-      log.error({ route: decision.route }, 'webhook route without a webhook client: 500');
-      this.#deps.core().respond(tx, 500);
-      return undefined;
-    }
-    return decision.plan;
+    if (decision.kind === 'plan') return decision.plan;
+    log.info(
+      { source, route: decision.route || undefined, status: decision.status },
+      'INVITE rejected by its route',
+    );
+    refuse(decision.status, decision.reason ? { reason: decision.reason } : {}, decision.route || undefined);
+    return undefined;
   }
 
   async #forget(s: CallSession): Promise<void> {

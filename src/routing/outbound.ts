@@ -1,3 +1,4 @@
+import { bracket } from '../sip/message/host.ts';
 import type { RouteTable } from './router.ts';
 import type { TrunkEntry } from './routes-schema.ts';
 
@@ -73,6 +74,9 @@ export class OutboundPolicy {
   }
 }
 
+/** A trunk's port: its own, else SIP's default for its transport (RFC 3261 19.1.2: 5061 for TLS). */
+export const trunkPort = (t: TrunkEntry): number => t.port ?? (t.transport === 'tls' ? 5061 : 5060);
+
 /** A From value (`"Name" <sip:user@host>`) with another user. */
 export function fromWithUser(from: string, user: string): string {
   return from.replace(/(sips?:)[^@>;]*@/, `$1${user}@`);
@@ -90,8 +94,8 @@ export function trunkDial(
   from: string;
   credentials?: { username: string; password: string };
 } {
-  const port = trunk.port ?? (trunk.transport === 'tls' ? 5061 : 5060);
-  const host = trunk.host.includes(':') && !trunk.host.startsWith('[') ? `[${trunk.host}]` : trunk.host;
+  const port = trunkPort(trunk);
+  const host = bracket(trunk.host);
   const user = fromUser ?? trunk.from ?? trunk.username ?? defaultUser;
   return {
     uri: `sip:${number}@${host}:${port}${trunk.transport === 'udp' ? '' : `;transport=${trunk.transport}`}`,

@@ -34,10 +34,14 @@ export interface CallPlan {
   readonly transfer: string | undefined;
 }
 
-/** What an incoming INVITE gets. */
-export type Decision =
+/** What an incoming INVITE gets, once any webhook has answered: a plan, or a final status. */
+export type CallDecision =
   | { readonly kind: 'plan'; readonly plan: CallPlan }
-  | { readonly kind: 'reject'; readonly status: number; readonly reason?: string; readonly route: string }
+  | { readonly kind: 'reject'; readonly status: number; readonly reason?: string; readonly route: string };
+
+/** What the routes table says: a call decision, or a webhook to ask for one. */
+export type Decision =
+  | CallDecision
   | { readonly kind: 'webhook'; readonly route: string; readonly trunk: string | undefined };
 
 /** What the router knows of an incoming call. */

@@ -1,5 +1,5 @@
 import { addressSet } from './address-set.ts';
-import type { AgentPlan, CallFacts, CallPlan, Decision } from './plan.ts';
+import type { AgentPlan, CallDecision, CallFacts, CallPlan, Decision } from './plan.ts';
 import type { Action, RouteEntry, RoutesFile, TrunkEntry } from './routes-schema.ts';
 
 /** The AI_* settings an agent route starts from. */
@@ -179,7 +179,7 @@ export function actionDecision(
   route: string,
   trunk: string | undefined,
   defaults: RouteDefaults,
-): Decision {
+): CallDecision {
   if (action.reject)
     return {
       kind: 'reject',
@@ -202,7 +202,7 @@ export function actionDecision(
   return plan({ ...base, autoAnswer: action.clients?.answer ?? defaults.autoAnswer });
 }
 
-const plan = (p: CallPlan): Decision => ({ kind: 'plan', plan: p });
+const plan = (p: CallPlan): CallDecision => ({ kind: 'plan', plan: p });
 
 /** The environment's agent with what a route or webhook changed. */
 export function agentPlan(d: AgentDefaults, a: NonNullable<Action['agent']>): AgentPlan {

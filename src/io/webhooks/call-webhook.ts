@@ -1,5 +1,5 @@
 import type { Logger } from '../../kernel/logger.ts';
-import type { CallFacts, Decision } from '../../routing/plan.ts';
+import type { CallDecision, CallFacts } from '../../routing/plan.ts';
 import { actionDecision, type RouteTable } from '../../routing/router.ts';
 import { actionSchema, issueLines } from '../../routing/routes-schema.ts';
 import type { WebhookAsk } from '../call-router.ts';
@@ -53,9 +53,9 @@ export function callWebhook(
     route: string,
     facts: CallFacts,
     trunk: string | undefined,
-  ): Promise<Decision> => {
+  ): Promise<CallDecision> => {
     const spec = table.webhook(route);
-    const fallback = (why: string): Decision => {
+    const fallback = (why: string): CallDecision => {
       log.warn(
         { callId: facts.callId, route, why },
         `call webhook failed (${why}): the route's fallback decides`,

@@ -95,18 +95,16 @@ export class WsServer {
       media: MediaManager;
       log: Logger;
       control: CallControl;
-      /** Plain HTTP requests on the same port (the REST API); without it they get 426 as before. */
-      http?: RequestListener;
+      /** Plain HTTP requests to /v1/... (the REST API); every other plain request gets 426 as before. */
+      rest?: RequestListener;
     },
   ): Promise<WsServer> {
     let server: WsServer | undefined;
     return new Promise((resolve, reject) => {
-      const http = createServer(
-        deps.http ??
-          ((_req, res) => {
-            res.writeHead(426, { 'Content-Type': 'text/plain' }).end('Upgrade Required');
-          }),
-      );
+      const http = createServer((req, res) => {
+        if (deps.rest && (req.url ?? '/').startsWith('/v1/')) deps.rest(req, res);
+        else res.writeHead(426, { 'Content-Type': 'text/plain' }).end('Upgrade Required');
+      });
       const wss = new WebSocketServer({
         server: http,
         maxPayload: MAX_MESSAGE_BYTES,
