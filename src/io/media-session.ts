@@ -451,7 +451,7 @@ export class MediaSession implements PacedStream {
     const sender =
       this.stats.sent > 0
         ? {
-            ntp: ntpTime(Date.now()),
+            ntp: ntpTime(this.#wallMs()),
             rtpTimestamp: this.#ts,
             packets: this.stats.sent,
             octets: this.stats.sent * FRAME_SAMPLES,
@@ -465,6 +465,15 @@ export class MediaSession implements PacedStream {
     });
     const wire = this.#srtp ? this.#srtp.tx.protectRtcp(packet) : packet;
     this.rtcpSocket.send(wire, target.port, target.address, () => {});
+  }
+
+  /**
+   * Wall-clock time for RTCP's NTP timestamps, advanced by the monotonic clock: the round-trip time is our
+   * clock at a report's arrival minus our clock in the SR it answers (RFC 3550 6.4.1: "A - LSR - DLSR"), so
+   * an NTP step between the two must not enter it (Date.now() did: a 30 s step read as a 30 s round trip).
+   */
+  #wallMs(): number {
+    return performance.timeOrigin + this.now();
   }
 
   /**
@@ -487,7 +496,7 @@ export class MediaSession implements PacedStream {
       if (r.sender) this.#lastSr = { middle: ntpMiddle(r.sender.ntp), at: this.now() };
       for (const b of r.blocks) {
         if (b.ssrc !== this.#ssrc) continue;
-        const rtt = roundTripMs(b, ntpTime(Date.now()));
+        const rtt = roundTripMs(b, ntpTime(this.#wallMs()));
         if (rtt !== undefined && rtt < 60_000) this.#rttMs = rtt;
       }
     }

@@ -52,8 +52,8 @@ export async function fuzzRun(messages: number, seed: number, drainMs = 20_000):
       media: relay.media.size,
       ports: relay.ports.inUse,
     });
-    const end = Date.now() + drainMs;
-    while (Date.now() < end && Object.values(left()).some((v) => v > 0))
+    const end = performance.now() + drainMs;
+    while (performance.now() < end && Object.values(left()).some((v) => v > 0))
       await new Promise((r) => setTimeout(r, 200));
     return { report, left: left(), errors, heapMb: process.memoryUsage().heapUsed / 2 ** 20 };
   } finally {

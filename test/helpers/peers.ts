@@ -97,8 +97,9 @@ export function sippStat(dir: string, column: string): string | undefined {
  * where it happened, not a silent step on to the next assertion (which may not check the same thing).
  */
 export async function until(done: () => boolean, timeoutMs: number): Promise<void> {
-  for (const end = Date.now() + timeoutMs; !done(); ) {
-    if (Date.now() >= end) throw new Error(`until: not true within ${timeoutMs} ms: ${done.toString()}`);
+  for (const end = performance.now() + timeoutMs; !done(); ) {
+    if (performance.now() >= end)
+      throw new Error(`until: not true within ${timeoutMs} ms: ${done.toString()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -37,19 +37,19 @@ export class TcpPeer {
 
   /** Waits for a message matching `re` (from the index `from` on). */
   async waitFor(re: RegExp, timeoutMs = 3000, from = 0): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs;
     for (;;) {
       const m = this.messages.slice(from).find((t) => re.test(t));
       if (m) return m;
-      if (Date.now() > deadline) throw new Error(`no message matching ${re} within ${timeoutMs} ms`);
+      if (performance.now() > deadline) throw new Error(`no message matching ${re} within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 5));
     }
   }
 
   async waitClosed(timeoutMs = 3000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs;
     while (!this.closed) {
-      if (Date.now() > deadline) throw new Error('the connection stayed open');
+      if (performance.now() > deadline) throw new Error('the connection stayed open');
       await new Promise((r) => setTimeout(r, 5));
     }
   }

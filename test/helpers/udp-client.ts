@@ -56,11 +56,11 @@ export class UdpPeer {
     timeoutMs: number,
     pred: (r: SeenResponse) => boolean = (r) => r.status >= 200,
   ): Promise<SeenResponse | undefined> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs;
     for (;;) {
       const found = this.responses.find((r) => r.branch === branch && pred(r));
       if (found) return found;
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (left <= 0) return undefined;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);

@@ -10,8 +10,8 @@ export async function wsClient<T>(url: string, decode: (text: string) => T) {
   ws.on('message', (d) => got.push(decode(String(d))));
   await new Promise((r) => ws.on('open', r));
   const until = async (pred: (m: T) => boolean, ms = 8000): Promise<T | undefined> => {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
+    const end = performance.now() + ms;
+    while (performance.now() < end) {
       const m = got.find(pred);
       if (m) return m;
       await new Promise((r) => setTimeout(r, 20));

@@ -2,14 +2,15 @@ import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MediaSession } from '../../src/io/media-session.ts';
 import { WavRecorder } from '../../src/io/recording.ts';
 import { RtpScheduler } from '../../src/io/rtp-scheduler.ts';
 import { silentLogger } from '../../src/kernel/logger.ts';
 import { encodeG711 } from '../../src/media/g711.ts';
 import { buildRtp, parseRtp, type RtpPacket } from '../../src/rtp/packet.ts';
-import { parseReports } from '../../src/rtp/rtcp.ts';
+import { buildReport, ntpMiddle, parseReports } from '../../src/rtp/rtcp.ts';
+import { until } from '../helpers/peers.ts';
 
 const bind = async (): Promise<Socket> => {
   const s = createSocket('udp4');
@@ -156,6 +157,50 @@ describe('media session on real sockets', () => {
       type: 'SR', // we are sending: a sender report with the report block
       blocks: [{ ssrc: 77, cumulativeLost: 1, highestSeq: 14 }],
     });
+  });
+
+  it('round-trip time (RFC 3550 6.4.1) stays right when the wall clock is stepped between our SR and its reply', async () => {
+    const s = await setup();
+    s.session.startSending();
+    const srs: ReturnType<typeof parseReports> = [];
+    let srAt = 0;
+    s.peerRtcp.on('message', (d) => {
+      srs.push(...parseReports(d).filter((r) => r.type === 'SR'));
+      srAt ||= performance.now();
+    });
+    await s.sendFrom(s.peer, 1);
+    s.peerRtcp.send(Buffer.from([0x80, 201, 0, 1, 0, 0, 0, 77]), s.rtcpPort, '127.0.0.1');
+    await wait(50);
+    s.session.sendReport();
+    await until(() => srs.length > 0, 1000);
+    const sr = srs[0]!;
+    // an NTP daemon steps the clock 30 s forward; the peer answers our SR 100 ms later
+    const step = vi
+      .spyOn(Date, 'now')
+      .mockImplementation(() => performance.timeOrigin + performance.now() + 30_000);
+    try {
+      await wait(100);
+      const rr = buildReport({
+        type: 'RR',
+        ssrc: 77,
+        blocks: [
+          {
+            ssrc: sr.ssrc,
+            fractionLost: 0,
+            cumulativeLost: 0,
+            highestSeq: 1,
+            jitter: 0,
+            lsr: ntpMiddle(sr.sender!.ntp),
+            dlsr: Math.round(((performance.now() - srAt) / 1000) * 65536), // how long the peer held it
+          },
+        ],
+      });
+      s.peerRtcp.send(rr, s.rtcpPort, '127.0.0.1');
+      await until(() => s.session.report().rttMs !== undefined, 1000);
+      expect(s.session.report().rttMs).toBeLessThan(50); // loopback: only the time the datagrams took
+    } finally {
+      step.mockRestore();
+    }
   });
 
   it("RTCP garbage or another SSRC from another port on the peer's IP does not redirect our reports", async () => {

@@ -67,8 +67,8 @@ describe('SIP over TCP (RFC 3261 18.3, 18.2.2; RFC 5626 keep-alives)', () => {
     const { open } = await setup();
     const p = await open();
     p.write('\r\n\r\n');
-    const deadline = Date.now() + 2000;
-    while (Buffer.concat(p.raw).toString() !== '\r\n' && Date.now() < deadline)
+    const deadline = performance.now() + 2000;
+    while (Buffer.concat(p.raw).toString() !== '\r\n' && performance.now() < deadline)
       await new Promise((r) => setTimeout(r, 5));
     expect(Buffer.concat(p.raw).toString()).toBe('\r\n');
     expect(p.closed).toBe(false);
@@ -146,8 +146,8 @@ describe('SIP over TCP (RFC 3261 18.3, 18.2.2; RFC 5626 keep-alives)', () => {
       await udp.close();
     }
     for (const p of stalled) p.close();
-    const deadline = Date.now() + 3000;
-    while (relay.transports.tcp!.connections > 0 && Date.now() < deadline)
+    const deadline = performance.now() + 3000;
+    while (relay.transports.tcp!.connections > 0 && performance.now() < deadline)
       await new Promise((r) => setTimeout(r, 10));
     expect([relay.transports.tcp!.connections, relay.transports.tcp!.buffered]).toEqual([0, 0]);
   }, 30_000);

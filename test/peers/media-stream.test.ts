@@ -42,8 +42,8 @@ async function bot() {
 }
 
 const until = async (pred: () => boolean, ms = 8000) => {
-  const end = Date.now() + ms;
-  while (!pred() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+  const end = performance.now() + ms;
+  while (!pred() && performance.now() < end) await new Promise((r) => setTimeout(r, 5));
   return pred();
 };
 

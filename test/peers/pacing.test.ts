@@ -33,48 +33,71 @@ function rtpStreams(pcap: string) {
   };
 }
 
+/**
+ * One outgoing call that plays a 3 s greeting, captured by tshark: its RTP stream's figures, the rate of the
+ * wall clock (tshark's) against the monotonic one (the relay's), and whether the machine itself stalled.
+ */
+async function pacedCall() {
+  const dir = mkdtempSync(join(tmpdir(), 'pacing-'));
+  writeFileSync(join(dir, 'greeting.wav'), wavFile(speechLike(16000, 3, 5), 16000));
+  const pcap = join(dir, 'call.pcapng');
+  const capture = await startCapture(`udp and dst port ${MEDIA_PORT}`, pcap);
+  const port = await freeUdpPort();
+  const peer = sipp(
+    'uas-answer.xml',
+    undefined,
+    ['-m', '1', '-mi', '127.0.0.1', '-mp', String(MEDIA_PORT)],
+    30_000,
+    port,
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  const relay = await startTestRelay({
+    SIP_SERVER_IP: '127.0.0.1',
+    SIP_TRANSFER_PORT: String(port),
+    RTP_PORT_START: '46400',
+    RTP_PORT_END: '46499',
+    GREETING_PATH: join(dir, 'greeting.wav'),
+  });
+  // tshark stamps packets with the wall clock, the relay paces on the monotonic one: a wall clock stepped
+  // or slewed meanwhile (seen on a fresh CI machine: 0.47 % fast) shows as a rate between the two
+  const wall0 = Date.now();
+  const mono0 = performance.now();
+  const dial = await relay.calls.dial('0911000111');
+  if (!dial.ok) throw new Error(dial.reason);
+  await new Promise((r) => setTimeout(r, 5000)); // 3 s of greeting, then silence frames
+  relay.calls.hangup(dial.callId);
+  const wallPerMono = (Date.now() - wall0) / (performance.now() - mono0);
+  // the clock thread does nothing but sleep: when it woke 10 ms late, the whole machine stalled (a
+  // starved VM), and no pacing could have held
+  const stalled = relay.media.scheduler.clockLateness.countOver(10) > 0;
+  await new Promise((r) => setTimeout(r, 300));
+  await relay.close();
+  const sippCode = (await peer).code;
+  await new Promise((r) => setTimeout(r, 500));
+  capture.kill('SIGINT');
+  await new Promise((r) => capture.on('exit', r));
+  const stream = rtpStreams(pcap);
+  console.log(
+    `RTP stream: ${JSON.stringify(stream)}; wall ms per monotonic ms ${wallPerMono}; stalled ${stalled}`,
+  );
+  return { stream, wallPerMono, stalled, sippCode };
+}
+
 describe.skipIf(!hasBinary('sipp') || !hasBinary('tshark'))(
   'outgoing call: the greeting is paced at exactly 20 ms',
   () => {
-    it('tshark on the capture: 0 loss, mean delta 20.0 ms, max jitter < 2 ms', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'pacing-'));
-      writeFileSync(join(dir, 'greeting.wav'), wavFile(speechLike(16000, 3, 5), 16000));
-      const pcap = join(dir, 'call.pcapng');
-      const capture = await startCapture(`udp and dst port ${MEDIA_PORT}`, pcap);
-      const port = await freeUdpPort();
-      const peer = sipp(
-        'uas-answer.xml',
-        undefined,
-        ['-m', '1', '-mi', '127.0.0.1', '-mp', String(MEDIA_PORT)],
-        30_000,
-        port,
-      );
-      await new Promise((r) => setTimeout(r, 300));
-      const relay = await startTestRelay({
-        SIP_SERVER_IP: '127.0.0.1',
-        SIP_TRANSFER_PORT: String(port),
-        RTP_PORT_START: '46400',
-        RTP_PORT_END: '46499',
-        GREETING_PATH: join(dir, 'greeting.wav'),
-      });
-      const dial = await relay.calls.dial('0911000111');
-      if (!dial.ok) throw new Error(dial.reason);
-      await new Promise((r) => setTimeout(r, 5000)); // 3 s of greeting, then silence frames
-      relay.calls.hangup(dial.callId);
-      await new Promise((r) => setTimeout(r, 300));
-      await relay.close();
-      expect((await peer).code).toBe(0);
-      await new Promise((r) => setTimeout(r, 500));
-      capture.kill('SIGINT');
-      await new Promise((r) => capture.on('exit', r));
-      const s = rtpStreams(pcap);
-      console.log(`RTP stream: ${JSON.stringify(s)}`);
+    it('tshark on the capture: 0 loss, mean delta 20.0 ms, max jitter < 2 ms (measured again once if the machine stalled)', async () => {
+      let m = await pacedCall();
+      if (m.stalled) m = await pacedCall();
+      const s = m.stream;
+      expect(m.sippCode).toBe(0);
       expect(s.payload).toBe('g711U');
       expect(s.packets).toBeGreaterThanOrEqual(230); // ~4.7 s of 20 ms frames
       expect(s.lost).toBe(0);
-      expect(s.meanDelta).toBeGreaterThanOrEqual(19.95);
-      expect(s.meanDelta).toBeLessThanOrEqual(20.05);
+      const paced = s.meanDelta / m.wallPerMono; // in the relay's clock
+      expect(paced).toBeGreaterThanOrEqual(19.95);
+      expect(paced).toBeLessThanOrEqual(20.05);
       expect(s.maxJitter).toBeLessThan(2);
-    }, 40_000);
+    }, 60_000);
   },
 );

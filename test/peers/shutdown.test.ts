@@ -50,11 +50,11 @@ async function callThenSignal(
     await new Promise((r) => setTimeout(r, 50));
   const caller = talkingCallers(`127.0.0.1:${port}`, join(dir, 'voice.ulaw'), {});
   await new Promise((r) => setTimeout(r, opts.talkMs));
-  const t0 = Date.now();
+  const t0 = performance.now();
   signal(relay);
   const code = await exited;
   await closed;
-  const took = Date.now() - t0;
+  const took = performance.now() - t0;
   const sipp = await caller;
   const files = readdirSync(join(dir, 'rec'));
   const raw = files.length === 1 ? readFileSync(join(dir, 'rec', files[0]!)) : undefined;

@@ -6,8 +6,8 @@ import { startTestRelay } from '../helpers/relay.ts';
 import { sipp } from '../helpers/sipp.ts';
 
 async function settled(relay: Relay, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while ((relay.calls.size > 0 || relay.ports.inUse > 0) && Date.now() < deadline) {
+  const deadline = performance.now() + ms;
+  while ((relay.calls.size > 0 || relay.ports.inUse > 0) && performance.now() < deadline) {
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -23,8 +23,8 @@ async function setup(scenario: string, env: Record<string, string> = {}) {
   const events: CallEvent[] = [];
   relay.calls.events$.subscribe((e) => events.push(e));
   const until = async (type: CallEvent['type'], ms = 5000) => {
-    const deadline = Date.now() + ms;
-    while (!events.some((e) => e.type === type) && Date.now() < deadline)
+    const deadline = performance.now() + ms;
+    while (!events.some((e) => e.type === type) && performance.now() < deadline)
       await new Promise((r) => setTimeout(r, 10));
     return events.find((e) => e.type === type);
   };

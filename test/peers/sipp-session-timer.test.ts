@@ -31,7 +31,7 @@ describe.skipIf(!hasBinary('sipp'))('session timers (RFC 4028) with sipp', () =>
       { clock: fastClock(FAST) },
     );
     const events: Array<CallEvent & { at: number }> = [];
-    relay.calls.events$.subscribe((e) => events.push({ ...e, at: Date.now() }));
+    relay.calls.events$.subscribe((e) => events.push({ ...e, at: performance.now() }));
     return { relay, events };
   }
 

@@ -15,8 +15,8 @@ const gc = runInNewContext('gc') as () => void;
 const T1 = 100; // transactions linger 64*T1 after a call (RFC 3261 timers J and L): 6.4 s instead of 32 s
 
 async function drained(relay: Relay, clock: { active: number }, ms: number) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
+  const deadline = performance.now() + ms;
+  while (performance.now() < deadline) {
     if (
       relay.calls.size === 0 &&
       relay.core.layer.size === 0 &&
