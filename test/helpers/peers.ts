@@ -65,10 +65,12 @@ export interface RunResult {
 export function run(
   cmd: string,
   args: string[],
-  opts: { cwd: string; timeoutMs: number },
+  opts: { cwd: string; timeoutMs: number; signal?: AbortSignal },
 ): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    // the test has seen what it needed: SIGTERM (baresip quits cleanly and flushes what it printed)
+    opts.signal?.addEventListener('abort', () => child.kill('SIGTERM'), { once: true });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -91,7 +91,12 @@ describe.skipIf(!ready)('SIP over TLS with baresip (RFC 3261 26, RFC 5630)', () 
         tls: { bundle: certs[cert].bundle, ca: certs.ca },
         answermode: 'auto',
       });
-      const callee = run('baresip', ['-f', ua, '-t', '8'], { cwd: dir, timeoutMs: 20_000 });
+      const done = new AbortController();
+      const callee = run('baresip', ['-f', ua, '-t', '8'], {
+        cwd: dir,
+        timeoutMs: 20_000,
+        signal: done.signal,
+      });
       await new Promise((res) => setTimeout(res, 700));
       const { log, lines } = listLogger();
       const relay = await startTestRelay(
@@ -124,6 +129,7 @@ describe.skipIf(!ready)('SIP over TLS with baresip (RFC 3261 26, RFC 5630)', () 
         }
       } finally {
         await relay.close();
+        done.abort();
         await callee;
       }
     }, 40_000);
@@ -236,7 +242,12 @@ describe.skipIf(!ready)('SRTP on a call out over TLS', () => {
         answermode: 'auto',
         mediaenc: 'srtp-mand',
       });
-      const callee = run('baresip', ['-f', ua, '-t', '8'], { cwd: dir, timeoutMs: 20_000 });
+      const done = new AbortController();
+      const callee = run('baresip', ['-f', ua, '-t', '8'], {
+        cwd: dir,
+        timeoutMs: 20_000,
+        signal: done.signal,
+      });
       await new Promise((res) => setTimeout(res, 700));
       // the relay's SRTP engine, counted: the media sessions get it through RelayDeps (the bench's seam)
       const used = { sealed: 0, opened: 0 };
@@ -283,6 +294,7 @@ describe.skipIf(!ready)('SRTP on a call out over TLS', () => {
         await until(() => events.some((e) => e.type === 'call.ended'), 5000);
       } finally {
         await relay.close();
+        done.abort();
         const r = await callee;
         expect(r.stdout).toContain(`SRTP is Enabled (cryptosuite=${suite})`);
         // and baresip took ours: its SRTP drops a packet that does not authenticate before RTP sees it
