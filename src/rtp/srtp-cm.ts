@@ -57,17 +57,9 @@ export class AesCm {
       this.#base = index;
       this.#blocks = blocks;
     }
-    const d0 = data.byteOffset + from;
-    const s0 = stream.byteOffset + at;
-    if (((d0 | s0) & 3) === 0) {
-      // aligned (the usual case: pooled buffers, a 12-byte header): a word at a time
-      const words = length >> 2;
-      const dw = new Int32Array(data.buffer, d0, words);
-      const sw = new Int32Array(stream.buffer, s0, words);
-      for (let i = 0; i < words; i++) dw[i] = dw[i]! ^ sw[i]!;
-      for (let i = words << 2; i < length; i++) data[from + i] = data[from + i]! ^ stream[at + i]!;
-      return;
-    }
+    // a byte at a time: two Int32Array views a packet to XOR by words cost more than they saved (measured
+    // in the relay at 200 calls: the XOR's self time 22 ms/s with views, inlined and out of the profile's
+    // top without; in a hot loop 0.17 against 0.13 us a packet)
     for (let i = 0; i < length; i++) data[from + i] = data[from + i]! ^ stream[at + i]!;
   }
 
