@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseConfig } from '../src/config/index.ts';
 import { silentLogger } from '../src/kernel/logger.ts';
 import { startRelay } from '../src/relay.ts';
+import type { SrtpEngine } from '../src/rtp/srtp.ts';
 import { makeCerts } from '../test/helpers/certs.ts';
 
 const n = Number(process.argv[2] ?? 100);
@@ -36,7 +37,20 @@ const cfg = parseConfig({
     : {}),
 });
 if (!cfg.ok) throw new Error(cfg.problems.join('; '));
-const relay = await startRelay(cfg.config, { log: silentLogger });
+// PROFILE_NULL_SRTP=1: the relay's SRTP only adds and strips the 10-byte tag (no crypto; the generator's
+// checks then fail): what SRTP costs besides its crypto (packet size, the generator's side)
+const nullSrtp: SrtpEngine = () => ({
+  overhead: 10,
+  protectRtp: (p) => Buffer.concat([p, Buffer.alloc(10)]),
+  protectRtpInPlace: (_buf, length) => length + 10,
+  unprotectRtpInPlace: (buf) => buf.subarray(0, buf.length - 10),
+  protectRtcp: (p) => Buffer.concat([p, Buffer.alloc(14)]),
+  unprotectRtcp: (p) => Buffer.from(p.subarray(0, p.length - 14)),
+});
+const relay = await startRelay(cfg.config, {
+  log: silentLogger,
+  ...(process.env.PROFILE_NULL_SRTP ? { srtpEngine: nullSrtp } : {}),
+});
 const seconds = 16;
 const gen = spawn(
   process.execPath,
