@@ -9,6 +9,7 @@ import { decodeG711, encodeG711 } from '../src/media/g711.ts';
 import { startRelay } from '../src/relay.ts';
 import { makeCerts } from '../test/helpers/certs.ts';
 import { opsPerSecond } from './measure.ts';
+import { generatorArgs, mediaRelayEnv } from './media-relay-env.ts';
 import { weriftSrtp } from './werift-srtp.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -68,45 +69,20 @@ export async function runMediaBench(): Promise<void> {
     for (let round = 0; round < rounds; round++)
       for (const { mode, srtp } of runs) {
         const rec = mkdtempSync(join(tmpdir(), 'bench-rec-'));
-        const cfg = parseConfig({
-          SIP_LOCAL_PORT: '0',
-          WS_PORT: '0',
-          SIP_LOG_FILE: '',
-          LOG_LEVEL: 'silent',
-          RTP_PORT_START: '50000',
-          RTP_PORT_END: '52999',
-          MAX_CALLS: '2000',
-          MAX_RINGING_PER_SOURCE: '2000', // one generator sets up every call
-          RECORDING_DIR: rec,
-          RECORDING: process.env.BENCH_RECORDING ?? 'true',
-          RTP_TIMEOUT_S: '0',
-          ...(nice !== undefined ? { PROCESS_NICE: String(nice) } : {}),
-          ...(mode === 'realtime' ? { REALTIME_PRIORITY: '10' } : {}),
-          ...(srtp && certs
-            ? {
-                SIP_TRANSPORTS: 'udp,tcp,tls',
-                SIP_TLS_PORT: '0',
-                SIP_TLS_CERT: certs.server.cert,
-                SIP_TLS_KEY: certs.server.key,
-                SIP_TCP_MAX_CONNECTIONS: '10',
-              }
-            : {}),
-        });
+        const cfg = parseConfig(
+          mediaRelayEnv(rec, srtp ? certs : undefined, {
+            RECORDING: process.env.BENCH_RECORDING ?? 'true',
+            ...(nice !== undefined ? { PROCESS_NICE: String(nice) } : {}),
+            ...(mode === 'realtime' ? { REALTIME_PRIORITY: '10' } : {}),
+          }),
+        );
         if (!cfg.ok) throw new Error(cfg.problems.join('; '));
         const relay = await startRelay(cfg.config, {
           log: silentLogger,
           ...(srtp === 'werift' ? { srtpEngine: weriftSrtp } : {}),
         });
         const policy = schedPolicy();
-        const genArgs = [
-          '--import',
-          'tsx',
-          'bench/rtp-generator.ts',
-          String(relay.sip.port),
-          String(n),
-          String(seconds),
-          ...(srtp ? [String(relay.transports.tls!.address().port)] : []),
-        ];
+        const genArgs = generatorArgs(relay, n, seconds, srtp !== undefined);
         const gen = spawn(...atNormalPriority(genArgs), {
           cwd: root,
           stdio: ['ignore', 'pipe', 'inherit'],

@@ -11,31 +11,12 @@ import { silentLogger } from '../src/kernel/logger.ts';
 import { startRelay } from '../src/relay.ts';
 import type { SrtpEngine } from '../src/rtp/srtp.ts';
 import { makeCerts } from '../test/helpers/certs.ts';
+import { generatorArgs, mediaRelayEnv } from './media-relay-env.ts';
 
 const n = Number(process.argv[2] ?? 100);
 const srtp = process.argv[3] === 'srtp';
 const certs = srtp ? makeCerts() : undefined;
-const cfg = parseConfig({
-  SIP_LOCAL_PORT: '0',
-  WS_PORT: '0',
-  SIP_LOG_FILE: '',
-  LOG_LEVEL: 'silent',
-  RTP_PORT_START: '50000',
-  RTP_PORT_END: '52999',
-  MAX_CALLS: '2000',
-  MAX_RINGING_PER_SOURCE: '2000',
-  RECORDING_DIR: mkdtempSync(join(tmpdir(), 'prof-rec-')),
-  RECORDING: 'true',
-  RTP_TIMEOUT_S: '0',
-  ...(certs
-    ? {
-        SIP_TRANSPORTS: 'udp,tcp,tls',
-        SIP_TLS_PORT: '0',
-        SIP_TLS_CERT: certs.server.cert,
-        SIP_TLS_KEY: certs.server.key,
-      }
-    : {}),
-});
+const cfg = parseConfig(mediaRelayEnv(mkdtempSync(join(tmpdir(), 'prof-rec-')), certs));
 if (!cfg.ok) throw new Error(cfg.problems.join('; '));
 // PROFILE_NULL_SRTP=1: the relay's SRTP only adds and strips the 10-byte tag (no crypto; the generator's
 // checks then fail): what SRTP costs besides its crypto (packet size, the generator's side)
@@ -52,19 +33,10 @@ const relay = await startRelay(cfg.config, {
   ...(process.env.PROFILE_NULL_SRTP ? { srtpEngine: nullSrtp } : {}),
 });
 const seconds = 16;
-const gen = spawn(
-  process.execPath,
-  [
-    '--import',
-    'tsx',
-    'bench/rtp-generator.ts',
-    String(relay.sip.port),
-    String(n),
-    String(seconds),
-    ...(srtp ? [String(relay.transports.tls!.address().port)] : []),
-  ],
-  { cwd: join(import.meta.dirname, '..'), stdio: ['ignore', 'ignore', 'inherit'] },
-);
+const gen = spawn(process.execPath, generatorArgs(relay, n, seconds, srtp), {
+  cwd: join(import.meta.dirname, '..'),
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 for (let i = 0; i < 600 && relay.media.size < n; i++) await new Promise((r) => setTimeout(r, 50));
 await new Promise((r) => setTimeout(r, 1000));
 const s = new Session();
