@@ -70,7 +70,7 @@ describe.skipIf(!hasBinary('sipp'))(
       return { incoming, system: body.messages[0] };
     }
 
-    it('two numbers, two agents: each call reaches the model with its own prompt (and voice); other numbers are refused', async () => {
+    it('two numbers, two agents: each call reaches the model with its own prompt (voice, model, language); other numbers are refused', async () => {
       const t = await start(
         `
 trunks:
@@ -87,6 +87,8 @@ routes:
     agent:
       promptFile: support-prompt.txt
       voice: verse
+      model: support-model-1
+      language: de
   - name: premium
     to: "900*"
     reject: 603
@@ -105,6 +107,15 @@ routes:
         const voices = t.fake.requests.filter((r) => r.path === '/v1/audio/speech').map((r) => r.body);
         expect(voices).toContainEqual(expect.objectContaining({ voice: 'alloy' }));
         expect(voices).toContainEqual(expect.objectContaining({ voice: 'verse' }));
+        // and so are its chat model and its transcription language (the other call: AI_CHAT_MODEL, AI_LANGUAGE)
+        const chats = t.fake.requests.filter((r) => r.path === '/v1/chat/completions');
+        const supportChat = chats.find((r) => JSON.stringify(r.body).includes('technical support'));
+        const salesChat = chats.find((r) => JSON.stringify(r.body).includes('sell tickets'));
+        expect(supportChat?.body).toMatchObject({ model: 'support-model-1' });
+        expect(salesChat?.body).toMatchObject({ model: 'gpt-4o-mini' });
+        const heard = t.fake.requests.filter((r) => r.path === '/v1/audio/transcriptions').map((r) => r.body);
+        expect(heard).toContainEqual(expect.objectContaining({ language: 'de' }));
+        expect(heard).toContainEqual(expect.objectContaining({ language: 'zh' }));
 
         const none = await relayCaller('uac-refused.xml', t.relay.sip.port, undefined, { service: '3000' });
         expect(none.code, none.stdout.slice(-1500)).toBe(0);
