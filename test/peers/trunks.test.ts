@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freeUdpPort, hasBinary, until } from '../helpers/peers.ts';
+import { freeSipPort, freeUdpPort, hasBinary, until } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
 import { sipp } from '../helpers/sipp.ts';
 
@@ -17,19 +17,20 @@ describe.skipIf(!hasBinary('sipp'))(
   () => {
     it('registers at both, dials +44 through uk as bob, refuses a premium number and a second call over maxCalls', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'trunks-'));
-      const [de, uk, metricsPort] = [await freeUdpPort(), await freeUdpPort(), await freeUdpPort()];
-      const trunkArgs = (user: string, pass: string, calls: number) => [
-        ...['-m', String(calls), '-mi', '127.0.0.1', '-trace_msg'],
+      // de is reached over TCP (sipp -t t1 listens on TCP), uk over UDP
+      const [de, uk, metricsPort] = [await freeSipPort(), await freeUdpPort(), await freeUdpPort()];
+      const trunkArgs = (user: string, pass: string, calls: number, tcp = false) => [
+        ...['-m', String(calls), '-mi', '127.0.0.1', '-trace_msg', ...(tcp ? ['-t', 't1'] : [])],
         ...['-key', 'user', user, '-key', 'pass', pass],
       ];
-      const deSipp = sipp('trunk.xml', undefined, trunkArgs('alice', 's3cret', 1), 40_000, de);
+      const deSipp = sipp('trunk.xml', undefined, trunkArgs('alice', 's3cret', 1, true), 40_000, de);
       const ukSipp = sipp('trunk.xml', undefined, trunkArgs('bob', 'b0b', 2), 40_000, uk);
       const routes = join(dir, 'routes.yaml');
       writeFileSync(
         routes,
         `
 trunks:
-  - { name: de, host: 127.0.0.1, port: ${de}, username: alice, password: s3cret, register: true, prefixes: ["+49"] }
+  - { name: de, host: 127.0.0.1, port: ${de}, transport: tcp, username: alice, password: s3cret, register: true, prefixes: ["+49"] }
   - { name: uk, host: 127.0.0.1, port: ${uk}, username: bob, password: b0b, register: true, prefixes: ["+44"], maxCalls: 1 }
 routes:
   - clients: true
@@ -97,6 +98,9 @@ denyPrefixes: ["+44900"]
         expect(invites[1]).toMatch(/Authorization: Digest username="bob"/);
         expect(deRun.messages()).not.toMatch(/INVITE sip:/);
         expect(deRun.messages()).toMatch(/Authorization: Digest username="alice"/);
+        // and de's registration came over TCP: Via and Contact say so (RFC 3261 18.1.1, 20.10)
+        expect(deRun.messages()).toMatch(/REGISTER sip:[^\r\n]+\r?\nVia: SIP\/2\.0\/TCP /);
+        expect(deRun.messages()).toMatch(/Contact: <sip:[^>]*;transport=tcp>/);
       } finally {
         if (!closed) await relay.close();
       }
