@@ -59,6 +59,18 @@ export interface CallRecord {
     | undefined;
 }
 
+/** The clocks a record reads: the wall clock for its timestamps, the monotonic one for its durations. */
+export interface RecordClock {
+  wall(): number;
+  mono(): number;
+}
+
+/** One moment on both clocks. */
+interface Moment {
+  readonly wall: number;
+  readonly mono: number;
+}
+
 interface Draft {
   callId: string;
   direction?: 'incoming' | 'outgoing';
@@ -66,8 +78,12 @@ interface Draft {
   toUri?: string;
   trunk?: string | undefined;
   route?: string | undefined;
+  /** Wall-clock times (epoch ms) for the record's timestamps. */
   start: number;
   answer?: number;
+  /** The same moments on the monotonic clock, for its durations: an NTP step mid-call must not enter them. */
+  startMono: number;
+  answerMono?: number;
   codec?: string;
   media?: MediaReport & { recording: string | undefined };
   transfers: Array<{ target: string; status: string; code?: number }>;
@@ -96,7 +112,7 @@ export class CallRecords {
   /** Ended calls waiting for their recording to be saved. */
   readonly #waiting = new Map<
     string,
-    { draft: Draft; e: Extract<CallEvent, { type: 'call.ended' }>; at: number; timer: NodeJS.Timeout }
+    { draft: Draft; e: Extract<CallEvent, { type: 'call.ended' }>; at: Moment; timer: NodeJS.Timeout }
   >();
   readonly #sub: Subscription;
 
@@ -105,7 +121,7 @@ export class CallRecords {
     media: MediaManager,
     ai$: Observable<AiEvent> | undefined,
     private readonly quality: { readonly bufferMs: number },
-    private readonly now: () => number = Date.now,
+    private readonly clock: RecordClock = { wall: Date.now, mono: () => performance.now() },
   ) {
     this.#sub = calls.placed$.subscribe((p) => this.#draft(p.callId));
     this.#sub.add(
@@ -142,10 +158,15 @@ export class CallRecords {
     this.records$.complete();
   }
 
+  #now(): Moment {
+    return { wall: this.clock.wall(), mono: this.clock.mono() };
+  }
+
   #draft(callId: string): Draft {
     let d = this.#drafts.get(callId);
     if (!d) {
-      d = { callId, start: this.now(), transfers: [], latency: [], transcript: [] };
+      const now = this.#now();
+      d = { callId, start: now.wall, startMono: now.mono, transfers: [], latency: [], transcript: [] };
       const parties = this.calls.parties(callId);
       if (parties) {
         d.direction = parties.direction;
@@ -171,9 +192,14 @@ export class CallRecords {
       case 'call.media':
         this.#draft(e.callId).codec = e.codec;
         return;
-      case 'call.answered':
-        this.#draft(e.callId).answer ??= this.now();
+      case 'call.answered': {
+        const d = this.#draft(e.callId);
+        if (d.answer !== undefined) return;
+        const now = this.#now();
+        d.answer = now.wall;
+        d.answerMono = now.mono;
         return;
+      }
       case 'call.transfer':
       case 'call.referred': {
         if (e.status !== 'completed' && e.status !== 'failed') return;
@@ -187,7 +213,7 @@ export class CallRecords {
       case 'call.ended': {
         const d = this.#drafts.get(e.callId) ?? this.#draft(e.callId);
         this.#drafts.delete(e.callId);
-        const at = this.now();
+        const at = this.#now();
         // a recording is finalised after the call: the record waits for it (bounded)
         if (d.media?.recording) {
           const timer = setTimeout(() => this.#saved(e.callId, d.media?.recording), SAVE_WAIT_MS);
@@ -225,7 +251,7 @@ export class CallRecords {
 
   /** An INVITE refused before it became a call: a record with no answer, no media, `refused`. */
   #refused(r: RefusedCall): CallRecord {
-    const at = new Date(this.now()).toISOString();
+    const at = new Date(this.clock.wall()).toISOString();
     return {
       callId: r.callId,
       direction: 'incoming',
@@ -254,7 +280,7 @@ export class CallRecords {
   #record(
     d: Draft,
     e: Extract<CallEvent, { type: 'call.ended' }>,
-    end: number,
+    end: Moment,
     recording: string | undefined,
   ): CallRecord {
     const m = d.media;
@@ -272,9 +298,9 @@ export class CallRecords {
       route: d.route,
       start: iso(d.start),
       answer: d.answer === undefined ? null : iso(d.answer),
-      end: iso(end),
-      durationS: round(end - d.start),
-      talkS: d.answer === undefined ? 0 : round(end - d.answer),
+      end: iso(end.wall),
+      durationS: round(end.mono - d.startMono),
+      talkS: d.answerMono === undefined ? 0 : round(end.mono - d.answerMono),
       endReason: e.reason,
       status: e.status,
       codec: d.codec,
