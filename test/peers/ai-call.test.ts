@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { resample } from '../../src/media/resample.ts';
 import { readWav } from '../../src/media/wav.ts';
+import { callCenterEnv } from '../helpers/ai-env.ts';
 import { concatSamples, envelopeCorrelation, readWavFile, speechLike } from '../helpers/audio.ts';
 import { baresipConfig, baresipRecording } from '../helpers/baresip.ts';
 import { startFakeOpenAi } from '../helpers/fake-openai.ts';
@@ -35,10 +36,7 @@ describe.skipIf(!hasBinary('baresip') || !existsSync(QUESTION))(
         reply: () => 'We open at nine. We close at six.',
       });
       const relay = await startTestRelay({
-        CALL_CENTER: 'true',
-        AI_PROVIDER: 'openai',
-        OPENAI_API_KEY: 'test-key',
-        OPENAI_BASE_URL: fake.baseURL,
+        ...callCenterEnv(fake),
         GREETING_PATH: join(dir, 'none.wav'),
         RTP_PORT_START: '45400',
         RTP_PORT_END: '45499',

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { encodeG711 } from '../../src/media/g711.ts';
 import type { Relay } from '../../src/relay.ts';
+import { callCenterEnv } from '../helpers/ai-env.ts';
 import { speechLike } from '../helpers/audio.ts';
 import { type ChatTurn, type FakeOpenAi, startFakeOpenAi } from '../helpers/fake-openai.ts';
 import { startFakeRealtime } from '../helpers/fake-realtime.ts';
@@ -34,10 +35,7 @@ describe.skipIf(!hasBinary('sipp'))(
         reply: () => 'Sorry, I cannot do that.',
       });
       const relay = await startTestRelay({
-        CALL_CENTER: 'true',
-        AI_PROVIDER: 'openai',
-        OPENAI_API_KEY: 'test-key',
-        OPENAI_BASE_URL: fake.baseURL,
+        ...callCenterEnv(fake),
         AI_VAD: 'energy',
         RTP_PORT_START: '49000',
         RTP_PORT_END: '49099',
@@ -142,10 +140,7 @@ describe.skipIf(!hasBinary('sipp'))(
       });
       const relay = await startTestRelay(
         {
-          CALL_CENTER: 'true',
-          AI_PROVIDER: 'openai-realtime',
-          OPENAI_API_KEY: 'test-key',
-          OPENAI_BASE_URL: fake.baseURL,
+          ...callCenterEnv(fake, 'openai-realtime'),
           AI_TRANSFER_TARGET: 'sip:1002@127.0.0.1',
           RTP_PORT_START: '49000',
           RTP_PORT_END: '49099',
@@ -201,10 +196,7 @@ describe.skipIf(!hasBinary('sipp'))(
       });
       const relay = await startTestRelay(
         {
-          CALL_CENTER: 'true',
-          AI_PROVIDER: 'openai-realtime',
-          OPENAI_API_KEY: 'test-key',
-          OPENAI_BASE_URL: fake.baseURL,
+          ...callCenterEnv(fake, 'openai-realtime'),
           RTP_PORT_START: '49000',
           RTP_PORT_END: '49099',
         },

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { verifyWebhook } from '../../src/io/webhooks/signature.ts';
 import { encodeG711 } from '../../src/media/g711.ts';
+import { openAiEnv } from '../helpers/ai-env.ts';
 import { speechLike } from '../helpers/audio.ts';
 import { startFakeOpenAi } from '../helpers/fake-openai.ts';
 import { hasBinary, until } from '../helpers/peers.ts';
@@ -121,8 +122,7 @@ routes:
       ROUTES_FILE: routes,
       CALL_WEBHOOK_URL: `${app.url}/call`,
       WEBHOOK_SECRET: SECRET,
-      OPENAI_API_KEY: 'test-key',
-      OPENAI_BASE_URL: fake.baseURL,
+      ...openAiEnv(fake),
       AI_VAD: 'energy',
       RTP_PORT_START: '49300',
       RTP_PORT_END: '49399',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeG711 } from '../../src/media/g711.ts';
 import type { Relay } from '../../src/relay.ts';
+import { openAiEnv } from '../helpers/ai-env.ts';
 import { concatSamples, speechLike } from '../helpers/audio.ts';
 import { type FakeOpenAi, startFakeOpenAi } from '../helpers/fake-openai.ts';
 import { freeUdpPort, hasBinary, until } from '../helpers/peers.ts';
@@ -42,8 +43,7 @@ describe.skipIf(!hasBinary('sipp'))(
       const relay = await startTestRelay({
         ROUTES_FILE: path,
         ...env,
-        OPENAI_API_KEY: 'test-key',
-        OPENAI_BASE_URL: fake.baseURL,
+        ...openAiEnv(fake),
         AI_VAD: 'energy',
         RTP_PORT_START: '49200',
         RTP_PORT_END: '49299',

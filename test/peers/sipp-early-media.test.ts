@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeG711 } from '../../src/media/g711.ts';
+import { callCenterEnv } from '../helpers/ai-env.ts';
 import { speechLike, wavFile } from '../helpers/audio.ts';
 import { startFakeOpenAi } from '../helpers/fake-openai.ts';
 import { freeUdpPort, hasBinary } from '../helpers/peers.ts';
@@ -102,10 +103,7 @@ describe.skipIf(!hasBinary('sipp'))('early media (EARLY_MEDIA=true), with sipp',
     writeFileSync(join(dir, 'voice.ulaw'), encodeG711('PCMU', speechLike(8000, 2, 8)));
     const relay = await startTestRelay({
       EARLY_MEDIA: 'true',
-      CALL_CENTER: 'true',
-      AI_PROVIDER: 'openai',
-      OPENAI_API_KEY: 'test-key',
-      OPENAI_BASE_URL: fake.baseURL,
+      ...callCenterEnv(fake),
       AI_GREETING_TEXT: 'This call may be recorded.', // ~1.6 s of speech from the local server
       RTP_PORT_START: '49100',
       RTP_PORT_END: '49199',

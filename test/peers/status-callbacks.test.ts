@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../../src/io/webhooks/signature.ts';
 import { encodeG711 } from '../../src/media/g711.ts';
+import { callCenterEnv } from '../helpers/ai-env.ts';
 import { concatSamples, speechLike } from '../helpers/audio.ts';
 import { startFakeOpenAi } from '../helpers/fake-openai.ts';
 import { freeUdpPort, hasBinary, until } from '../helpers/peers.ts';
@@ -69,10 +70,7 @@ describe.skipIf(!hasBinary('sipp'))(
       });
       const cdrFile = join(dir, 'cdr', 'calls.jsonl');
       const relay = await startTestRelay({
-        CALL_CENTER: 'true',
-        AI_PROVIDER: 'openai',
-        OPENAI_API_KEY: 'test-key',
-        OPENAI_BASE_URL: fake.baseURL,
+        ...callCenterEnv(fake),
         AI_VAD: 'energy',
         RECORDING: 'true',
         RECORDING_DIR: join(dir, 'rec'),

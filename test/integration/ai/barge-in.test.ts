@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { callCenterEnv } from '../../helpers/ai-env.ts';
 import { speechLike } from '../../helpers/audio.ts';
 import { startFakeOpenAi } from '../../helpers/fake-openai.ts';
 import { Phone, peakOf } from '../../helpers/phone.ts';
@@ -25,10 +26,7 @@ describe('barge-in on a live call (real UDP SIP/RTP, local OpenAI-compatible ser
       speech: (input) => tone(24000, input.length * 0.06),
     });
     const relay = await startTestRelay({
-      CALL_CENTER: 'true',
-      AI_PROVIDER: 'openai',
-      OPENAI_API_KEY: 'test-key',
-      OPENAI_BASE_URL: fake.baseURL,
+      ...callCenterEnv(fake),
       RTP_PORT_START: '45600',
       RTP_PORT_END: '45699',
     });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Relay } from '../../../src/relay.ts';
+import { callCenterEnv } from '../../helpers/ai-env.ts';
 import { speechLike } from '../../helpers/audio.ts';
 import { type FakeOpenAi, startFakeOpenAi } from '../../helpers/fake-openai.ts';
 import { Phone, peakOf } from '../../helpers/phone.ts';
@@ -16,10 +17,7 @@ afterEach(async () => {
 async function setup(env: Record<string, string>, fakeDelays: Parameters<typeof startFakeOpenAi>[0] = {}) {
   const fake: FakeOpenAi = await startFakeOpenAi({ reply: () => 'All good.', ...fakeDelays });
   const relay: Relay = await startTestRelay({
-    CALL_CENTER: 'true',
-    AI_PROVIDER: 'openai',
-    OPENAI_API_KEY: 'test-key',
-    OPENAI_BASE_URL: fake.baseURL,
+    ...callCenterEnv(fake),
     AI_ERROR_TEXT: APOLOGY,
     RTP_PORT_START: '45800',
     RTP_PORT_END: '45899',

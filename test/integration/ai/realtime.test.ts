@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { callCenterEnv } from '../../helpers/ai-env.ts';
 import { speechLike } from '../../helpers/audio.ts';
 import { startFakeRealtime } from '../../helpers/fake-realtime.ts';
 import { hasBinary } from '../../helpers/peers.ts';
@@ -18,10 +19,7 @@ describe.skipIf(!hasBinary('openssl'))(
       });
       const relay = await startTestRelay(
         {
-          CALL_CENTER: 'true',
-          AI_PROVIDER: 'openai-realtime',
-          OPENAI_API_KEY: 'test-key',
-          OPENAI_BASE_URL: fake.baseURL,
+          ...callCenterEnv(fake, 'openai-realtime'),
           AI_GREETING_TEXT: 'Welcome to the shop.',
           RTP_PORT_START: '45700',
           RTP_PORT_END: '45799',
