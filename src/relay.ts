@@ -265,6 +265,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
         new Spool(
           config.EVENTS_SPOOL_DIR ?? join(config.OUTPUT_DIR, 'events-spool'),
           config.EVENTS_SPOOL_MAX,
+          log.child({ component: 'status-callbacks' }),
         ),
         log.child({ component: 'status-callbacks' }),
       )
@@ -302,7 +303,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       : await MetricsServer.start(
           config.WS_HOST,
           config.METRICS_PORT,
-          { calls, media, ws, registration, ai, trunks: registered, status, router },
+          { calls, media, ws, registration, ai, trunks: registered, status, router, cdr },
           log,
           () => readiness(),
         );

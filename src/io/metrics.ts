@@ -6,6 +6,7 @@ import type { Logger } from '../kernel/logger.ts';
 import type { CallManager } from '../machines/call-manager.ts';
 import type { Registration } from '../machines/registration.ts';
 import type { CallRouter } from './call-router.ts';
+import type { CdrFile } from './cdr-file.ts';
 import type { MediaManager } from './media-manager.ts';
 import type { TrunkRegistrations } from './trunk-registrations.ts';
 import type { StatusCallbacks } from './webhooks/status-callbacks.ts';
@@ -24,6 +25,8 @@ export interface MetricsSources {
   readonly status?: StatusCallbacks | undefined;
   /** The routes in force (reloads). */
   readonly router?: CallRouter | undefined;
+  /** CDR_FILE's writer. */
+  readonly cdr?: CdrFile | undefined;
 }
 
 /** A frame sent later than this after its deadline counts as late (the media target: p99 <= 2 ms). */
@@ -53,6 +56,15 @@ export function relayMetrics(src: MetricsSources): { registry: Registry; stop():
     help: 'Calls ended, by direction and reason',
     labelNames: ['direction', 'reason'],
     registers: [registry],
+  });
+  new Counter({
+    name: `${p}invites_refused_unknown_source_total`,
+    help: "INVITEs answered 403 because their source is outside SIP_ALLOWED_SOURCES or every trunk's sources (logged once a minute, no CDR or callback each)",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(src.calls.strangersRefused);
+    },
   });
   const subs: Subscription[] = [
     src.calls.events$.subscribe((e) => {
@@ -162,6 +174,45 @@ export function relayMetrics(src: MetricsSources): { registry: Registry; stop():
         this.inc({ outcome: 'delivered' }, status.counts.delivered);
         this.inc({ outcome: 'failed' }, status.counts.failedAttempts);
         this.inc({ outcome: 'dropped' }, status.counts.dropped);
+      },
+    });
+    new Gauge({
+      name: `${p}status_callbacks_in_memory`,
+      help: 'Status callbacks held in memory because EVENTS_SPOOL_DIR refused the write (full or read-only disk)',
+      registers: [registry],
+      collect() {
+        this.set(status.spool.inMemory);
+      },
+    });
+  }
+  new Counter({
+    name: `${p}disk_write_errors_total`,
+    help: 'Failed writes by what was written: spool (EVENTS_SPOOL_DIR), cdr (CDR_FILE); nothing is lost while memory holds it',
+    labelNames: ['file'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (src.status) this.inc({ file: 'spool' }, src.status.spool.writeErrors);
+      if (src.cdr) this.inc({ file: 'cdr' }, src.cdr.writeErrors);
+    },
+  });
+  if (src.cdr) {
+    const cdr = src.cdr;
+    new Gauge({
+      name: `${p}cdr_pending`,
+      help: 'CDR lines waiting in memory to be written to CDR_FILE',
+      registers: [registry],
+      collect() {
+        this.set(cdr.pending);
+      },
+    });
+    new Counter({
+      name: `${p}cdr_dropped_total`,
+      help: 'CDR lines dropped because too many waited for a disk that refused them',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(cdr.dropped);
       },
     });
   }

@@ -1,5 +1,6 @@
 import { Subject } from 'rxjs';
 import type { InspectionEvent } from 'xstate';
+import { LogLimiter } from '../kernel/log-limiter.ts';
 import type { Logger } from '../kernel/logger.ts';
 import { fromWithUser, type OutboundChoice, trunkDial } from '../routing/outbound.ts';
 import type { CallDecision, CallFacts, CallPlan } from '../routing/plan.ts';
@@ -160,6 +161,7 @@ export class CallManager implements TransactionUser {
 
   constructor(deps: CallManagerDeps) {
     this.#deps = deps;
+    this.#strangerLog = new LogLimiter(60_000, () => deps.clock.now());
     this.warm = new AttendedTransfers(
       {
         events$: this.events$,
@@ -422,6 +424,25 @@ export class CallManager implements TransactionUser {
     return c && { ...c.parties, direction: c.direction };
   }
 
+  /** INVITEs refused because their source is none of ours (SIP_ALLOWED_SOURCES, trunks' sources). */
+  strangersRefused = 0;
+  readonly #strangerLog: LogLimiter;
+
+  /**
+   * An INVITE from an unknown source, answered 403: counted and logged at most once a minute, but neither
+   * recorded nor called back one by one (a stranger's flood must not push real calls' events out of the
+   * spool, nor write a CDR line each).
+   */
+  #stranger(source: string, why: string): void {
+    this.strangersRefused++;
+    this.#strangerLog.hit((suppressed) =>
+      this.#deps.log.warn(
+        { source, since: suppressed, total: this.strangersRefused },
+        `INVITE from a source ${why}: 403 (logged once a minute; the count is in the metrics)`,
+      ),
+    );
+  }
+
   /** An INVITE answered with a final error before it became a call. */
   #refused(
     req: ParsedRequest,
@@ -567,8 +588,8 @@ export class CallManager implements TransactionUser {
       this.#refused(req, source, status, opts?.reason, route);
     };
     if (this.#deps.allowSource && !this.#deps.allowSource(source)) {
-      log.warn({ source }, 'INVITE from a source outside SIP_ALLOWED_SOURCES: 403');
-      refuse(403);
+      core.respond(tx, 403);
+      this.#stranger(source, 'outside SIP_ALLOWED_SOURCES');
       return;
     }
     if (!this.#accepting) {
@@ -688,6 +709,11 @@ export class CallManager implements TransactionUser {
       : { kind: 'plan', plan: { ...NO_ROUTE, autoAnswer: this.#deps.settings.autoAnswer } };
     if (tx.state !== 'proceeding') return undefined; // cancelled while it was routed
     if (decision.kind === 'plan') return decision.plan;
+    if (decision.stranger) {
+      this.#deps.core().respond(tx, decision.status, decision.reason ? { reason: decision.reason } : {});
+      this.#stranger(source, "outside every trunk's sources");
+      return undefined;
+    }
     log.info(
       { source, route: decision.route || undefined, status: decision.status },
       'INVITE rejected by its route',

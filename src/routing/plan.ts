@@ -37,7 +37,17 @@ export interface CallPlan {
 /** What an incoming INVITE gets, once any webhook has answered: a plan, or a final status. */
 export type CallDecision =
   | { readonly kind: 'plan'; readonly plan: CallPlan }
-  | { readonly kind: 'reject'; readonly status: number; readonly reason?: string; readonly route: string };
+  | {
+      readonly kind: 'reject';
+      readonly status: number;
+      readonly reason?: string;
+      readonly route: string;
+      /**
+       * The source is none of ours (outside every trunk's sources): counted and logged in aggregate, never
+       * recorded one by one, so a stranger's flood cannot push real calls' records out of the spool.
+       */
+      readonly stranger?: boolean;
+    };
 
 /** What the routes table says: a call decision, or a webhook to ask for one. */
 export type Decision =

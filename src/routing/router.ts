@@ -120,7 +120,13 @@ export class RouteTable {
   decide(facts: CallFacts): Decision {
     const trunk = this.trunkFrom(facts.source);
     if (this.#trunks.length > 0 && !trunk)
-      return { kind: 'reject', status: 403, reason: 'Forbidden (source is no trunk of ours)', route: '' };
+      return {
+        kind: 'reject',
+        status: 403,
+        reason: 'Forbidden (source is no trunk of ours)',
+        route: '',
+        stranger: true,
+      };
     const called = [facts.requestUser, facts.toUser].filter((u): u is string => u !== undefined);
     const route = this.#routes.find(
       (r) =>
