@@ -91,6 +91,9 @@ export function callWebhook(
         },
         body: text,
         signal,
+        // never to another host: a redirect would re-POST the call's details and signature there, and let
+        // a server we did not name decide the call. A 3xx is an answer like any other non-2xx: the fallback.
+        redirect: 'manual',
       });
     try {
       // a kept-alive connection the app closed just as we reused it fails before any answer: once more on
@@ -101,7 +104,7 @@ export function callWebhook(
       });
       if (res.status < 200 || res.status >= 300) {
         await res.body?.cancel();
-        return fallback(`HTTP ${res.status}`);
+        return fallback(`HTTP ${res.status}${res.status < 400 ? ': redirects are not followed' : ''}`);
       }
       reply = await readCapped(res, MAX_REPLY_BYTES);
     } catch (e) {

@@ -35,7 +35,8 @@ export interface StatusCallbackOptions {
 }
 
 /** A status that will not get better by sending the same request again. */
-const permanent = (status: number) => status >= 400 && status < 500 && status !== 408 && status !== 429;
+const permanent = (status: number) =>
+  (status >= 300 && status < 500 && status !== 408 && status !== 429) || status < 200;
 
 /**
  * Call status callbacks (EVENTS_WEBHOOK_URL): the call's events (incoming, answered, transferred, ended with
@@ -57,7 +58,7 @@ export class StatusCallbacks {
 
   constructor(
     opts: StatusCallbackOptions,
-    private readonly spool: Spool,
+    readonly spool: Spool,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {
@@ -186,10 +187,12 @@ export class StatusCallbacks {
         },
         body,
         signal: abort.signal,
+        redirect: 'manual', // never re-POST an event and its signature to a host we were not given
       });
       await res.body?.cancel();
       const ok = res.status >= 200 && res.status < 300;
-      return { ok, permanent: !ok && permanent(res.status), why: `HTTP ${res.status}` };
+      const why = `HTTP ${res.status}${res.status >= 300 && res.status < 400 ? ' (redirects are not followed)' : ''}`;
+      return { ok, permanent: !ok && permanent(res.status), why };
     } catch (e) {
       const why = abort.signal.aborted ? `no answer within ${this.#opts.timeoutMs} ms` : (e as Error).message;
       return { ok: false, permanent: false, why };
