@@ -173,6 +173,8 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     transferTargets: settings.transferTargets,
     route: (facts) => router.route(facts),
     outbound: (number, trunk, live) => outbound.choose(router.table, number, trunk, live),
+    outboundTarget: (user, host, live, limits) =>
+      outbound.chooseTarget(router.table, user, host, live, limits),
     ...(table.outgoingPlan() ? { outgoingPlan: table.outgoingPlan() } : {}),
     ...(settings.allowSource ? { allowSource: settings.allowSource } : {}),
     ...(observers.inspect ? { inspect: observers.inspect } : {}),

@@ -2,6 +2,7 @@ import { Subject } from 'rxjs';
 import type { InspectionEvent } from 'xstate';
 import { LogLimiter } from '../kernel/log-limiter.ts';
 import type { Logger } from '../kernel/logger.ts';
+import { err, type Result } from '../kernel/result.ts';
 import { fromWithUser, type OutboundChoice, trunkDial } from '../routing/outbound.ts';
 import type { CallDecision, CallFacts, CallPlan } from '../routing/plan.ts';
 import { chooseMedia, parseSdp, type SessionDescription, sdpOf } from '../sdp/index.ts';
@@ -20,7 +21,7 @@ import {
 import { header } from '../sip/message/headers.ts';
 import { newCallId } from '../sip/message/ids.ts';
 import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
-import { uriUser } from '../sip/message/uri.ts';
+import { unescapeUri, uriUser } from '../sip/message/uri.ts';
 import type { Clock } from '../sip/transaction/clock.ts';
 import type { ServerTransaction } from '../sip/transaction/layer.ts';
 import type { TimerTable } from '../sip/transaction/timers.ts';
@@ -82,6 +83,17 @@ export interface CallManagerDeps {
     number: string,
     trunk: string | undefined,
     liveCalls: (trunk: string) => number,
+  ) => OutboundChoice;
+  /**
+   * The same policy for a call out to a URI (a REFER received, a warm transfer's consult call) and a REFER
+   * we send (`limits` false: the peer places that call): deny list on its user, a trunk's host is that
+   * trunk, whose limits count it while it lives.
+   */
+  readonly outboundTarget?: (
+    user: string | undefined,
+    host: string,
+    liveCalls: (trunk: string) => number,
+    limits: boolean,
   ) => OutboundChoice;
 }
 
@@ -199,7 +211,7 @@ export class CallManager implements TransactionUser {
       },
       ended: (s) => void this.#forget(s),
       referredCalls: {
-        resolve: (target) => resolveTransferTarget(target, deps.upstream.uriHost, deps.transferTargets ?? []),
+        resolve: (target) => this.#resolveTarget(target),
         call: (target, referredBy, progress) => this.#callReferred(target, referredBy, progress),
       },
       ...(deps.inspect ? { inspect: deps.inspect } : {}),
@@ -216,9 +228,59 @@ export class CallManager implements TransactionUser {
    * consult call of a warm transfer.
    */
   async dialUri(target: string): Promise<DialResult> {
-    const r = resolveTransferTarget(target, this.#deps.upstream.uriHost, this.#deps.transferTargets ?? []);
+    const r = this.#resolveTarget(target);
     if (!r.ok) return { ok: false, status: 403, reason: r.error.message };
-    return this.#place(this.#targetDial(r.value, []), r.value.text);
+    return this.#placeTarget(r.value, []);
+  }
+
+  /**
+   * A transfer target, resolved and judged: TRANSFER_ALLOWED_TARGETS, then the outbound policy's deny list
+   * (so a REFER to sip:+1900...@trunk is refused like a CALL: to +1900...). A trunk's limits are applied
+   * when a call is placed (#placeTarget); a REFER we send is placed by the peer.
+   */
+  #resolveTarget(
+    target: string,
+  ): Result<TransferTarget, { code: 'bad_target' | 'forbidden_target'; message: string }> {
+    const r = resolveTransferTarget(target, this.#deps.upstream.uriHost, this.#deps.transferTargets ?? []);
+    if (!r.ok) return r;
+    const choice = this.#targetChoice(r.value, false);
+    if (!choice.ok) return err({ code: 'forbidden_target', message: choice.reason });
+    return r;
+  }
+
+  #targetChoice(t: TransferTarget, limits: boolean): OutboundChoice {
+    const user = uriUser(t.uri);
+    return (
+      this.#deps.outboundTarget?.(
+        user === undefined ? undefined : unescapeUri(user),
+        t.uri.host,
+        (name) => this.#callsOut(name),
+        limits,
+      ) ?? { ok: true, trunk: undefined }
+    );
+  }
+
+  /**
+   * Places a call to a transfer target (a REFER received, a consult call) through the outbound policy: a
+   * target at a trunk's host is a call through that trunk, under its limits and counted while it lives.
+   */
+  async #placeTarget(
+    target: TransferTarget,
+    headers: Array<[string, string]>,
+    created?: (callId: string) => void,
+  ): Promise<DialResult> {
+    const choice = this.#targetChoice(target, true);
+    if (!choice.ok) {
+      this.#deps.log.warn({ to: target.text, why: choice.reason }, `call out refused: ${choice.reason}`);
+      return { ok: false, status: choice.status, reason: choice.reason };
+    }
+    const base = this.#deps.outgoingPlan;
+    const plan = choice.trunk
+      ? { ...(base ?? { ...NO_ROUTE, autoAnswer: false }), trunk: choice.trunk.name }
+      : base;
+    return this.#counted(choice.trunk?.name, () =>
+      this.#place(this.#targetDial(target, headers), target.text, created, plan),
+    );
   }
 
   /** The DialTarget of a transfer target: its host when an IP address, else through the upstream server. */
@@ -226,14 +288,32 @@ export class CallManager implements TransactionUser {
     const u = this.#deps.upstream;
     const dest = targetHop(target.uri, u.dest);
     const { uri, replaces } = referredRequest(target);
+    // RFC 3891 Replaces in a Refer-To is the referrer's word on a dialog at the target; passed on, it would
+    // let whoever sends a REFER take over any call the target has (with the trust the relay's address or
+    // credentials carry there). It is dropped: the referred call is a plain call to the target.
+    if (replaces !== undefined)
+      this.#deps.log.warn(
+        { to: uri },
+        'transfer target: its Replaces is not passed on (a plain call instead)',
+      );
     const viaUpstream = dest.host === u.dest.host && dest.port === u.dest.port;
     return {
       uri,
       dest,
       from: u.from,
-      headers: [...headers, ...(replaces ? [['Replaces', replaces] as [string, string]] : [])],
+      headers,
       ...(viaUpstream && u.credentials ? { credentials: u.credentials } : {}),
     };
+  }
+
+  /** Runs `place` with a call through `trunk` counted against its maxCalls while its ports are bound. */
+  async #counted(trunk: string | undefined, place: () => Promise<DialResult>): Promise<DialResult> {
+    if (trunk) this.#placing.set(trunk, (this.#placing.get(trunk) ?? 0) + 1);
+    try {
+      return await place();
+    } finally {
+      if (trunk) this.#placing.set(trunk, (this.#placing.get(trunk) ?? 1) - 1);
+    }
   }
 
   /** Live calls (tests and metrics). */
@@ -338,13 +418,7 @@ export class CallManager implements TransactionUser {
       choice.trunk || base
         ? { ...(base ?? { ...NO_ROUTE, autoAnswer: false }), trunk: choice.trunk?.name }
         : undefined;
-    const name = choice.trunk?.name;
-    if (name) this.#placing.set(name, (this.#placing.get(name) ?? 0) + 1);
-    try {
-      return await this.#place(target, number, undefined, plan);
-    } finally {
-      if (name) this.#placing.set(name, (this.#placing.get(name) ?? 1) - 1);
-    }
+    return this.#counted(choice.trunk?.name, () => this.#place(target, number, undefined, plan));
   }
 
   /** Calls out through a trunk being placed (their ports being bound): they count against its maxCalls. */
@@ -403,7 +477,7 @@ export class CallManager implements TransactionUser {
         sub.unsubscribe();
       }
     });
-    const r = await this.#place(this.#targetDial(target, headers), target.text, (id) => {
+    const r = await this.#placeTarget(target, headers, (id) => {
       placed = id;
     });
     if (!r.ok) {
@@ -483,7 +557,7 @@ export class CallManager implements TransactionUser {
 
   /** Whether `target` may be transferred to (TRANSFER_ALLOWED_TARGETS), without doing it. */
   checkTransfer(target: string): { ok: true; target: string } | { ok: false; message: string } {
-    const r = resolveTransferTarget(target, this.#deps.upstream.uriHost, this.#deps.transferTargets ?? []);
+    const r = this.#resolveTarget(target);
     if (r.ok) return { ok: true, target: r.value.text };
     this.#deps.log.warn({ target: target.slice(0, 200), why: r.error.message }, 'transfer target refused');
     return { ok: false, message: r.error.message };
@@ -496,11 +570,7 @@ export class CallManager implements TransactionUser {
   transfer(callId: string, target: string): TransferResult {
     const call = this.#calls.get(callId);
     if (!call) return { ok: false, code: 'unknown_call', message: `no call ${callId}` };
-    const resolved = resolveTransferTarget(
-      target,
-      this.#deps.upstream.uriHost,
-      this.#deps.transferTargets ?? [],
-    );
+    const resolved = this.#resolveTarget(target);
     if (!resolved.ok) {
       this.#deps.log.warn(
         { callId, target: target.slice(0, 200), why: resolved.error.message },

@@ -46,6 +46,30 @@ export class OutboundPolicy {
           }
     }
     if (!trunk) return { ok: true, trunk: undefined };
+    return this.#limits(trunk, liveCalls);
+  }
+
+  /**
+   * A call out to a URI (a transfer target: a REFER we received, a warm transfer's consult call, a REFER we
+   * send): the deny list judges its user part, and a target whose host is a trunk's host is a call through
+   * that trunk, under its limits (`limits: false` for a REFER we send, since the peer places that call).
+   */
+  chooseTarget(
+    table: RouteTable,
+    user: string | undefined,
+    host: string,
+    liveCalls: (trunk: string) => number,
+    limits = true,
+  ): OutboundChoice {
+    const denied = user === undefined ? undefined : table.denied(user);
+    if (denied) return { ok: false, status: 403, reason: `numbers starting ${denied} may not be dialled` };
+    const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+    const trunk = table.trunks.find((t) => t.host.toLowerCase() === bare);
+    if (!trunk || !limits) return { ok: true, trunk };
+    return this.#limits(trunk, liveCalls);
+  }
+
+  #limits(trunk: TrunkEntry, liveCalls: (trunk: string) => number): OutboundChoice {
     if (trunk.maxCalls !== undefined && liveCalls(trunk.name) >= trunk.maxCalls)
       return {
         ok: false,

@@ -194,6 +194,7 @@ describe.skipIf(!hasBinary('sipp'))('incoming REFER, sipp as transferor and as t
     try {
       const run = await relayCaller('uac-refer-in-forbidden.xml', relay.sip.port, join(dir, 'voice.ulaw'), {
         timeoutMs: 20_000,
+        keys: ['-key', 'target', 'sip:0900123@10.9.9.9'],
       });
       expect(run.code, run.stdout + run.stderr).toBe(0);
       expect(events.filter((e) => e.type === 'call.referred')).toEqual([]);

@@ -25,6 +25,25 @@ const table = new RouteTable(
   defaults,
 );
 
+describe('calls out to a URI (transfer targets): the same deny list and limits', () => {
+  it("judges the user by the deny list and a trunk's host as that trunk, under its limits", () => {
+    const p = new OutboundPolicy(() => 0);
+    const pick = (user: string | undefined, host: string, live = 0, limits = true) => {
+      const c = p.chooseTarget(table, user, host, () => live, limits);
+      return c.ok ? (c.trunk?.name ?? 'none') : c.status;
+    };
+    expect(pick('+1900555', '192.0.2.1')).toBe(403);
+    expect(pick('+1900555', '198.51.100.7')).toBe(403); // whatever the host
+    expect(pick('2000', '192.0.2.1')).toBe('world');
+    expect(pick('2000', 'SIP.UK.TEST')).toBe('uk');
+    expect(pick('2000', '[2001:db8::5]', 2)).toBe(503); // london's maxCalls
+    expect(pick('2000', '[2001:db8::5]', 2, false)).toBe('london'); // a REFER we send: the peer dials
+    expect(pick(undefined, '198.51.100.7')).toBe('none');
+    // uk's 2 calls a second (one taken above): the third at the same instant is refused
+    expect([pick('1', 'sip.uk.test'), pick('2', 'sip.uk.test')]).toEqual(['uk', 429]);
+  });
+});
+
 describe('calls out: deny list, trunk by longest prefix, per-trunk limits', () => {
   it('picks the longest matching prefix, the named trunk, or none', () => {
     const p = new OutboundPolicy(() => 0);
