@@ -17,6 +17,7 @@ export type EndReason =
   | 'transferred' // we referred the peer elsewhere and the transfer succeeded (RFC 3515)
   | 'session-expired' // the session timer ran out unrefreshed, or our refresh got 408/481 (RFC 4028 10)
   | 'lost' // our re-INVITE timed out or got 481: the peer no longer knows the dialog
+  | 'no-prack' // our reliable 183 was never PRACKed (RFC 3262 3: the INVITE is refused with a 5xx)
   | 'failed'; // the far end refused (3xx-6xx) or never answered (408)
 
 export type CallMachineEvent =
@@ -41,6 +42,7 @@ export type CallMachineEvent =
   | { type: 'sip.transferFailed'; status: number; reason: string }
   | { type: 'timer.noAnswer' }
   | { type: 'timer.ackTimeout' }
+  | { type: 'timer.prackTimeout' }
   | { type: 'timer.transfer' }
   | { type: 'sip.refer'; target: string }
   | { type: 'referred.done'; status: number }
@@ -89,7 +91,7 @@ export const callMachine = setup({
     sendRinging: () => {},
     startRingTimer: () => {},
     sendAnswer: () => {},
-    sendReject: (_, _params: { status: number }) => {},
+    sendReject: (_, _params: { status: number; reason?: string }) => {},
     sendRequestTerminated: () => {},
     // UAC
     sendInvite: () => {},
@@ -189,6 +191,19 @@ export const callMachine = setup({
     },
     ringing: {
       initial: 'alerting',
+      on: {
+        // RFC 3262 3: "If a reliable provisional response is retransmitted for 64*T1 seconds without
+        // reception of a corresponding PRACK, the UAS SHOULD reject the original request with a 5xx
+        // response." Whatever the ringing call waits for (a client, the greeting, the PRACK before our 2xx),
+        // it ends here: the caller that never PRACKs holds no call slot.
+        'timer.prackTimeout': {
+          target: '#call.ended',
+          actions: [
+            { type: 'sendReject', params: { status: 500, reason: 'Server Internal Error (no PRACK)' } },
+            end('no-prack'),
+          ],
+        },
+      },
       states: {
         // incoming: we sent 180 and wait for an answer (auto-answer or a client)
         alerting: {

@@ -111,11 +111,7 @@ export class IncomingCall extends CallSession {
     if (wait === undefined) {
       this.runAfter('prack', plan.giveUpAfter, () => {
         this.log.warn({}, 'no PRACK for our reliable 183 within 64*T1: 500');
-        this.env.core.respond(this.#tx, 500, {
-          toTag: this.dialog!.localTag,
-          reason: 'Server Internal Error (no PRACK)',
-        });
-        this.send({ type: 'client.hangup' });
+        this.send({ type: 'timer.prackTimeout' });
       });
       return;
     }
@@ -198,7 +194,11 @@ export class IncomingCall extends CallSession {
         }
         this.#answer();
       },
-      sendReject: (_, params) => core.respond(this.#tx, params.status, { toTag: toTag() }),
+      sendReject: (_, params) =>
+        core.respond(this.#tx, params.status, {
+          toTag: toTag(),
+          ...(params.reason ? { reason: params.reason } : {}),
+        }),
       sendRequestTerminated: () => core.respond(this.#tx, 487, { toTag: toTag() }),
       sendInvite: () => {},
       sendCancel: () => {},

@@ -19,6 +19,12 @@ import {
   supportedOf,
 } from './call-session.ts';
 
+/**
+ * How long a call out may ring (provisional responses, no answer) before we CANCEL it: RFC 3261's Timer C,
+ * "greater than 3 minutes" (16.6 step 11), since the INVITE transaction in Proceeding never times out.
+ */
+export const OUTGOING_RING_LIMIT_MS = 180_000;
+
 export interface DialTarget {
   /** Request-URI, e.g. sip:0912345678@pbx:5060. */
   readonly uri: string;
@@ -83,6 +89,9 @@ export class OutgoingCall extends CallSession {
         if (!this.#invite) return;
         // RFC 3261 9.1: same Request-URI, Call-ID, To, From, CSeq number and top Via as the INVITE
         this.env.core.sendRequest(buildCancel(this.#invite), this.#target.dest, { onResponse: () => {} });
+        // RFC 3261 9.1: "If there is no final response for the original request in 64*T1 seconds ... the
+        // client SHOULD then consider the original transaction cancelled"
+        this.after('cancel', 64 * this.env.timers.t1, { type: 'sip.timeout' });
       },
       sendAck: () => this.#sendAck(),
       sendRinging: () => {},
@@ -157,6 +166,10 @@ export class OutgoingCall extends CallSession {
     this.#client = client;
     switch (action.type) {
       case 'provisional':
+        // a far end that rings and then falls silent must not hold the call for ever (an INVITE transaction
+        // in Proceeding has no timer of its own): CANCEL after Timer C's 3 minutes (RFC 3261 16.6 step 11)
+        if (this.#lastProvisional === 0)
+          this.after('ring', OUTGOING_RING_LIMIT_MS, { type: 'timer.noAnswer' });
         this.#lastProvisional = action.status;
         this.#maybeMedia(r); // 183 with SDP: early media
         this.send({ type: 'sip.provisional', status: action.status });
@@ -194,6 +207,8 @@ export class OutgoingCall extends CallSession {
 
   /** The first 2xx confirms the dialog. */
   #answered(r: ParsedResponse): void {
+    this.cancel('ring');
+    this.cancel('cancel');
     this.dialog = dialogAsUac(this.#invite!, r);
     this.peerAllow = allowOf(r.msg);
     this.peerSupported = supportedOf(r.msg);

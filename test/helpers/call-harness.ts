@@ -90,3 +90,28 @@ export function callHarness(
 }
 
 export type CallHarness = ReturnType<typeof callHarness>;
+
+/** A response from the upstream to a request we sent, with optional extra headers and SDP. */
+export function upstreamReply(
+  req: ParsedRequest,
+  status: number,
+  o: { extra?: string[]; body?: string; toTag?: string } = {},
+) {
+  const keep = req.msg.headers.filter((x) => /^(via|from|to|call-id|cseq)$/i.test(x.name));
+  const lines = keep.map((x) =>
+    x.name.toLowerCase() === 'to' && status > 100
+      ? `To: ${x.value};tag=${o.toTag ?? 'up1'}`
+      : `${x.name}: ${x.value}`,
+  );
+  const body = o.body ?? '';
+  return [
+    `SIP/2.0 ${status} Status`,
+    ...lines,
+    'Contact: <sip:up@127.0.0.1:5070>',
+    ...(o.extra ?? []),
+    ...(body ? ['Content-Type: application/sdp'] : []),
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    '',
+    body,
+  ].join('\r\n');
+}

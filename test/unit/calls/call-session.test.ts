@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { header } from '../../../src/sip/message/headers.ts';
 import type { ParsedRequest, ParsedResponse } from '../../../src/sip/message/parse.ts';
-import { type CallHarness, callHarness, OFFER } from '../../helpers/call-harness.ts';
+import { type CallHarness, callHarness, OFFER, upstreamReply } from '../../helpers/call-harness.ts';
 import { requestText } from '../../helpers/messages.ts';
 
 // The dialog rules of RFC 3261 (12.2.2, 13.3.1.4, 14.2) and the UAC's retries, driven through the call
@@ -200,31 +200,6 @@ describe('UAS dialog rules (RFC 3261 13.3.1.4, 12.2.2, 14.2)', () => {
   });
 });
 
-/** A response from the upstream to a request we sent, with optional extra headers and SDP. */
-function reply(
-  req: ParsedRequest,
-  status: number,
-  o: { extra?: string[]; body?: string; toTag?: string } = {},
-) {
-  const keep = req.msg.headers.filter((x) => /^(via|from|to|call-id|cseq)$/i.test(x.name));
-  const lines = keep.map((x) =>
-    x.name.toLowerCase() === 'to' && status > 100
-      ? `To: ${x.value};tag=${o.toTag ?? 'up1'}`
-      : `${x.name}: ${x.value}`,
-  );
-  const body = o.body ?? '';
-  return [
-    `SIP/2.0 ${status} Status`,
-    ...lines,
-    'Contact: <sip:up@127.0.0.1:5070>',
-    ...(o.extra ?? []),
-    ...(body ? ['Content-Type: application/sdp'] : []),
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    '',
-    body,
-  ].join('\r\n');
-}
-
 describe('UAC: digest retries, the ACK for every 2xx, timeouts', () => {
   const credentials = { username: 'relay', password: 'secret' };
   const upstream = {
@@ -243,19 +218,21 @@ describe('UAC: digest retries, the ACK for every 2xx, timeouts', () => {
     expect(first?.msg.uri).toBe('sip:1001@127.0.0.1:5070');
     n = h.sent.length;
     h.deliver(
-      reply(first!, 407, { extra: ['Proxy-Authenticate: Digest realm="pbx", nonce="abc", qop="auth"'] }),
+      upstreamReply(first!, 407, {
+        extra: ['Proxy-Authenticate: Digest realm="pbx", nonce="abc", qop="auth"'],
+      }),
     );
     const acked = h.requests(h.since(n));
     expect(acked.map((r) => `${r.msg.method} ${r.cseq.seq}`)).toEqual(['ACK 1', 'INVITE 2']);
     const second = acked[1]!;
     expect(header(second.msg, 'proxy-authorization')).toMatch(/^Digest username="relay", realm="pbx"/);
     n = h.sent.length;
-    h.deliver(reply(second, 200, { body: OFFER('0') }));
+    h.deliver(upstreamReply(second, 200, { body: OFFER('0') }));
     const [ack] = h.requests(h.since(n), 'ACK');
     expect(ack?.cseq.seq).toBe(2);
     expect(ack?.msg.uri).toBe('sip:up@127.0.0.1:5070');
     n = h.sent.length;
-    h.deliver(reply(second, 200, { body: OFFER('0') }));
+    h.deliver(upstreamReply(second, 200, { body: OFFER('0') }));
     expect(h.requests(h.since(n), 'ACK').map((r) => r.msg.method)).toEqual(['ACK']);
     expect(h.events.map((e) => e.type)).toEqual(['call.media', 'call.answered']);
   });
@@ -264,10 +241,10 @@ describe('UAC: digest retries, the ACK for every 2xx, timeouts', () => {
     const h = callHarness({ deps: { upstream } });
     await h.calls.dial('1001');
     const challenge = { extra: ['WWW-Authenticate: Digest realm="pbx", nonce="n1"'] };
-    h.deliver(reply(h.requests(h.sent, 'INVITE')[0]!, 401, challenge));
+    h.deliver(upstreamReply(h.requests(h.sent, 'INVITE')[0]!, 401, challenge));
     const retry = h.requests(h.sent, 'INVITE')[1]!;
     expect(header(retry.msg, 'authorization')).toMatch(/^Digest /);
-    h.deliver(reply(retry, 401, challenge));
+    h.deliver(upstreamReply(retry, 401, challenge));
     expect(h.requests(h.sent, 'INVITE')).toHaveLength(2);
     await h.settle();
     expect(h.events.find((e) => e.type === 'call.failed')).toMatchObject({ status: 401 });
