@@ -34,8 +34,9 @@ function leafIds(value: unknown, prefix: string[] = ['call']): string[] {
   return Object.entries(value as object).flatMap(([k, sub]) => leafIds(sub, [...prefix, k]));
 }
 
-const targets = parseTargetPatterns(['127.0.0.1']);
-if (!targets.ok) throw new Error(targets.error);
+const parsed = parseTargetPatterns(['127.0.0.1']);
+if (!parsed.ok) throw new Error(parsed.error);
+const allowed = parsed.value;
 
 /** A harness that notes every state a call takes; transfers may go to 127.0.0.1 (the upstream). */
 function harness(settings: Parameters<typeof callHarness>[0] = {}) {
@@ -43,7 +44,7 @@ function harness(settings: Parameters<typeof callHarness>[0] = {}) {
   const h = callHarness({
     ...settings,
     deps: {
-      transferTargets: targets.value,
+      transferTargets: allowed,
       ...settings.deps,
       inspect: (e) => {
         if (e.type === '@xstate.snapshot')
