@@ -23,7 +23,16 @@ export interface SessionTimer {
 /** RFC 4028 4: "Min-SE ... MUST NOT be less than 90 seconds"; and the default absent header means. */
 export const MIN_SE_FLOOR = 90;
 
-/** Session-Expires = delta-seconds *(SEMI se-params), se-params: refresher=uac|uas. */
+/**
+ * The longest session interval we keep: a day. RFC 4028 sets no maximum, but a timer must fit Node's 32-bit
+ * milliseconds (about 24.8 days; `Session-Expires: 4294967295` fired after 1 ms and ended the call at once).
+ * A longer interval asked of us is reduced to this in our 2xx ("The UAS response MAY reduce its value but
+ * MUST NOT set it to a duration lower than the value in the Min-SE header field", RFC 4028 9); one a 2xx
+ * gives us is read as this, so without a refresh a call ends after a day.
+ */
+export const MAX_SESSION_EXPIRES = 86_400;
+
+/** Session-Expires = delta-seconds *(SEMI se-params), se-params: refresher=uac|uas (clamped to a day). */
 export function readSessionExpires(
   msg: SipMessage,
 ): { readonly interval: number; readonly refresher: 'uac' | 'uas' | undefined } | undefined {
@@ -34,14 +43,14 @@ export function readSessionExpires(
   if (interval === undefined || interval === 0) return undefined;
   const r = params.map((p) => p.toLowerCase()).find((p) => p.startsWith('refresher='));
   const refresher = r === 'refresher=uac' ? 'uac' : r === 'refresher=uas' ? 'uas' : undefined;
-  return { interval, refresher };
+  return { interval: Math.min(interval, MAX_SESSION_EXPIRES), refresher };
 }
 
-/** The Min-SE a message names (RFC 4028 5: absent means 90). */
+/** The Min-SE a message names (RFC 4028 5: absent means 90), at most MAX_SESSION_EXPIRES. */
 export function readMinSE(msg: SipMessage): number {
   const v = header(msg, 'min-se')?.split(';')[0]?.trim();
   const n = v && /^\d{1,10}$/.test(v) ? parseBoundedInt(v, 0xffffffff) : undefined;
-  return Math.max(n ?? MIN_SE_FLOOR, MIN_SE_FLOOR);
+  return Math.min(Math.max(n ?? MIN_SE_FLOOR, MIN_SE_FLOOR), MAX_SESSION_EXPIRES);
 }
 
 const supportsTimer = (msg: SipMessage): boolean =>

@@ -237,3 +237,21 @@ describe('a silent peer: every state ends on its own timer', () => {
     expect(leafStates().filter((id) => !seen.has(id) && id !== 'call.idle')).toEqual([]);
   });
 });
+
+describe('Session-Expires: 4294967295 (RFC 4028 sets no maximum)', () => {
+  it('is reduced to a day in our 2xx: the call is still up a minute later, no BYE (the timer fired at once)', async () => {
+    const { h } = harness();
+    const p = await incoming(h, ['Supported: timer', 'Session-Expires: 4294967295;refresher=uac']);
+    const ok = h.responses(h.sent).find((r) => r.msg.status === 200)!;
+    expect(ok.msg.headers.find((x) => x.name.toLowerCase() === 'session-expires')?.value).toBe(
+      '86400;refresher=uac',
+    );
+    p.ack();
+    for (let i = 0; i < 60; i++) {
+      h.clock.advance(1000);
+      await h.settle();
+    }
+    expect(h.requests(h.sent, 'BYE')).toEqual([]);
+    expect(h.calls.list()[0]?.state).toBe('established');
+  });
+});

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { inviteClientResponse, inviteClientStart } from '../../../src/sip/dialog/invite-client.ts';
 import {
+  MAX_SESSION_EXPIRES,
   readSessionExpires,
   sessionTimerDelays,
   uacSessionTimer,
@@ -16,6 +17,32 @@ const settings = { expires: 1800, minSE: 90 };
 const invite = (extra: string[]) => parsedRequest({ extra }).msg;
 
 describe('session timers (RFC 4028), the pure rules', () => {
+  it('an interval beyond a day (MAX_SESSION_EXPIRES) is reduced to a day, asked of us or given to us', () => {
+    expect(
+      uasSessionTimer(invite(['Supported: timer', 'Session-Expires: 4294967295;refresher=uac']), settings),
+    ).toMatchObject({
+      kind: 'accept',
+      timer: { interval: MAX_SESSION_EXPIRES, refresher: 'them' },
+      headers: [
+        ['Session-Expires', `${MAX_SESSION_EXPIRES};refresher=uac`],
+        ['Require', 'timer'],
+      ],
+    });
+    // a Min-SE beyond the day does not raise it again
+    expect(
+      uasSessionTimer(invite(['Session-Expires: 4294967295', 'Min-SE: 4294967295']), settings),
+    ).toMatchObject({ timer: { interval: MAX_SESSION_EXPIRES } });
+    const ok = responseTo(parsedRequest(), 200);
+    const granted = {
+      ...ok.msg,
+      headers: [...ok.msg.headers, { name: 'Session-Expires', value: '4294967295;refresher=uac' }],
+    };
+    expect(uacSessionTimer(granted)).toEqual({ interval: MAX_SESSION_EXPIRES, refresher: 'us' });
+    // whatever it asks, every timer it arms fits Node's 32-bit milliseconds
+    const d = sessionTimerDelays({ interval: MAX_SESSION_EXPIRES, refresher: 'us' });
+    expect(Math.max(d.refreshMs!, d.expireMs)).toBeLessThan(2 ** 31 - 1);
+  });
+
   it('UAS: echoes the interval and refresher with Require: timer for a UAC that supports timers', () => {
     expect(
       uasSessionTimer(invite(['Supported: timer', 'Session-Expires: 120;refresher=uac']), settings),
