@@ -390,6 +390,8 @@ export class CallManager implements TransactionUser {
    * limits apply to every call out, whoever asks (legacy and JSON clients, the REST API).
    */
   async dial(number: string, opts: DialOptions = {}): Promise<DialResult> {
+    // clients' numbers follow DIALLED_NUMBER (routing/number.ts) at the API's edge; here only what is safe
+    // in a Request-URI's user part (the relay's own tests dial SIP users by name)
     if (!/^\+?[0-9A-Za-z*#._-]{1,64}$/.test(number))
       return { ok: false, status: 400, reason: 'invalid number' };
     if (opts.from !== undefined && !/^\+?[0-9A-Za-z*#._-]{1,64}$/.test(opts.from))

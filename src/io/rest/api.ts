@@ -10,6 +10,7 @@ import type { CallPlan } from '../../routing/plan.ts';
 import { actionDecision, type RouteTable } from '../../routing/router.ts';
 import type { CallControl, ControlCommand, ControlResult } from '../call-control.ts';
 import type { CallRecords } from '../call-records.ts';
+import { parseBoundedJson } from '../json-limits.ts';
 import { originAllowed, presentsToken } from '../ws/access.ts';
 import { MAX_MESSAGE_BYTES } from '../ws/limits.ts';
 import {
@@ -147,6 +148,17 @@ export function restApi(deps: RestDeps): { app: OpenAPIHono<NodeEnv>; listener: 
       onError: (c) => problem(c, 413, 'too_large', `requests are at most ${MAX_MESSAGE_BYTES} bytes`),
     }),
   );
+  // JSON bodies are checked for depth and item counts before they are parsed and validated (json-limits.ts)
+  app.use('*', async (c, next) => {
+    if (!/^application\/(.+\+)?json\b/i.test(c.req.header('content-type') ?? '')) return next();
+    const r = parseBoundedJson(await c.req.text());
+    if (!r.ok)
+      return r.kind === 'items'
+        ? problem(c, 413, 'too_large', r.message)
+        : problem(c, 400, 'bad_request', r.message);
+    c.req.bodyCache.json = Promise.resolve(r.value);
+    return next();
+  });
   app.notFound((c) => problem(c, 404, 'not_found', `no ${c.req.method} ${c.req.path}`));
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse();

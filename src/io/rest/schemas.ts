@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { DIALLED_NUMBER, DIALLED_NUMBER_RULE } from '../../routing/number.ts';
 import { agentSchema, streamSchema } from '../../routing/routes-schema.ts';
 
 /**
@@ -7,10 +8,7 @@ import { agentSchema, streamSchema } from '../../routing/routes-schema.ts';
  * example that the test suite sends to a live relay.
  */
 
-const number = z
-  .string()
-  .regex(/^\+?[0-9A-Za-z*#._-]{1,64}$/, 'a number or user: digits, letters, + * # . _ -')
-  .openapi({ example: '1001' });
+const number = z.string().regex(DIALLED_NUMBER, DIALLED_NUMBER_RULE).openapi({ example: '1001' });
 
 export const OutboundAction = z
   .object({

@@ -3,6 +3,7 @@ import type { CallDecision, CallFacts } from '../../routing/plan.ts';
 import { actionDecision, type RouteTable } from '../../routing/router.ts';
 import { actionSchema, issueLines } from '../../routing/routes-schema.ts';
 import type { WebhookAsk } from '../call-router.ts';
+import { parseBoundedJson } from '../json-limits.ts';
 import { SIGNATURE_HEADER, signWebhook } from './signature.ts';
 
 /** The most of a webhook's reply we read (an action is a few hundred bytes; a prompt a few KiB). */
@@ -112,12 +113,10 @@ export function callWebhook(
       return fallback(err.name === 'TimeoutError' ? `no answer within ${spec.timeoutMs} ms` : err.message);
     }
     if (reply === undefined) return fallback(`reply longer than ${MAX_REPLY_BYTES} bytes`);
-    let json: unknown;
-    try {
-      json = JSON.parse(reply);
-    } catch {
-      return fallback('reply is not JSON');
-    }
+    const parsed = parseBoundedJson(reply);
+    if (!parsed.ok)
+      return fallback(parsed.kind === 'syntax' ? 'reply is not JSON' : `reply refused: ${parsed.message}`);
+    const json = parsed.value;
     const action = actionSchema.safeParse(json);
     if (!action.success) return fallback(`reply is not one action: ${issueLines(action.error).join('; ')}`);
     const decision = actionDecision(action.data, route, trunk, table.defaults);

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { CallEvent } from '../../machines/call-events.ts';
+import { DIALLED_NUMBER, DIALLED_NUMBER_RULE } from '../../routing/number.ts';
+import { parseBoundedJson } from '../json-limits.ts';
 import { legacyCaller } from './legacy-protocol.ts';
 
 /**
@@ -13,7 +15,7 @@ export const commandSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('call.dial'),
     id,
-    number: z.string().regex(/^\+?[0-9*#]{1,32}$/, 'digits, * or #, optionally after +'),
+    number: z.string().regex(DIALLED_NUMBER, DIALLED_NUMBER_RULE),
   }),
   z.object({ type: z.literal('call.answer'), id, callId }),
   z.object({
@@ -57,12 +59,17 @@ export type JsonReply =
 export function parseJsonCommand(
   text: string,
 ): { ok: true; command: JsonCommand } | { ok: false; reply: JsonReply } {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return { ok: false, reply: { type: 'error', code: 'bad_json', message: 'not valid JSON' } };
-  }
+  const bounded = parseBoundedJson(text);
+  if (!bounded.ok)
+    return {
+      ok: false,
+      reply: {
+        type: 'error',
+        code: bounded.kind === 'syntax' ? 'bad_json' : bounded.kind === 'items' ? 'too_large' : 'bad_request',
+        message: bounded.message,
+      },
+    };
+  const raw = bounded.value;
   const parsed = commandSchema.safeParse(raw);
   if (parsed.success) return { ok: true, command: parsed.data };
   const rid = (raw as { id?: unknown } | null)?.id;

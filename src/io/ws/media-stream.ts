@@ -5,6 +5,7 @@ import type { Logger } from '../../kernel/logger.ts';
 import type { CallEvent } from '../../machines/call-events.ts';
 import type { CallManager } from '../../machines/call-manager.ts';
 import { decodeG711, encodeG711 } from '../../media/g711.ts';
+import { parseBoundedJson } from '../json-limits.ts';
 import type { MediaManager } from '../media-manager.ts';
 import { MAX_MESSAGE_BYTES } from './limits.ts';
 
@@ -108,13 +109,15 @@ class StreamSession {
   #dropped = 0;
 
   #onMessage(text: string): void {
-    let msg: { event?: string; media?: { payload?: string }; mark?: { name?: string } };
-    try {
-      msg = JSON.parse(text);
-    } catch {
-      this.log.info({ callId: this.callId }, 'media stream: not JSON, ignored');
+    const parsed = parseBoundedJson(text);
+    if (!parsed.ok || typeof parsed.value !== 'object' || parsed.value === null) {
+      this.log.info(
+        { callId: this.callId, why: parsed.ok ? 'not an object' : parsed.message },
+        'media stream: message ignored',
+      );
       return;
     }
+    const msg = parsed.value as { event?: string; media?: { payload?: string }; mark?: { name?: string } };
     const queue = this.media.session(this.callId)?.queue;
     if (!queue) return;
     switch (msg.event) {
