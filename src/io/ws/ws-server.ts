@@ -8,6 +8,7 @@ import type { CallControl } from '../call-control.ts';
 import type { MediaManager } from '../media-manager.ts';
 import { originAllowed, presentsToken } from './access.ts';
 import { type AudioPacket, type ClientSession, openSession, type ProtocolTexts } from './client-protocol.ts';
+import { guardHttp, HTTP_LIMITS, httpServerOptions } from './http-guard.ts';
 import { JsonClients } from './json-clients.ts';
 import { LegacyClients } from './legacy-clients.ts';
 import { CLOSE_AT, DROP_AUDIO_AT, MAX_MESSAGE_BYTES } from './limits.ts';
@@ -101,9 +102,14 @@ export class WsServer {
   ): Promise<WsServer> {
     let server: WsServer | undefined;
     return new Promise((resolve, reject) => {
-      const http = createServer((req, res) => {
-        if (deps.rest && (req.url ?? '/').startsWith('/v1/')) deps.rest(req, res);
+      // timeouts, connection caps (in all and per source) and REST requests in flight: http-guard.ts
+      const http = createServer(httpServerOptions(), (req, res) => {
+        if (rest && (req.url ?? '/').startsWith('/v1/')) rest(req, res);
         else res.writeHead(426, { 'Content-Type': 'text/plain' }).end('Upgrade Required');
+      });
+      const { rest } = guardHttp(http, deps.rest, deps.log, {
+        ...HTTP_LIMITS,
+        maxConnections: Math.max(HTTP_LIMITS.maxConnections, (opts.maxClients ?? 50) + 64),
       });
       const wss = new WebSocketServer({
         server: http,
