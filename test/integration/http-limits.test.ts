@@ -107,8 +107,12 @@ describe('the WebSocket/REST port: timeouts and caps (http-guard)', () => {
     }
   });
 
-  it('on the relay: 40 idle connections from one address leave 32 open, and the REST API still answers others', async () => {
-    const relay = await startTestRelay({ RTP_PORT_START: '45250', RTP_PORT_END: '45299' });
+  it('on the relay: 40 idle connections from one address leave 32 open (WS_MAX_CLIENTS 20), and the REST API still answers others', async () => {
+    const relay = await startTestRelay({
+      WS_MAX_CLIENTS: '20',
+      RTP_PORT_START: '45250',
+      RTP_PORT_END: '45299',
+    });
     const sockets: Array<Awaited<ReturnType<typeof open>>> = [];
     try {
       for (let i = 0; i < 40; i++) sockets.push(await open(relay.ws.port, '127.0.0.2'));

@@ -110,6 +110,8 @@ export class WsServer {
       const { rest } = guardHttp(http, deps.rest, deps.log, {
         ...HTTP_LIMITS,
         maxConnections: Math.max(HTTP_LIMITS.maxConnections, (opts.maxClients ?? 50) + 64),
+        // every WebSocket client may come from one application server
+        maxPerSource: Math.max(HTTP_LIMITS.maxPerSource, opts.maxClients ?? 50),
       });
       const wss = new WebSocketServer({
         server: http,
