@@ -6,7 +6,7 @@ import { CallCenter, spokenGreeting } from './ai/call-center.ts';
 import { type AgentOptions, agentFactory } from './ai/providers/index.ts';
 import type { Config } from './config/index.ts';
 import { routesContext } from './config/load.ts';
-import { readRoutesFile } from './config/routes-file.ts';
+import { readRoutesFileOffLoop } from './config/routes-file.ts';
 import { CallControl } from './io/call-control.ts';
 import { logCalls } from './io/call-log.ts';
 import { CallRecords } from './io/call-records.ts';
@@ -232,7 +232,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
     const path = config.ROUTES_FILE;
     router.watch(
       path,
-      () => readRoutesFile(path, routesContext(config)),
+      () => readRoutesFileOffLoop(path, routesContext(config)),
       (r) => {
         const next = routeTable({ ...config, routes: r.file });
         trunks?.sync(next.trunks);

@@ -1,11 +1,10 @@
-import { type FSWatcher, watch } from 'node:fs';
-import { basename, dirname } from 'node:path';
 import type { Subscription } from 'rxjs';
 import type { RoutesFileResult } from '../config/routes-file.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { CallManager } from '../machines/call-manager.ts';
 import type { CallDecision, CallFacts } from '../routing/plan.ts';
 import type { RouteTable } from '../routing/router.ts';
+import { FileWatch } from './file-watch.ts';
 
 /** Asks a webhook route's endpoint (call-webhook.ts); absent, a webhook route gets its fallback. */
 export type WebhookAsk = (
@@ -22,8 +21,8 @@ export type WebhookAsk = (
  */
 export class CallRouter {
   #table: RouteTable;
-  #watcher: FSWatcher | undefined;
-  #debounce: NodeJS.Timeout | undefined;
+  #watch: FileWatch | undefined;
+  #reloading: Promise<void> | undefined;
   #signal: (() => void) | undefined;
   readonly #sub: Subscription;
   /** Reloads done and refused (metrics, tests). */
@@ -66,16 +65,19 @@ export class CallRouter {
   };
 
   /**
-   * Watches the routes file (its directory: editors replace files by renaming) and SIGUSR2; `read` reads
-   * and checks it again, `apply` makes a table of it.
+   * Watches the routes file (through symlinks: FileWatch) and SIGUSR2; `read` reads and checks it again (its
+   * YAML parsed off the event loop), `apply` makes a table of it. One reload at a time: a change during a
+   * reload is read again once it is over.
    */
   watch(
     path: string,
-    read: () => RoutesFileResult,
+    read: () => Promise<RoutesFileResult> | RoutesFileResult,
     apply: (r: Extract<RoutesFileResult, { ok: true }>) => RouteTable,
   ): void {
-    const reload = (why: string) => {
-      const r = read();
+    let running: Promise<void> | undefined;
+    let again: string | undefined;
+    const reload = async (why: string): Promise<void> => {
+      const r = await read();
       if (!r.ok) {
         this.reloads.failed++;
         this.log.error(
@@ -91,28 +93,37 @@ export class CallRouter {
         `routes reloaded (${why}): new calls follow them, live calls keep theirs`,
       );
     };
-    const name = basename(path);
-    try {
-      this.#watcher = watch(dirname(path), (_event, file) => {
-        if (file !== null && file !== name) return;
-        // an editor's save is several events: reload once they are over
-        clearTimeout(this.#debounce);
-        this.#debounce = setTimeout(() => reload('file changed'), 200);
-      });
-      this.#watcher.on('error', (e) =>
-        this.log.warn({ path, err: e.message }, 'routes file: watching failed'),
-      );
-    } catch (e) {
-      this.log.warn({ path, err: (e as Error).message }, 'routes file: cannot watch it; reload with SIGUSR2');
-    }
-    this.#signal = () => reload('SIGUSR2');
+    const request = (why: string) => {
+      if (running) {
+        again = why;
+        return;
+      }
+      running = reload(why)
+        .catch((e: unknown) => this.log.error({ path, err: String(e) }, 'routes file: reload failed'))
+        .finally(() => {
+          running = undefined;
+          const next = again;
+          again = undefined;
+          if (next) request(next);
+        });
+      this.#reloading = running;
+    };
+    this.#watch = new FileWatch(path, () => request('file changed'), this.log);
+    this.#signal = () => {
+      this.#watch?.seen();
+      request('SIGUSR2');
+    };
     process.on('SIGUSR2', this.#signal);
+  }
+
+  /** The reload under way, if any (tests). */
+  get reloading(): Promise<void> | undefined {
+    return this.#reloading;
   }
 
   close(): void {
     this.#sub.unsubscribe();
-    this.#watcher?.close();
-    clearTimeout(this.#debounce);
+    this.#watch?.close();
     if (this.#signal) process.off('SIGUSR2', this.#signal);
   }
 }
