@@ -30,6 +30,7 @@ import { Spool } from './io/webhooks/spool.ts';
 import { StatusCallbacks } from './io/webhooks/status-callbacks.ts';
 import { MediaStreams } from './io/ws/media-stream.ts';
 import { WsServer } from './io/ws/ws-server.ts';
+import { LogLimiter } from './kernel/log-limiter.ts';
 import type { Logger } from './kernel/logger.ts';
 import { CallManager } from './machines/call-manager.ts';
 import { Registration } from './machines/registration.ts';
@@ -118,6 +119,7 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
   undo.push(restorePriority);
   // the routes file's registering trunks (made once the SIP core is; a lost connection reaches them here)
   let trunks: TrunkRegistrations | undefined;
+  const refusedLog = new LogLimiter(60_000);
   const sockets = await SipTransports.open({
     host: config.SIP_LOCAL_IP,
     port: config.SIP_LOCAL_PORT,
@@ -132,10 +134,20 @@ async function wire(config: Config, deps: RelayDeps, undo: Array<() => unknown>)
       : {}),
     limits: {
       maxConnections: config.SIP_TCP_MAX_CONNECTIONS,
+      maxPerSource: config.SIP_TCP_MAX_PER_SOURCE,
       idleMs: config.SIP_TCP_IDLE_S * 1000,
       keepAliveMs: config.SIP_TCP_KEEPALIVE_S * 1000,
     },
     onError: (e) => log.warn({ err: e.message }, 'SIP socket error'),
+    onRefused: (source, why) =>
+      refusedLog.hit((suppressed) =>
+        log.warn(
+          { source, suppressed },
+          why === 'total'
+            ? `SIP TCP/TLS connection refused: SIP_TCP_MAX_CONNECTIONS (${config.SIP_TCP_MAX_CONNECTIONS}) open`
+            : `SIP TCP/TLS connection refused: SIP_TCP_MAX_PER_SOURCE (${config.SIP_TCP_MAX_PER_SOURCE}) from ${source}`,
+        ),
+      ),
     onConnectFailure: (dest, e) => connectFailed(dest, e, log),
     onFlowFailure: (dest) => {
       log.warn(

@@ -95,6 +95,11 @@ export const configSchema = z.object({
     .int()
     .min(1)
     .default(1000),
+  SIP_TCP_MAX_PER_SOURCE: z.coerce
+    .number({ error: 'must be a number of connections' })
+    .int()
+    .min(1)
+    .default(100),
   SIP_TCP_IDLE_S: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).default(300),
   SIP_TCP_KEEPALIVE_S: z.coerce.number({ error: 'must be a number of seconds' }).int().min(0).default(120),
   SIP_TLS_PORT: port(5061),

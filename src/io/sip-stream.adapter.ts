@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket, connect as tcpConnect } from 'n
 import { Subject } from 'rxjs';
 import { isPong, nextPingMs, PING, PONG, unansweredPing } from '../sip/transport/keep-alive.ts';
 import { StreamFramer } from '../sip/transport/stream-framer.ts';
+import { ConnectionBudget } from './connection-budget.ts';
 
 /** A SIP message that came on a TCP/TLS connection. */
 export interface StreamMessage {
@@ -27,8 +28,13 @@ export type ConnectFailure = (dest: { host: string; port: number }, error: Error
 export type FlowFailure = (dest: { host: string; port: number }) => void;
 
 export interface StreamLimits {
-  /** Connections open at once, inbound and outbound (SIP_TCP_MAX_CONNECTIONS); more are refused. */
+  /**
+   * Connections open at once, inbound and outbound, over TCP and TLS together (SIP_TCP_MAX_CONNECTIONS);
+   * more are refused.
+   */
   readonly maxConnections: number;
+  /** Connections from (or to) one address at once (SIP_TCP_MAX_PER_SOURCE); a TLS handshake counts. */
+  readonly maxPerSource: number;
   /** A connection with no traffic either way for this long is closed (SIP_TCP_IDLE_S). */
   readonly idleMs: number;
   /** A message that has started must be complete within this long (slow senders hold memory). */
@@ -48,6 +54,7 @@ export interface StreamLimits {
 
 export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   maxConnections: 1000,
+  maxPerSource: 100,
   idleMs: 300_000,
   partialMs: 30_000,
   maxQueuedBytes: 1024 * 1024,
@@ -110,15 +117,23 @@ export class SipStreamAdapter {
   readonly #limits: StreamLimits;
   readonly #conns = new Map<number, Conn>();
   readonly #outbound = new Map<string, Conn>();
+  readonly #budget: ConnectionBudget;
+  #onRefused: (source: string, why: 'total' | 'source') => void = () => {};
   #onConnectFailure: ConnectFailure = () => {};
   #onFlowFailure: FlowFailure = () => {};
   /** RFC 5626 keep-alives on our connections: pings sent, and those answered in time. */
   readonly keepAlives = { sent: 0, answered: 0 };
 
-  private constructor(server: Server, flavour: StreamFlavour, limits: StreamLimits) {
+  private constructor(
+    server: Server,
+    flavour: StreamFlavour,
+    limits: StreamLimits,
+    budget: ConnectionBudget,
+  ) {
     this.#server = server;
     this.#flavour = flavour;
     this.#limits = limits;
+    this.#budget = budget;
   }
 
   static listen(
@@ -130,21 +145,38 @@ export class SipStreamAdapter {
       onError?: (e: Error) => void;
       onConnectFailure?: ConnectFailure;
       onFlowFailure?: FlowFailure;
+      /** Told of each connection refused by the budget (over the total, or over its source's share). */
+      onRefused?: (source: string, why: 'total' | 'source') => void;
+      /** Shared with the other stream listener (TCP and TLS count together); default: this one's own. */
+      budget?: ConnectionBudget;
     } = {},
   ): Promise<SipStreamAdapter> {
     const flavour = opts.flavour ?? plainTcp;
     const limits = { ...DEFAULT_STREAM_LIMITS, ...opts.limits };
+    const budget = opts.budget ?? new ConnectionBudget(limits.maxConnections, limits.maxPerSource);
     return new Promise((resolve, reject) => {
       let adapter: SipStreamAdapter | undefined;
       const server = flavour.server((socket) => {
         if (adapter) adapter.#accept(socket);
         else socket.destroy();
       });
-      server.maxConnections = limits.maxConnections;
+      // every raw connection takes its slot before anything else (a TLS handshake included): one source
+      // cannot hold the slots of all, and a socket refused costs nothing more
+      server.on('connection', (socket: Socket) => {
+        const source = socket.remoteAddress ?? '?';
+        const refused = budget.take(source);
+        if (refused) {
+          socket.destroy();
+          if (adapter) adapter.#onRefused(source, refused);
+          return;
+        }
+        socket.once('close', () => budget.release(source));
+      });
       server.once('error', reject);
       server.listen({ host, port, exclusive: true }, () => {
         server.off('error', reject);
-        adapter = new SipStreamAdapter(server, flavour, limits);
+        adapter = new SipStreamAdapter(server, flavour, limits, budget);
+        if (opts.onRefused) adapter.#onRefused = opts.onRefused;
         if (opts.onConnectFailure) adapter.#onConnectFailure = opts.onConnectFailure;
         if (opts.onFlowFailure) adapter.#onFlowFailure = opts.onFlowFailure;
         const onError = opts.onError ?? (() => {});
@@ -208,18 +240,20 @@ export class SipStreamAdapter {
   }
 
   #accept(socket: Socket): void {
-    if (this.#conns.size >= this.#limits.maxConnections) {
-      socket.destroy();
-      return;
-    }
     const remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
     this.#track(socket, remote, undefined, Promise.resolve());
   }
 
   #open(host: string, port: number): Conn {
-    if (this.#conns.size >= this.#limits.maxConnections)
-      throw new Error(`too many SIP connections (SIP_TCP_MAX_CONNECTIONS=${this.#limits.maxConnections})`);
+    const refused = this.#budget.take(host);
+    if (refused)
+      throw new Error(
+        refused === 'total'
+          ? `too many SIP connections (SIP_TCP_MAX_CONNECTIONS=${this.#limits.maxConnections})`
+          : `too many SIP connections to ${host} (SIP_TCP_MAX_PER_SOURCE=${this.#limits.maxPerSource})`,
+      );
     const socket = this.#flavour.connect(host, port);
+    socket.once('close', () => this.#budget.release(host));
     const key = `${host} ${port}`;
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -4,8 +4,10 @@ import { serialize } from '../sip/message/serialize.ts';
 import type { SipMessage } from '../sip/message/types.ts';
 import type { Destination, TransportPort } from '../sip/transaction/layer.ts';
 import type { Address, TransportName } from '../sip/transport/transport.ts';
+import { ConnectionBudget } from './connection-budget.ts';
 import {
   type ConnectFailure,
+  DEFAULT_STREAM_LIMITS,
   type FlowFailure,
   SipStreamAdapter,
   type StreamFlavour,
@@ -31,6 +33,8 @@ export interface TransportOptions {
   readonly onError?: (e: Error) => void;
   readonly onConnectFailure?: ConnectFailure;
   readonly onFlowFailure?: FlowFailure;
+  /** A TCP or TLS connection refused: over SIP_TCP_MAX_CONNECTIONS, or over its source's share. */
+  readonly onRefused?: (source: string, why: 'total' | 'source') => void;
 }
 
 /**
@@ -71,6 +75,9 @@ export class SipTransports implements TransportPort {
    */
   static async open(o: TransportOptions): Promise<SipTransports> {
     const want = new Set(o.transports);
+    // TCP and TLS share one budget: SIP_TCP_MAX_CONNECTIONS in all, SIP_TCP_MAX_PER_SOURCE from one address
+    const limits = { ...DEFAULT_STREAM_LIMITS, ...o.limits };
+    const budget = new ConnectionBudget(limits.maxConnections, limits.maxPerSource);
     const opened: Array<{ close(): Promise<void> }> = [];
     try {
       let udp: SipUdpAdapter | undefined;
@@ -79,7 +86,9 @@ export class SipTransports implements TransportPort {
         udp = want.has('udp') ? await SipUdpAdapter.bind(o.host, o.port, o.onError) : undefined;
         const port = udp ? udp.address().port : o.port;
         try {
-          tcp = want.has('tcp') ? await SipStreamAdapter.listen(o.host, port, streamOpts(o)) : undefined;
+          tcp = want.has('tcp')
+            ? await SipStreamAdapter.listen(o.host, port, streamOpts(o, budget))
+            : undefined;
           break;
         } catch (e) {
           await udp?.close();
@@ -90,7 +99,10 @@ export class SipTransports implements TransportPort {
       if (tcp) opened.push(tcp);
       const tls =
         want.has('tls') && o.tls
-          ? await SipStreamAdapter.listen(o.host, o.tls.port, { ...streamOpts(o), flavour: o.tls.flavour })
+          ? await SipStreamAdapter.listen(o.host, o.tls.port, {
+              ...streamOpts(o, budget),
+              flavour: o.tls.flavour,
+            })
           : undefined;
       return new SipTransports(udp, tcp, tls);
     } catch (e) {
@@ -129,8 +141,10 @@ export class SipTransports implements TransportPort {
   }
 }
 
-function streamOpts(o: TransportOptions) {
+function streamOpts(o: TransportOptions, budget: ConnectionBudget) {
   return {
+    budget,
+    ...(o.onRefused ? { onRefused: o.onRefused } : {}),
     ...(o.limits ? { limits: o.limits } : {}),
     ...(o.onError ? { onError: o.onError } : {}),
     ...(o.onConnectFailure ? { onConnectFailure: o.onConnectFailure } : {}),

@@ -20,9 +20,12 @@ export class TcpPeer {
     socket.on('error', () => {});
   }
 
-  static open(port: number, host = '127.0.0.1'): Promise<TcpPeer> {
+  /** Connects to host:port, from `from` when given (any 127/8 address is this machine). */
+  static open(port: number, host = '127.0.0.1', from?: string): Promise<TcpPeer> {
     return new Promise((resolve, reject) => {
-      const s = connect({ host, port }, () => resolve(new TcpPeer(s)));
+      const s = connect({ host, port, ...(from ? { localAddress: from } : {}) }, () =>
+        resolve(new TcpPeer(s)),
+      );
       s.once('error', reject);
     });
   }

@@ -19,8 +19,8 @@ async function setup(env: Record<string, string> = {}) {
   relay = await startTestRelay({ RTP_PORT_START: '40700', RTP_PORT_END: '40799', ...env });
   const events: CallEvent[] = [];
   relay.calls.events$.subscribe((e) => events.push(e));
-  const open = async () => {
-    const p = await TcpPeer.open(relay!.sip.port);
+  const open = async (from?: string) => {
+    const p = await TcpPeer.open(relay!.sip.port, '127.0.0.1', from);
     peers.push(p);
     return p;
   };
@@ -115,12 +115,12 @@ describe('SIP over TCP (RFC 3261 18.3, 18.2.2; RFC 5626 keep-alives)', () => {
     expect(relay.calls.size).toBe(0);
   });
 
-  it('hostile: 1,000 connections each stalled half-way through a message; UDP OPTIONS still answered at once', async () => {
+  it('hostile: 1,000 connections (100 from each of 10 addresses) each stalled half-way through a message; UDP OPTIONS still answered at once', async () => {
     const { relay, open } = await setup();
     const half = tcpRequest({ localPort: 1 } as TcpPeer, { method: 'OPTIONS' }).slice(0, 150);
     const stalled: TcpPeer[] = [];
     for (let i = 0; i < 1000; i++) {
-      const p = await open();
+      const p = await open(`127.0.0.${10 + (i % 10)}`);
       p.write(half);
       stalled.push(p);
     }
@@ -151,4 +151,24 @@ describe('SIP over TCP (RFC 3261 18.3, 18.2.2; RFC 5626 keep-alives)', () => {
       await new Promise((r) => setTimeout(r, 10));
     expect([relay.transports.tcp!.connections, relay.transports.tcp!.buffered]).toEqual([0, 0]);
   }, 30_000);
+
+  it('one address gets SIP_TCP_MAX_PER_SOURCE connections, others still get in; TCP and TLS share SIP_TCP_MAX_CONNECTIONS', async () => {
+    const { relay, open } = await setup({ SIP_TCP_MAX_PER_SOURCE: '5', SIP_TCP_MAX_CONNECTIONS: '8' });
+    const from2: TcpPeer[] = [];
+    for (let i = 0; i < 8; i++) from2.push(await open('127.0.0.2'));
+    const until = async (done: () => boolean) => {
+      const end = performance.now() + 3000;
+      while (!done() && performance.now() < end) await new Promise((r) => setTimeout(r, 10));
+    };
+    await until(() => from2.filter((p) => p.closed).length === 3);
+    expect(from2.map((p) => p.closed)).toEqual([false, false, false, false, false, true, true, true]);
+    // another address still gets in, and is answered
+    const other = await open('127.0.0.3');
+    other.write(tcpRequest(other, { method: 'OPTIONS', branch: 'z9hG4bK-other' }));
+    expect(await other.waitFor(/^SIP\/2\.0 200/)).toMatch(/z9hG4bK-other/);
+    // the total: 5 + 1 open, two more fit, the third is refused whatever its address
+    const more = [await open('127.0.0.4'), await open('127.0.0.5'), await open('127.0.0.6')];
+    await until(() => more[2]!.closed);
+    expect(more.map((p) => p.closed)).toEqual([false, false, true]);
+  });
 });

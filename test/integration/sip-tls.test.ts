@@ -138,3 +138,57 @@ describe.skipIf(!hasOpenssl)('SIP over TLS: the listener', () => {
     expect(await contactFor('sip', 'tls-sip-1')).toBe(`<sip:relay@127.0.0.1:${tlsPort()};transport=tls>`);
   });
 });
+
+describe.skipIf(!hasOpenssl)('SIP over TLS: half-open handshakes from one address', () => {
+  it('hold at most SIP_TCP_MAX_PER_SOURCE slots, share SIP_TCP_MAX_CONNECTIONS with TCP, and go after the handshake timeout', async () => {
+    const certs = makeCerts();
+    const relay = await startTestRelay({
+      SIP_TRANSPORTS: 'udp,tcp,tls',
+      SIP_TLS_PORT: '0',
+      SIP_TLS_CERT: certs.server.cert,
+      SIP_TLS_KEY: certs.server.key,
+      SIP_TCP_MAX_PER_SOURCE: '20',
+      SIP_TCP_MAX_CONNECTIONS: '30',
+      RTP_PORT_START: '41100',
+      RTP_PORT_END: '41149',
+    });
+    /** A raw TCP connection that never says anything (no ClientHello): resolves whether it was closed. */
+    const raw = (port: number, from: string) => {
+      const s = netConnect({ host: '127.0.0.1', port, localAddress: from });
+      s.on('error', () => {});
+      const state = { closed: false, at: 0 };
+      s.on('close', () => {
+        state.closed = true;
+        state.at = performance.now();
+      });
+      return { s, state };
+    };
+    const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    try {
+      const tlsPort = relay.transports.tls!.address().port;
+      const t0 = performance.now();
+      const halfOpen = Array.from({ length: 25 }, () => raw(tlsPort, '127.0.0.2'));
+      await settle(300);
+      expect(halfOpen.filter((h) => h.state.closed)).toHaveLength(5); // 20 held from that address
+      // TCP from another address fills what is left of the shared 30
+      const tcp = Array.from({ length: 11 }, () => raw(relay.sip.port, '127.0.0.3'));
+      await settle(300);
+      expect(tcp.filter((h) => h.state.closed)).toHaveLength(1);
+      // the handshake timeout (5 s) frees the TLS slots
+      const deadline = performance.now() + 9000;
+      while (halfOpen.some((h) => !h.state.closed) && performance.now() < deadline) await settle(50);
+      expect(halfOpen.every((h) => h.state.closed)).toBe(true);
+      expect(Math.max(...halfOpen.map((h) => h.state.at)) - t0).toBeLessThan(8000);
+      // and a real TLS client gets in
+      const socket = tlsConnect({ host: '127.0.0.1', port: tlsPort, ca: readFileSync(certs.ca) });
+      await new Promise<void>((resolve, reject) => {
+        socket.once('secureConnect', () => resolve());
+        socket.once('error', reject);
+      });
+      socket.destroy();
+      for (const h of tcp) h.s.destroy();
+    } finally {
+      await relay.close();
+    }
+  }, 20_000);
+});

@@ -2,6 +2,7 @@ import type { RequestListener, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { LogLimiter } from '../../kernel/log-limiter.ts';
 import type { Logger } from '../../kernel/logger.ts';
+import { ConnectionBudget } from '../connection-budget.ts';
 
 /**
  * What the WebSocket/REST port lets strangers hold (README, Security). Without these, 300 connections
@@ -54,31 +55,23 @@ export function guardHttp(
   l: HttpLimits = HTTP_LIMITS,
 ): { rest: RequestListener | undefined; stats: { refusedConnections: number; refusedRequests: number } } {
   const stats = { refusedConnections: 0, refusedRequests: 0 };
-  const bySource = new Map<string, number>();
+  const budget = new ConnectionBudget(l.maxConnections, l.maxPerSource);
   const limiter = new LogLimiter(60_000);
-  let open = 0;
   server.on('connection', (socket: Socket) => {
     const source = socket.remoteAddress ?? '?';
-    const mine = bySource.get(source) ?? 0;
-    if (open >= l.maxConnections || mine >= l.maxPerSource) {
+    const refused = budget.take(source);
+    if (refused) {
       stats.refusedConnections++;
       limiter.hit((suppressed) =>
         log.warn(
-          { source, open, fromSource: mine, suppressed },
-          `HTTP/WebSocket connection refused: ${open >= l.maxConnections ? `${l.maxConnections} open` : `${l.maxPerSource} from this address`}`,
+          { source, open: budget.open, fromSource: budget.of(source), suppressed },
+          `HTTP/WebSocket connection refused: ${refused === 'total' ? `${l.maxConnections} open` : `${l.maxPerSource} from this address`}`,
         ),
       );
       socket.destroy();
       return;
     }
-    open++;
-    bySource.set(source, mine + 1);
-    socket.once('close', () => {
-      open--;
-      const n = (bySource.get(source) ?? 1) - 1;
-      if (n > 0) bySource.set(source, n);
-      else bySource.delete(source);
-    });
+    socket.once('close', () => budget.release(source));
   });
   if (!rest) return { rest, stats };
   let inFlight = 0;
