@@ -3,6 +3,7 @@
 // runs one.
 import { runAiLatencyBench } from './ai-latency.bench.ts';
 import { runCallSetupBench } from './call-setup.bench.ts';
+import { runDialogFloodBench } from './dialog-flood.bench.ts';
 import { runMediaBench } from './media-load.bench.ts';
 import { runSipParseBench } from './sip-parse.bench.ts';
 import { runSipTransportsBench } from './sip-transports.bench.ts';
@@ -21,6 +22,11 @@ const CASES: Record<string, { run: () => Promise<void>; what: string; takes: str
     run: runSipTransportsBench,
     what: 'SIP requests per second over UDP, TCP and TLS through the relay, and TLS handshakes per second (BENCH_TRANSPORT_SECONDS, default 5)',
     takes: '~25 s',
+  },
+  flood: {
+    run: runDialogFloodBench,
+    what: 'OPTIONS latency while one dialog is flooded with UPDATEs, against the same relay unflooded (BENCH_FLOOD_RATE 1000, BENCH_FLOOD_SECONDS 5)',
+    takes: '~15 s',
   },
   calls: {
     run: runCallSetupBench,

@@ -29,6 +29,7 @@ import {
   recordRouteHeaders,
 } from '../sip/dialog/dialog.ts';
 import { reinviteRefusal } from '../sip/dialog/reinvite.ts';
+import { DialogRequestRate } from '../sip/dialog/request-rate.ts';
 import type { SessionTimerSettings } from '../sip/dialog/session-timer.ts';
 import { dtmfOfInfo } from '../sip/message/dtmf-relay.ts';
 import { headerValues } from '../sip/message/headers.ts';
@@ -155,6 +156,8 @@ export abstract class CallSession {
   protected sdpVersion = 0;
   /** The call's own timers (ring); its 2xx retransmissions are the dialog layer's (#acks). */
   readonly #timers: TimerSet;
+  /** Requests the peer may send in this dialog (a token bucket; BYE and CANCEL always pass). */
+  readonly #rate: DialogRequestRate;
   readonly #acks: AckWaits;
   readonly #impl: Record<string, ActionImpl>;
   /** An incoming re-INVITE whose 200 awaits its ACK. */
@@ -191,6 +194,7 @@ export abstract class CallSession {
   ) {
     this.log = env.log.child({ callId });
     this.#timers = new TimerSet(env.clock);
+    this.#rate = new DialogRequestRate(env.clock.now());
     this.#acks = new AckWaits(env.clock, env.timers);
     this.#host = this.#makeHost();
     this.#transferOut = new TransferOut(this.#host);
@@ -440,6 +444,19 @@ export abstract class CallSession {
   /** A request inside this dialog (the manager matched Call-ID and tags). */
   onInDialogRequest(req: ParsedRequest, tx: ServerTransaction): void {
     const core = this.env.core;
+    // a peer flooding its own dialog is answered 503 beyond its share (sip/dialog/request-rate.ts)
+    if (!this.#rate.take(req.msg.method, this.env.clock.now())) {
+      core.respond(tx, 503, {
+        reason: 'Service Unavailable (too many requests in this dialog)',
+        headers: [['Retry-After', '1']],
+      });
+      if (this.#rate.refused === 1 || this.#rate.refused % 1000 === 0)
+        this.log.warn(
+          { refused: this.#rate.refused, method: req.msg.method },
+          'in-dialog requests over the limit: 503',
+        );
+      return;
+    }
     if (this.dialog) {
       const verdict = receiveInDialog(this.dialog, req);
       if (!verdict.ok) {
