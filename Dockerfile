@@ -29,8 +29,9 @@ COPY package.json ./
 RUN mkdir -p /data/recording /data/output && chown -R node:node /data
 VOLUME /data
 USER node
-# SIP (UDP), the RTP range (UDP, even ports RTP, odd RTCP), the WebSocket server, health and metrics
-EXPOSE 5062/udp 31000-31399/udp 8080/tcp 9464/tcp
+# SIP (UDP and TCP on 5062; TLS on 5061 when SIP_TRANSPORTS lists it), the RTP range (UDP, even ports RTP,
+# odd RTCP), the WebSocket server and REST API, health and metrics
+EXPOSE 5062/udp 5062/tcp 5061/tcp 31000-31399/udp 8080/tcp 9464/tcp
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.METRICS_PORT||9464)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM

@@ -71,6 +71,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       `RTP_PORT_START..RTP_PORT_END (${config.RTP_PORT_START}-${config.RTP_PORT_END}) holds ${pairs} port pairs: ` +
         `only ${pairs} of MAX_CALLS=${config.MAX_CALLS} calls can have media (a call takes two ports)`,
     );
+  warnings.push(...placeholderWarnings(config));
   return {
     ok: true,
     config: {
@@ -82,6 +83,27 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     },
     warnings,
   };
+}
+
+/** RFC 5737's documentation networks: the README's and compose.yaml's examples, never a real peer. */
+const TEST_NET = /^(192\.0\.2|198\.51\.100|203\.0\.113)\.\d+(\/\d+)?$/;
+
+/** Addresses left as the examples had them: loud start-up warnings, one per key. */
+function placeholderWarnings(c: RawConfig): string[] {
+  const out: string[] = [];
+  const check = (key: string, values: readonly string[]) => {
+    const doc = values.filter((v) => TEST_NET.test(v.trim()));
+    if (doc.length > 0)
+      out.push(
+        `${key}: ${doc.join(', ')} is a documentation address (RFC 5737 TEST-NET, as in the examples): ` +
+          'no real peer has it; put your own',
+      );
+  };
+  check('SIP_LOCAL_IP', [c.SIP_LOCAL_IP]);
+  check('SIP_PUBLIC_IP', c.SIP_PUBLIC_IP ? [c.SIP_PUBLIC_IP] : []);
+  check('SIP_SERVER_IP', [c.SIP_SERVER_IP]);
+  check('SIP_ALLOWED_SOURCES', (c.SIP_ALLOWED_SOURCES ?? []) as readonly string[]);
+  return out;
 }
 
 /** What a routes file is checked against (start-up and every reload). */

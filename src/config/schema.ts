@@ -306,6 +306,9 @@ export function crossChecks(c: RawConfig): Array<[string, string]> {
       `is required when SIP_LOCAL_IP=${c.SIP_LOCAL_IP} (the address to advertise)`,
     ]);
   }
+  // compose.yaml's and the README's placeholder: a token anyone can read is no token
+  if (c.WS_TOKEN && /change-?me/i.test(c.WS_TOKEN))
+    problems.push(['WS_TOKEN', 'is the example placeholder: set a long random token of your own']);
   const loopback = c.WS_HOST === '::1' || c.WS_HOST.startsWith('127.');
   if (!loopback && !c.WS_TOKEN && !c.WS_ALLOW_INSECURE) {
     problems.push([

@@ -62,8 +62,18 @@ describe('the container image (static: no container engine here)', () => {
     const env = runtimeEnv();
     const expose = runtime.find((l) => l.startsWith('EXPOSE '))!;
     expect(expose).toContain(`${env.SIP_LOCAL_PORT}/udp`);
+    expect(expose).toContain(`${env.SIP_LOCAL_PORT}/tcp`); // SIP_TRANSPORTS' default is udp,tcp
     expect(expose).toContain(`${env.RTP_PORT_START}-${env.RTP_PORT_END}/udp`);
     expect(expose).toContain(`${env.METRICS_PORT}/tcp`);
+  });
+
+  it("compose.yaml's placeholders are refused or warned about, not taken silently", () => {
+    const compose = readFileSync(join(root, 'compose.yaml'), 'utf8');
+    const env: Record<string, string> = { ...runtimeEnv() };
+    for (const m of compose.matchAll(/^ {6}([A-Z0-9_]+): (\S+)/gm)) env[m[1]!] = m[2]!;
+    const r = parseConfig(env);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.problems).toEqual([expect.stringMatching(/^WS_TOKEN: is the example placeholder/)]);
   });
 
   it('its settings are valid once the two an operator must give are set, and name them otherwise', () => {

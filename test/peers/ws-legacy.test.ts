@@ -8,7 +8,7 @@ import type { Relay } from '../../src/relay.ts';
 import { speechLike } from '../helpers/audio.ts';
 import { freeUdpPort, hasBinary } from '../helpers/peers.ts';
 import { startTestRelay } from '../helpers/relay.ts';
-import { sipp, talkingCallers } from '../helpers/sipp.ts';
+import { relayCaller, sipp, talkingCallers } from '../helpers/sipp.ts';
 import { wsClient } from '../helpers/ws-client.ts';
 
 /** A legacy client: collects every text event. */
@@ -60,6 +60,47 @@ describe.skipIf(!hasBinary('sipp'))('the original text protocol, byte for byte',
       'ERROR:unknown command "FROBNICATE"',
       `BYE:${callId}`,
     ]);
+    a.ws.close();
+  }, 40_000);
+
+  it("answering follows the call's route: CALL_ANS answers a route's clients: { answer: false } call under AUTO_ANSWER=true; CALL_IGNORE on a call that answers itself gets an ERROR", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ws-legacy-route-'));
+    writeFileSync(join(dir, 'voice.ulaw'), encodeG711('PCMU', speechLike(8000, 2, 22)));
+    const routes = join(dir, 'routes.yaml');
+    writeFileSync(
+      routes,
+      'routes:\n  - name: desk\n    to: "2000"\n    clients: { answer: false }\n  - name: bot\n    to: "*"\n    clients: { answer: true }\n',
+    );
+    relay = await startTestRelay({
+      AUTO_ANSWER: 'true',
+      ROUTES_FILE: routes,
+      RTP_PORT_START: '47600',
+      RTP_PORT_END: '47699',
+    });
+    const a = await client(relay.ws.port);
+    const desk = relayCaller('uac-wait-bye.xml', relay.sip.port, join(dir, 'voice.ulaw'), {
+      service: '2000',
+    });
+    const ring = await a.until((m) => m.startsWith('RING_ANS:'));
+    const callId = ring!.split('##')[1]!;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(a.control()).toEqual([`RING_ANS:sipp##${callId}`]); // it rings: the route says a client answers
+    a.ws.send(`CALL_ANS:${callId}`);
+    expect(await a.until((m) => m === `CALL_ANS:${callId}`)).toBeDefined();
+    a.ws.send(`HANGUP:${callId}`);
+    expect(await a.until((m) => m === `BYE:${callId}`)).toBeDefined();
+    expect((await desk).code).toBe(0);
+    // a call whose route answers it: CALL_IGNORE cannot stop that, and says so
+    const bot = relayCaller('uac-wait-bye.xml', relay.sip.port, join(dir, 'voice.ulaw'), { service: '3000' });
+    const ring2 = await a.until((m) => m.startsWith('RING_ANS:') && !m.endsWith(callId));
+    const botId = ring2!.split('##')[1]!;
+    a.ws.send(`CALL_IGNORE:${botId}`);
+    expect(await a.until((m) => m.startsWith('ERROR:'))).toBe(
+      `ERROR:call ${botId} is answered automatically (AUTO_ANSWER or its route): hang up instead`,
+    );
+    a.ws.send(`HANGUP:${botId}`);
+    expect(await a.until((m) => m === `BYE:${botId}`)).toBeDefined();
+    await bot;
     a.ws.close();
   }, 40_000);
 

@@ -262,12 +262,28 @@ export function restApi(deps: RestDeps): { app: OpenAPIHono<NodeEnv>; listener: 
       path: '/v1/calls/{id}',
       summary: 'Hang up (BYE; CANCEL while ringing out; 480 to a ringing caller)',
       request: { params: CallIdParam },
-      responses: { 204: { description: 'Hung up' }, ...problems(401, 404, 409) },
+      responses: {
+        202: json(Accepted, 'A call out with no provisional response yet: it ends once it can be cancelled'),
+        204: { description: 'Hung up' },
+        ...problems(401, 404, 409),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
       const r = await deps.control.run({ type: 'call.hangup', callId: id });
-      return r.ok ? c.body(null, 204) : fail(c, STATUS[r.code] ?? 400, r.code, r.message);
+      if (!r.ok) return fail(c, STATUS[r.code] ?? 400, r.code, r.message);
+      // RFC 3261 9.1: no CANCEL before a provisional response; the call stays until one comes (the CANCEL
+      // then goes out) or its INVITE times out (64*T1): say so instead of a 204 that looks final
+      if (deps.calls.call(id)?.state === 'inviting.cancelPending')
+        return c.json(
+          {
+            status: 'accepted' as const,
+            detail:
+              'no provisional response yet: the CANCEL goes out when one arrives (RFC 3261 9.1), else the call ends when its INVITE times out (32 s)',
+          },
+          202,
+        );
+      return c.body(null, 204);
     },
   );
 

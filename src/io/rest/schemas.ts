@@ -78,6 +78,9 @@ export const Accepted = z
       .string()
       .optional()
       .openapi({ description: 'Attended transfers: the call to the target' }),
+    detail: z.string().optional().openapi({
+      description: 'What happens next when it is not done at once (a hang-up waiting to CANCEL)',
+    }),
   })
   .openapi('Accepted');
 

@@ -117,7 +117,15 @@ export class LegacyClients implements ClientProtocol<undefined> {
           reply(`ERROR:unknown call ${cmd.callId}`);
           return;
         }
-        if (this.autoAnswer) return;
+        // answering follows the call's own plan (its route's `clients: { answer }`, else AUTO_ANSWER): a call
+        // that answers by itself takes CALL_ANS as the no-op the original made it; CALL_IGNORE cannot stop it
+        if (this.calls.plan(cmd.callId)?.autoAnswer ?? this.autoAnswer) {
+          if (cmd.kind === 'reject')
+            reply(
+              `ERROR:call ${cmd.callId} is answered automatically (AUTO_ANSWER or its route): hang up instead`,
+            );
+          return;
+        }
         const done = cmd.kind === 'answer' ? this.calls.answer(cmd.callId) : this.calls.reject(cmd.callId);
         if (!done) reply(`ERROR:call ${cmd.callId} is not ringing`);
         return;

@@ -164,6 +164,42 @@ describe('config', () => {
     for (const key of ['SIP_LOCAL_PORT', 'WS_PORT', 'LOG_LEVEL']) expect(run.stderr).toContain(`  - ${key}:`);
   });
 
+  it('an unwritable SIP_LOG_FILE stops start-up with one line naming it, not a stack trace', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-log-'));
+    const run = spawnSync(join(root, 'node_modules/.bin/tsx'), [join(root, 'src/main.ts')], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH,
+        SIP_LOG_FILE: '/etc/hostname/sip.log',
+        SIP_LOCAL_PORT: '0',
+        WS_PORT: '0',
+      },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('Invalid configuration (1 problem');
+    expect(run.stderr).toMatch(/ {2}- SIP_LOG_FILE: cannot write \/etc\/hostname\/sip\.log \(/);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it("the examples' placeholders: the change-me token is refused, documentation addresses are warned about", () => {
+    const token = parseConfig({ WS_TOKEN: 'change-me-to-a-long-random-token' });
+    expect(token.ok).toBe(false);
+    expect(!token.ok && token.problems).toEqual([
+      expect.stringMatching(/^WS_TOKEN: is the example placeholder/),
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'env-doc-'));
+    const r = loadConfig({
+      envFile: join(dir, 'none.env'),
+      env: { SIP_SERVER_IP: '192.0.2.20', SIP_ALLOWED_SOURCES: '192.0.2.20,10.0.0.0/8' },
+    });
+    expect(r.ok && r.warnings).toEqual([
+      expect.stringMatching(/^SIP_SERVER_IP: 192\.0\.2\.20 is a documentation address \(RFC 5737/),
+      expect.stringMatching(/^SIP_ALLOWED_SOURCES: 192\.0\.2\.20 is a documentation address/),
+    ]);
+  });
+
   it('warns about keys that look like settings but are not: a typo, a retired key; names the closest', () => {
     const dir = mkdtempSync(join(tmpdir(), 'env-'));
     const envFile = join(dir, '.env');
