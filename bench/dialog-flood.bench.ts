@@ -3,19 +3,15 @@
 // 10 ms for BENCH_FLOOD_SECONDS (default 5) without the flood, then with it. The peer is the same relay
 // unflooded, measured in the same run; the flood's answers show the per-dialog limit at work (200 within the
 // dialog's share, 503 beyond it: src/sip/dialog/request-rate.ts).
-import { spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { OFFER } from '../test/helpers/call-harness.ts';
 import { requestText } from '../test/helpers/messages.ts';
 import { freeSipPort } from '../test/helpers/peers.ts';
 import { fmt } from './measure.ts';
+import { startRelayChild } from './relay-child.ts';
 
 const SECONDS = Number(process.env.BENCH_FLOOD_SECONDS ?? 5);
 const RATE = Number(process.env.BENCH_FLOOD_RATE ?? 1000);
-const root = resolve(import.meta.dirname, '..');
 
 async function udp(): Promise<Socket & { port: number }> {
   const s = createSocket('udp4');
@@ -59,31 +55,17 @@ async function probe(port: number): Promise<number[]> {
 
 export async function runDialogFloodBench(): Promise<void> {
   const port = await freeSipPort();
-  const log = join(mkdtempSync(join(tmpdir(), 'bench-flood-')), 'relay.log');
-  const out = openSync(log, 'w');
-  const relay = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
+  const relay = await startRelayChild(
+    {
       SIP_LOCAL_PORT: String(port),
-      WS_PORT: '0',
-      LOG_LEVEL: 'info',
-      SIP_LOG_FILE: '',
-      GREETING_PATH: 'none',
       RECORDING: 'false',
       SIP_SOURCE_LIMIT_MB: '4096',
       RTP_PORT_START: '47000',
       RTP_PORT_END: '47099',
     },
-    stdio: ['ignore', out, out],
-  });
-  closeSync(out);
+    'bench-flood',
+  );
   try {
-    const end = Date.now() + 20_000;
-    while (!readFileSync(log, 'utf8').includes('SIP relay listening')) {
-      if (Date.now() > end) throw new Error(`the relay did not start:\n${readFileSync(log, 'utf8')}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
     // one call up: INVITE, its 200, ACK
     const phone = await udp();
     const req = (o: Parameters<typeof requestText>[0]) =>
@@ -143,7 +125,6 @@ export async function runDialogFloodBench(): Promise<void> {
       `  p99 flood / no flood: ${(pct(flooded, 99) / pct(quiet, 99)).toFixed(2)}; the flood's UPDATEs: ${fmt(answers.ok)} answered 200, ${fmt(answers.refused)} refused 503 (the dialog's share: 20/s, bursts of 40)`,
     );
   } finally {
-    relay.kill('SIGTERM');
-    await new Promise((r) => relay.on('exit', r));
+    await relay.stop();
   }
 }

@@ -2,22 +2,19 @@
 // 200 out, with 32 requests in flight, for BENCH_TRANSPORT_SECONDS each; TCP and TLS on one connection.
 // The peer is UDP, measured in the same run (ratios TCP/UDP, TLS/UDP). Then TLS handshakes per second
 // (4 at a time, each connection closed once its handshake is done).
-import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { StreamFramer } from '../src/sip/transport/stream-framer.ts';
 import { makeCerts } from '../test/helpers/certs.ts';
 import { requestText } from '../test/helpers/messages.ts';
 import { freeSipPort } from '../test/helpers/peers.ts';
 import { fmt } from './measure.ts';
+import { startRelayChild } from './relay-child.ts';
 
 const SECONDS = Number(process.env.BENCH_TRANSPORT_SECONDS ?? 5);
 const WINDOW = 32;
-const root = resolve(import.meta.dirname, '..');
 
 const options = (port: number, transport: string, local: number, n: number) =>
   requestText({
@@ -99,32 +96,18 @@ export async function runSipTransportsBench(): Promise<void> {
   const certs = makeCerts();
   const port = await freeSipPort();
   const tlsPort = await freeSipPort();
-  const log = join(mkdtempSync(join(tmpdir(), 'bench-transports-')), 'relay.log');
-  const out = openSync(log, 'w');
-  const relay = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
+  const relay = await startRelayChild(
+    {
       SIP_LOCAL_PORT: String(port),
       SIP_TRANSPORTS: 'udp,tcp,tls',
       SIP_TLS_PORT: String(tlsPort),
       SIP_TLS_CERT: certs.server.cert,
       SIP_TLS_KEY: certs.server.key,
       SIP_SOURCE_LIMIT_MB: '4096',
-      WS_PORT: '0',
-      LOG_LEVEL: 'info', // 'SIP relay listening' is an info line; nothing is logged per request
-      SIP_LOG_FILE: '',
-      GREETING_PATH: 'none',
     },
-    stdio: ['ignore', out, out],
-  });
-  closeSync(out);
+    'bench-transports',
+  );
   try {
-    const end = Date.now() + 20_000;
-    while (!readFileSync(log, 'utf8').includes('SIP relay listening')) {
-      if (Date.now() > end) throw new Error(`the relay did not start:\n${readFileSync(log, 'utf8')}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
     const udp = await overUdp(port);
     const tcpSocket = await new Promise<Socket>((r) => {
       const s = netConnect({ host: '127.0.0.1', port }, () => r(s));
@@ -145,7 +128,6 @@ export async function runSipTransportsBench(): Promise<void> {
     console.log(`  TLS         ${fmt(tls).padStart(10)}     ${(tls / udp).toFixed(2)}`);
     console.log(`  TLS handshakes (EC P-256, TLS 1.3, 4 at a time): ${fmt(hs)}/s`);
   } finally {
-    relay.kill('SIGTERM');
-    await new Promise((r) => relay.on('exit', r));
+    await relay.stop();
   }
 }

@@ -27,3 +27,15 @@ export function uncovered<E>(
     transitions: [...all].filter((t) => !seen.has(t)),
   };
 }
+
+/** Every leaf of a machine (states with no children), as state ids: `call.ringing.alerting`, ... */
+export function leafStateIds(machine: AnyStateMachine): string[] {
+  const out: string[] = [];
+  const walk = (n: AnyStateNode) => {
+    const kids = Object.values(n.states) as AnyStateNode[];
+    if (kids.length === 0) out.push(n.id);
+    for (const c of kids) walk(c);
+  };
+  walk(machine.root);
+  return out;
+}

@@ -96,7 +96,7 @@ describe.skipIf(!hasOpenssl)('SIP over TLS: the listener', () => {
         relay.sip.port,
       );
       expect((await udp.waitFor('z9hG4bK-tlsprobe', 2000))?.status).toBe(200);
-      expect(performance.now() - t0).toBeLessThan(200);
+      expect(performance.now() - t0).toBeLessThan(1000); // a stalled relay would not answer at all
     } finally {
       await udp.close();
     }

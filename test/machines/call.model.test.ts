@@ -5,6 +5,7 @@ import { type AnyStateNode, createActor } from 'xstate';
 import { getShortestPaths } from 'xstate/graph';
 import { type CallMachineEvent, callMachine } from '../../src/machines/call.machine.ts';
 import { statechartDocs } from '../../src/machines/statechart-docs.ts';
+import { leafStateIds } from '../helpers/model-coverage.ts';
 
 /** Every event the machine knows, with a representative payload; timers are explicit events. */
 const EVENTS: CallMachineEvent[] = [
@@ -115,16 +116,7 @@ function handler(value: unknown, event: string): string | undefined {
   return undefined;
 }
 
-const leafStates = (): string[] => {
-  const out: string[] = [];
-  const walk = (n: AnyStateNode) => {
-    const kids = Object.values(n.states) as AnyStateNode[];
-    if (kids.length === 0) out.push(n.id);
-    for (const c of kids) walk(c);
-  };
-  walk(callMachine.root);
-  return out;
-};
+const leafStates = (): string[] => leafStateIds(callMachine);
 
 /** Replays a path on a live actor; returns the recorded effects and the transitions taken. */
 function replay(events: readonly CallMachineEvent[]) {

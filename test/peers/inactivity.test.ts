@@ -30,7 +30,7 @@ describe.skipIf(!hasBinary('sipp'))('RTP inactivity', () => {
     expect(r.code, r.stdout.slice(-1500)).toBe(0); // sipp received our BYE and answered it
     expect(events.at(-1)).toMatchObject({ type: 'call.ended', reason: 'local-hangup' });
     expect(took).toBeGreaterThan(1000);
-    expect(took).toBeLessThan(5000);
+    expect(took).toBeLessThan(15_000); // ended by the relay, well before sipp's own 20 s timeout
     expect(relay.ports.inUse).toBe(0);
   }, 30_000);
 });

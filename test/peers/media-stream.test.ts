@@ -99,7 +99,8 @@ describe.skipIf(!hasBinary('sipp'))('Twilio-compatible media stream (MEDIA_STREA
     console.log(
       `m1 after ${m1.toFixed(0)} ms (1 s of audio); queue empty ${emptyAfter.toFixed(1)} ms after clear`,
     );
-    expect(emptyAfter).toBeLessThan(20);
+    // at once, not after the queued audio played out (seconds): the bound leaves room for a busy machine
+    expect(emptyAfter).toBeLessThan(500);
 
     // the bot drops mid-call: the relay reconnects (backoff from 0.5 s) and starts the stream again
     b.drop();

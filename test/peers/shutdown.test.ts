@@ -77,7 +77,7 @@ describe.skipIf(!hasBinary('sipp'))('graceful shutdown (signals to npm start)', 
   it('SIGTERM: hangs up the call with BYE, finalises its recording and exits 0 within a few seconds', async () => {
     const r = await callThenSignal((p) => p.kill('SIGTERM'), { group: false, talkMs: 4000, rtpStart: 47000 });
     expect(r.code, r.out).toBe(0);
-    expect(r.took).toBeLessThan(3000);
+    expect(r.took).toBeLessThan(10_000); // not the 20 s a hung shutdown would take (systemd's TimeoutStopSec)
     expect(r.sipp.code, r.sipp.stdout.slice(-1500)).toBe(0); // sipp got the BYE and answered it
     expect(r.files).toHaveLength(1);
     const seconds = expectFinalised(r.raw, r.voice, 3);

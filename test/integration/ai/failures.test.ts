@@ -68,7 +68,9 @@ describe('provider failures on a live call', () => {
     // while the agent waited on the provider, the relay's RTP (silence) kept its 20 ms pace
     const during = phone.heard.filter((p) => p.at > asked && p.at < asked + 1000);
     const gaps = during.slice(1).map((p, i) => p.at - during[i]!.at);
-    expect(during.length).toBeGreaterThanOrEqual(45);
-    expect(Math.max(...gaps)).toBeLessThan(45);
+    // the fault this guards against is RTP stopping while the provider is slow (2 s here); the bounds tell
+    // it from a busy machine's scheduling (pacing itself is measured by the pacing test and the benchmarks)
+    expect(during.length).toBeGreaterThanOrEqual(25);
+    expect(Math.max(...gaps)).toBeLessThan(500);
   }, 20_000);
 });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { AnyStateNode } from 'xstate';
 import { callMachine } from '../../../src/machines/call.machine.ts';
 import { parseTargetPatterns } from '../../../src/sip/dialog/transfer-target.ts';
 import type { ParsedRequest } from '../../../src/sip/message/parse.ts';
 import { type CallHarness, callHarness, OFFER, upstreamReply } from '../../helpers/call-harness.ts';
 import { requestText } from '../../helpers/messages.ts';
+import { leafStateIds } from '../../helpers/model-coverage.ts';
 
 // Every state of the call machine has a way out on the relay's own clock: whatever a call is waiting for,
 // when the peer (and every client) falls silent, the call ends within a bounded time and gives back its
@@ -16,18 +16,6 @@ const BOUND_MS = 5 * 60_000;
 /** Session timers on established calls (RFC 4028): the silent peer's dialog then ends with its session. */
 const SESSION = ['Supported: timer', 'Session-Expires: 90;refresher=uas'];
 const CALL = 'call-1@127.0.0.1';
-
-/** Every leaf of the machine, as a state id (`call.ringing.alerting`, `call.established.hold.held`...). */
-function leafStates(): string[] {
-  const out: string[] = [];
-  const walk = (n: AnyStateNode) => {
-    const kids = Object.values(n.states) as AnyStateNode[];
-    if (kids.length === 0) out.push(n.id);
-    for (const c of kids) walk(c);
-  };
-  walk(callMachine.root);
-  return out;
-}
 
 function leafIds(value: unknown, prefix: string[] = ['call']): string[] {
   if (typeof value === 'string') return [[...prefix, value].join('.')];
@@ -234,7 +222,7 @@ describe('a silent peer: every state ends on its own timer', () => {
     });
 
   it('the scenarios above took the call through every state of the machine', () => {
-    expect(leafStates().filter((id) => !seen.has(id) && id !== 'call.idle')).toEqual([]);
+    expect(leafStateIds(callMachine).filter((id) => !seen.has(id) && id !== 'call.idle')).toEqual([]);
   });
 });
 
