@@ -35,12 +35,12 @@ describe('the scripts the README names', () => {
   it('npm run bench -- --help lists every case with its duration; an unknown case is an error', async () => {
     const help = await npmRun(['bench', '--', '--help']);
     expect(help.code).toBe(0);
-    for (const c of ['sip', 'transports', 'calls', 'media', 'ws', 'vad', 'srtp', 'ai', 'startup'])
+    for (const c of ['sip', 'transports', 'flood', 'calls', 'media', 'ws', 'vad', 'srtp', 'ai', 'startup'])
       expect(help.out).toMatch(new RegExp(`^  ${c} +~\\d+ (s|min) `, 'm'));
     const bad = await npmRun(['bench', '--', 'nope']);
     expect([bad.code, bad.out.trim()]).toEqual([
       2,
-      'unknown benchmark "nope": one of sip, transports, calls, media, ws, vad, srtp, ai, startup (or --help)',
+      'unknown benchmark "nope": one of sip, transports, flood, calls, media, ws, vad, srtp, ai, startup (or --help)',
     ]);
   });
 
