@@ -100,7 +100,19 @@ describe('the systemd unit, installed as its header says', () => {
     // useradd, install -o/-g and systemctl need a system with systemd: the file steps are checked below
     const copy = all.find((s) => s.includes('npm ci'))!;
     expect(copy).toMatch(/--omit=dev/);
-    const r = spawnSync('bash', ['-c', `set -e; ${copy}`], { cwd: root, encoding: 'utf8', timeout: 180_000 });
+    // the command as written; npm reads these settings from the environment (the cache first: the tests
+    // before this one filled it)
+    const r = spawnSync('bash', ['-c', `set -e; ${copy}`], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 180_000,
+      env: {
+        ...process.env,
+        npm_config_prefer_offline: 'true',
+        npm_config_audit: 'false',
+        npm_config_fund: 'false',
+      },
+    });
     expect(r.status, `${r.stdout}${r.stderr}`.slice(-2000)).toBe(0);
     expect(existsSync(join(dir, 'opt', 'dist', 'main.js'))).toBe(true);
     expect(existsSync(join(dir, 'opt', 'node_modules', 'typescript'))).toBe(false);

@@ -75,9 +75,10 @@ describe.skipIf(!hasBinary('sipp'))('10 % random loss on the SIP path', () => {
   let relay: Relay;
   const ended: CallEvent[] = [];
   beforeAll(async () => {
-    // default timers: a shorter T1 makes the relay give up on a lost ACK (64*T1) while sipp still
-    // retransmits its BYE, and sipp then fails the call on our BYE
-    relay = await startTestRelay({ RTP_PORT_START: '40300', RTP_PORT_END: '40399' });
+    // T1 250 ms: a call whose ACK and BYE were both lost ends by the relay's own timers (64*T1 for the ACK,
+    // then Timer F for our BYE): 32 s instead of 64 with the default 500 ms. Much shorter, and the relay
+    // gives up on a lost ACK while sipp is still retransmitting its BYE, and sipp fails the call on our BYE
+    relay = await startTestRelay({ RTP_PORT_START: '40300', RTP_PORT_END: '40399', SIP_T1_MS: '250' });
     relay.calls.events$.subscribe((e) => {
       if (e.type === 'call.ended') ended.push(e);
     });
@@ -97,8 +98,8 @@ describe.skipIf(!hasBinary('sipp'))('10 % random loss on the SIP path', () => {
     expect([r.stat('SuccessfulCall(C)'), r.stat('FailedCall(C)')]).toEqual(['30', '0']);
     expect(Number(r.stat('Retransmissions(C)'))).toBeGreaterThan(0); // loss really happened
     // sipp's built-in uac takes ANY 200 as the answer to its BYE, so when its ACK and BYE are both lost it
-    // still counts the call as done; the relay then ends that call itself (no ACK in 64*T1 = 32 s -> BYE,
-    // unanswered -> Timer F, another 32 s)
+    // still counts the call as done; the relay then ends that call itself (no ACK in 64*T1 = 16 s -> BYE,
+    // unanswered -> Timer F, another 16 s)
     await settled(relay, 75_000);
     expect([relay.calls.size, relay.ports.inUse]).toEqual([0, 0]);
     expect(ended).toHaveLength(30);
