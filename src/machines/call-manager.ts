@@ -2,26 +2,19 @@ import { Subject } from 'rxjs';
 import type { InspectionEvent } from 'xstate';
 import { LogLimiter } from '../kernel/log-limiter.ts';
 import type { Logger } from '../kernel/logger.ts';
-import { err, type Result } from '../kernel/result.ts';
-import { fromWithUser, type OutboundChoice, trunkDial } from '../routing/outbound.ts';
-import type { CallDecision, CallFacts, CallPlan } from '../routing/plan.ts';
+import type { OutboundChoice } from '../routing/outbound.ts';
+import { type CallDecision, type CallFacts, type CallPlan, NO_ROUTE } from '../routing/plan.ts';
 import { chooseMedia, parseSdp, type SessionDescription, sdpOf } from '../sdp/index.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
 import type { TransactionUser } from '../sip/core/tu.ts';
 import { dialogKey } from '../sip/dialog/dialog.ts';
 import { replacingReferTo } from '../sip/dialog/refer.ts';
 import { uasSessionTimer } from '../sip/dialog/session-timer.ts';
-import {
-  referredRequest,
-  resolveTransferTarget,
-  type TargetPattern,
-  type TransferTarget,
-  targetHop,
-} from '../sip/dialog/transfer-target.ts';
+import type { TargetPattern, TransferTarget } from '../sip/dialog/transfer-target.ts';
 import { header } from '../sip/message/headers.ts';
 import { newCallId } from '../sip/message/ids.ts';
 import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
-import { unescapeUri, uriUser } from '../sip/message/uri.ts';
+import { uriUser } from '../sip/message/uri.ts';
 import type { Clock } from '../sip/transaction/clock.ts';
 import type { ServerTransaction } from '../sip/transaction/layer.ts';
 import type { TimerTable } from '../sip/transaction/timers.ts';
@@ -36,6 +29,7 @@ import {
   type SessionEnv,
 } from './call-session.ts';
 import { IncomingCall } from './incoming-call.ts';
+import { OutboundCalls } from './outbound-calls.ts';
 import { type DialTarget, OutgoingCall } from './outgoing-call.ts';
 import { DEFAULT_SESSION_TIMERS } from './session-refresh.ts';
 
@@ -112,15 +106,6 @@ export type TransferResult =
       message: string;
     };
 
-/** Without routing: the clients decide, nothing else is put on the call. */
-const NO_ROUTE: Omit<CallPlan, 'autoAnswer'> = {
-  route: 'default',
-  trunk: undefined,
-  agent: undefined,
-  stream: undefined,
-  transfer: undefined,
-};
-
 /** An INVITE answered with a final error before it became a call. */
 export interface RefusedCall {
   readonly callId: string;
@@ -147,6 +132,8 @@ export class CallManager implements TransactionUser {
   /** A call we place, before any of its events (records and status callbacks start it here). */
   readonly placed$ = new Subject<{ readonly callId: string }>();
   readonly #deps: CallManagerDeps;
+  /** Every call out passes its policy (deny list, trunks and their limits, transfer targets). */
+  readonly #out: OutboundCalls;
   readonly #calls = new Map<string, CallSession>();
   readonly #byDialog = new Map<string, CallSession>();
   readonly #byInviteTx = new Map<string, IncomingCall>();
@@ -173,6 +160,20 @@ export class CallManager implements TransactionUser {
 
   constructor(deps: CallManagerDeps) {
     this.#deps = deps;
+    this.#out = new OutboundCalls({
+      log: deps.log,
+      upstream: deps.upstream,
+      transferTargets: deps.transferTargets,
+      outgoingPlan: deps.outgoingPlan,
+      contactUser: deps.settings.contactUser,
+      outbound: deps.outbound,
+      outboundTarget: deps.outboundTarget,
+      liveCallsOut: (trunk) => {
+        let n = 0;
+        for (const c of this.#calls.values()) if (c.direction === 'outgoing' && c.plan?.trunk === trunk) n++;
+        return n;
+      },
+    });
     this.#strangerLog = new LogLimiter(60_000, () => deps.clock.now());
     this.warm = new AttendedTransfers(
       {
@@ -211,7 +212,7 @@ export class CallManager implements TransactionUser {
       },
       ended: (s) => void this.#forget(s),
       referredCalls: {
-        resolve: (target) => this.#resolveTarget(target),
+        resolve: (target) => this.#out.resolve(target),
         call: (target, referredBy, progress) => this.#callReferred(target, referredBy, progress),
       },
       ...(deps.inspect ? { inspect: deps.inspect } : {}),
@@ -228,92 +229,20 @@ export class CallManager implements TransactionUser {
    * consult call of a warm transfer.
    */
   async dialUri(target: string): Promise<DialResult> {
-    const r = this.#resolveTarget(target);
+    const r = this.#out.resolve(target);
     if (!r.ok) return { ok: false, status: 403, reason: r.error.message };
     return this.#placeTarget(r.value, []);
   }
 
-  /**
-   * A transfer target, resolved and judged: TRANSFER_ALLOWED_TARGETS, then the outbound policy's deny list
-   * (so a REFER to sip:+1900...@trunk is refused like a CALL: to +1900...). A trunk's limits are applied
-   * when a call is placed (#placeTarget); a REFER we send is placed by the peer.
-   */
-  #resolveTarget(
-    target: string,
-  ): Result<TransferTarget, { code: 'bad_target' | 'forbidden_target'; message: string }> {
-    const r = resolveTransferTarget(target, this.#deps.upstream.uriHost, this.#deps.transferTargets ?? []);
-    if (!r.ok) return r;
-    const choice = this.#targetChoice(r.value, false);
-    if (!choice.ok) return err({ code: 'forbidden_target', message: choice.reason });
-    return r;
-  }
-
-  #targetChoice(t: TransferTarget, limits: boolean): OutboundChoice {
-    const user = uriUser(t.uri);
-    return (
-      this.#deps.outboundTarget?.(
-        user === undefined ? undefined : unescapeUri(user),
-        t.uri.host,
-        (name) => this.#callsOut(name),
-        limits,
-      ) ?? { ok: true, trunk: undefined }
-    );
-  }
-
-  /**
-   * Places a call to a transfer target (a REFER received, a consult call) through the outbound policy: a
-   * target at a trunk's host is a call through that trunk, under its limits and counted while it lives.
-   */
-  async #placeTarget(
+  /** Places a call to a resolved transfer target through the outbound policy (OutboundCalls.uri). */
+  #placeTarget(
     target: TransferTarget,
     headers: Array<[string, string]>,
     created?: (callId: string) => void,
   ): Promise<DialResult> {
-    const choice = this.#targetChoice(target, true);
-    if (!choice.ok) {
-      this.#deps.log.warn({ to: target.text, why: choice.reason }, `call out refused: ${choice.reason}`);
-      return { ok: false, status: choice.status, reason: choice.reason };
-    }
-    const base = this.#deps.outgoingPlan;
-    const plan = choice.trunk
-      ? { ...(base ?? { ...NO_ROUTE, autoAnswer: false }), trunk: choice.trunk.name }
-      : base;
-    return this.#counted(choice.trunk?.name, () =>
-      this.#place(this.#targetDial(target, headers), target.text, created, plan),
-    );
-  }
-
-  /** The DialTarget of a transfer target: its host when an IP address, else through the upstream server. */
-  #targetDial(target: TransferTarget, headers: Array<[string, string]>): DialTarget {
-    const u = this.#deps.upstream;
-    const dest = targetHop(target.uri, u.dest);
-    const { uri, replaces } = referredRequest(target);
-    // RFC 3891 Replaces in a Refer-To is the referrer's word on a dialog at the target; passed on, it would
-    // let whoever sends a REFER take over any call the target has (with the trust the relay's address or
-    // credentials carry there). It is dropped: the referred call is a plain call to the target.
-    if (replaces !== undefined)
-      this.#deps.log.warn(
-        { to: uri },
-        'transfer target: its Replaces is not passed on (a plain call instead)',
-      );
-    const viaUpstream = dest.host === u.dest.host && dest.port === u.dest.port;
-    return {
-      uri,
-      dest,
-      from: u.from,
-      headers,
-      ...(viaUpstream && u.credentials ? { credentials: u.credentials } : {}),
-    };
-  }
-
-  /** Runs `place` with a call through `trunk` counted against its maxCalls while its ports are bound. */
-  async #counted(trunk: string | undefined, place: () => Promise<DialResult>): Promise<DialResult> {
-    if (trunk) this.#placing.set(trunk, (this.#placing.get(trunk) ?? 0) + 1);
-    try {
-      return await place();
-    } finally {
-      if (trunk) this.#placing.set(trunk, (this.#placing.get(trunk) ?? 1) - 1);
-    }
+    const v = this.#out.uri(target, headers);
+    if (!v.ok) return Promise.resolve(v);
+    return this.#out.counted(v.call, () => this.#place(v.call.target, v.call.label, created, v.call.plan));
   }
 
   /** Live calls (tests and metrics). */
@@ -396,41 +325,9 @@ export class CallManager implements TransactionUser {
       return { ok: false, status: 400, reason: 'invalid number' };
     if (opts.from !== undefined && !/^\+?[0-9A-Za-z*#._-]{1,64}$/.test(opts.from))
       return { ok: false, status: 400, reason: 'invalid from' };
-    const choice = this.#deps.outbound?.(number, opts.trunk, (t) => this.#callsOut(t)) ?? {
-      ok: true,
-      trunk: undefined,
-    };
-    if (!choice.ok) {
-      this.#deps.log.warn(
-        { to: number, trunk: opts.trunk, why: choice.reason },
-        `call out refused: ${choice.reason}`,
-      );
-      return { ok: false, status: choice.status, reason: choice.reason };
-    }
-    const u = this.#deps.upstream;
-    const target: DialTarget = choice.trunk
-      ? trunkDial(choice.trunk, number, opts.from, this.#deps.settings.contactUser)
-      : {
-          ...u,
-          uri: `sip:${number}@${u.uriHost}`,
-          ...(opts.from ? { from: fromWithUser(u.from, opts.from) } : {}),
-        };
-    const base = opts.plan ?? this.#deps.outgoingPlan;
-    const plan =
-      choice.trunk || base
-        ? { ...(base ?? { ...NO_ROUTE, autoAnswer: false }), trunk: choice.trunk?.name }
-        : undefined;
-    return this.#counted(choice.trunk?.name, () => this.#place(target, number, undefined, plan));
-  }
-
-  /** Calls out through a trunk being placed (their ports being bound): they count against its maxCalls. */
-  readonly #placing = new Map<string, number>();
-
-  /** Calls out through a trunk now (its maxCalls). */
-  #callsOut(trunk: string): number {
-    let n = this.#placing.get(trunk) ?? 0;
-    for (const c of this.#calls.values()) if (c.direction === 'outgoing' && c.plan?.trunk === trunk) n++;
-    return n;
+    const v = this.#out.number(number, opts);
+    if (!v.ok) return v;
+    return this.#out.counted(v.call, () => this.#place(v.call.target, v.call.label, undefined, v.call.plan));
   }
 
   /** `created` hears the new call's id before it starts (so none of its events is missed). */
@@ -559,7 +456,7 @@ export class CallManager implements TransactionUser {
 
   /** Whether `target` may be transferred to (TRANSFER_ALLOWED_TARGETS), without doing it. */
   checkTransfer(target: string): { ok: true; target: string } | { ok: false; message: string } {
-    const r = this.#resolveTarget(target);
+    const r = this.#out.resolve(target);
     if (r.ok) return { ok: true, target: r.value.text };
     this.#deps.log.warn({ target: target.slice(0, 200), why: r.error.message }, 'transfer target refused');
     return { ok: false, message: r.error.message };
@@ -572,7 +469,7 @@ export class CallManager implements TransactionUser {
   transfer(callId: string, target: string): TransferResult {
     const call = this.#calls.get(callId);
     if (!call) return { ok: false, code: 'unknown_call', message: `no call ${callId}` };
-    const resolved = this.#resolveTarget(target);
+    const resolved = this.#out.resolve(target);
     if (!resolved.ok) {
       this.#deps.log.warn(
         { callId, target: target.slice(0, 200), why: resolved.error.message },

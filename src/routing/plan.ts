@@ -34,6 +34,15 @@ export interface CallPlan {
   readonly transfer: string | undefined;
 }
 
+/** Without routing: the clients decide, nothing else is put on the call (autoAnswer is the caller's). */
+export const NO_ROUTE: Omit<CallPlan, 'autoAnswer'> = {
+  route: 'default',
+  trunk: undefined,
+  agent: undefined,
+  stream: undefined,
+  transfer: undefined,
+};
+
 /** What an incoming INVITE gets, once any webhook has answered: a plan, or a final status. */
 export type CallDecision =
   | { readonly kind: 'plan'; readonly plan: CallPlan }
