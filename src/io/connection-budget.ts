@@ -1,3 +1,5 @@
+import type { Server } from 'node:net';
+
 /**
  * Connections one listener set may hold: in all, and from any one address, so that one source cannot take
  * every slot from the others (1,000 idle TCP connections or half-open TLS handshakes from one address filled
@@ -42,5 +44,22 @@ export class ConnectionBudget {
     if (n > 0) this.#bySource.set(source, n);
     else this.#bySource.delete(source);
     this.#open = Math.max(0, this.#open - 1);
+  }
+
+  /**
+   * Makes every connection `server` accepts take its slot first (a TLS handshake included, since 'connection'
+   * comes before it): one over the total or its source's share is destroyed at once and `refused` is told.
+   */
+  guard(server: Server, refused: (source: string, why: 'total' | 'source') => void): void {
+    server.on('connection', (socket) => {
+      const source = socket.remoteAddress ?? '?';
+      const why = this.take(source);
+      if (why) {
+        socket.destroy();
+        refused(source, why);
+        return;
+      }
+      socket.once('close', () => this.release(source));
+    });
   }
 }

@@ -162,15 +162,8 @@ export class SipStreamAdapter {
       });
       // every raw connection takes its slot before anything else (a TLS handshake included): one source
       // cannot hold the slots of all, and a socket refused costs nothing more
-      server.on('connection', (socket: Socket) => {
-        const source = socket.remoteAddress ?? '?';
-        const refused = budget.take(source);
-        if (refused) {
-          socket.destroy();
-          if (adapter) adapter.#onRefused(source, refused);
-          return;
-        }
-        socket.once('close', () => budget.release(source));
+      budget.guard(server, (source, why) => {
+        if (adapter) adapter.#onRefused(source, why);
       });
       server.once('error', reject);
       server.listen({ host, port, exclusive: true }, () => {

@@ -1,5 +1,4 @@
 import type { RequestListener, Server } from 'node:http';
-import type { Socket } from 'node:net';
 import { LogLimiter } from '../../kernel/log-limiter.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import { ConnectionBudget } from '../connection-budget.ts';
@@ -57,21 +56,14 @@ export function guardHttp(
   const stats = { refusedConnections: 0, refusedRequests: 0 };
   const budget = new ConnectionBudget(l.maxConnections, l.maxPerSource);
   const limiter = new LogLimiter(60_000);
-  server.on('connection', (socket: Socket) => {
-    const source = socket.remoteAddress ?? '?';
-    const refused = budget.take(source);
-    if (refused) {
-      stats.refusedConnections++;
-      limiter.hit((suppressed) =>
-        log.warn(
-          { source, open: budget.open, fromSource: budget.of(source), suppressed },
-          `HTTP/WebSocket connection refused: ${refused === 'total' ? `${l.maxConnections} open` : `${l.maxPerSource} from this address`}`,
-        ),
-      );
-      socket.destroy();
-      return;
-    }
-    socket.once('close', () => budget.release(source));
+  budget.guard(server, (source, refused) => {
+    stats.refusedConnections++;
+    limiter.hit((suppressed) =>
+      log.warn(
+        { source, open: budget.open, fromSource: budget.of(source), suppressed },
+        `HTTP/WebSocket connection refused: ${refused === 'total' ? `${l.maxConnections} open` : `${l.maxPerSource} from this address`}`,
+      ),
+    );
   });
   if (!rest) return { rest, stats };
   let inFlight = 0;
