@@ -529,7 +529,7 @@ export class CallManager implements TransactionUser {
     while (this.#calls.size > 0 && clock.now() < deadline && !this.#hurry)
       await new Promise((r) => clock.setTimeout(() => r(undefined), 20));
     for (const c of [...this.#calls.values()]) {
-      c.actor.stop();
+      c.stop();
       await this.#forget(c);
     }
   }

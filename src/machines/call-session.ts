@@ -382,6 +382,17 @@ export abstract class CallSession {
     if (taken !== true) this.log.warn({ reason: taken }, 'the answer to our re-INVITE is not usable');
   }
 
+  /**
+   * Stops the call where it stands (the relay shutting down after its grace period): the actor, and with it
+   * everything the call had running, its timers and its 2xx retransmissions, which `ended` would have
+   * cleared had the call got there.
+   */
+  stop(): void {
+    this.actor.stop();
+    this.#timers.clearAll();
+    this.#acks.close();
+  }
+
   private commonActions(): Partial<MachineActions> {
     return {
       sendBye: () => this.sendBye(),
