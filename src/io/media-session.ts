@@ -75,6 +75,12 @@ export interface MediaSessionInit {
   readonly onAudio?: (payloadType: number, payload: Uint8Array) => void;
   /** Whose SRTP: ours unless a benchmark measures another's in the same place. */
   readonly srtpEngine?: SrtpEngine | undefined;
+  /** Where the SSRC and the first sequence number and timestamp come from (Math.random by default). */
+  readonly random?: () => number;
+  /** The clock of the scheduler's deadlines (performance.now() by default). */
+  readonly tickClock?: () => number;
+  /** Wall-clock ms at `now()` = 0, for RTCP's NTP timestamps (performance.timeOrigin by default). */
+  readonly wallOrigin?: number;
 }
 
 /**
@@ -97,13 +103,13 @@ export class MediaSession implements PacedStream {
   #unheardSince: number | undefined;
   /** RFC 3550 A.1/A.3: the source received, probation, sequence, loss (src/rtp/receiver-stats.ts). */
   readonly #rx = new ReceiverStats();
-  readonly #ssrc = (Math.random() * 0x1_0000_0000) >>> 0;
+  readonly #ssrc: number;
   /** Scratch buffer for the decoded frame (the recorder copies it). */
   readonly #decoded = new Int16Array(FRAME_SAMPLES * 4);
   /** The first 20 ms of #decoded: a view made once, not per tick. */
   readonly #frame = this.#decoded.subarray(0, FRAME_SAMPLES);
-  #seq = Math.floor(Math.random() * 0x10000);
-  #ts = (Math.random() * 0x1_0000_0000) >>> 0;
+  #seq: number;
+  #ts: number;
   #talking = false;
   #sending = false;
   #closed = false;
@@ -140,6 +146,12 @@ export class MediaSession implements PacedStream {
     this.onDtmf = init.onDtmf;
     this.now = init.now ?? (() => performance.now());
     this.onAudio = init.onAudio;
+    const random = init.random ?? Math.random;
+    this.#ssrc = (random() * 0x1_0000_0000) >>> 0;
+    this.#seq = Math.floor(random() * 0x10000);
+    this.#ts = (random() * 0x1_0000_0000) >>> 0;
+    this.#tickClock = init.tickClock ?? (() => performance.now());
+    this.#wallOrigin = init.wallOrigin ?? performance.timeOrigin;
     this.#opts = opts;
     this.#srtpEngine = init.srtpEngine ?? ourSrtp;
     this.#srtp = srtpContexts(opts, this.#srtpEngine);
@@ -354,6 +366,8 @@ export class MediaSession implements PacedStream {
   }
 
   #lastDeadline: number | undefined;
+  readonly #tickClock: () => number;
+  readonly #wallOrigin: number;
   /** The frame sent ahead of its tick (startEarly), recorded at that tick. */
   #ahead: Int16Array | undefined;
 
@@ -366,8 +380,8 @@ export class MediaSession implements PacedStream {
   #startEarly(): void {
     if (this.#closed || !this.#sending || !this.sends || this.#talking || this.#ahead) return;
     if (this.#dtmfEvent || this.#dtmfOut.length > 0 || this.#lastDeadline === undefined) return;
-    // the scheduler's deadlines are on performance.now(), not on the injected clock
-    const untilTick = this.#lastDeadline + 20 - performance.now();
+    // the scheduler's deadlines are on its own clock (performance.now()), not on the injected `now`
+    const untilTick = this.#lastDeadline + 20 - this.#tickClock();
     // the tick is due anyway (or the scheduler runs late and is about to send it)
     if (untilTick < 2 || untilTick > 20) return;
     const frame = this.queue.next();
@@ -473,7 +487,7 @@ export class MediaSession implements PacedStream {
    * an NTP step between the two must not enter it (Date.now() did: a 30 s step read as a 30 s round trip).
    */
   #wallMs(): number {
-    return performance.timeOrigin + this.now();
+    return this.#wallOrigin + this.now();
   }
 
   /**
