@@ -1,5 +1,4 @@
-import { Subject, type Subscription } from 'rxjs';
-import type { MediaManager } from '../io/media-manager.ts';
+import { type Observable, Subject, type Subscription } from 'rxjs';
 import type { Logger } from '../kernel/logger.ts';
 import type { CallManager } from '../machines/call-manager.ts';
 import type { G711 } from '../media/g711.ts';
@@ -54,6 +53,27 @@ export interface AgentContext {
   readonly plan: AgentPlan;
 }
 
+/** What an agent uses of its call's media: where its speech goes, the codec, and RFC 4733 digits out. */
+export interface AgentMedia {
+  readonly queue: PlayoutQueue;
+  readonly codec: G711;
+  /** Queues digits to send; false when the other side takes no telephone-event. */
+  sendDtmf(digits: string): boolean;
+}
+
+/** The media side of the calls, as the call center needs it (the relay's media manager). */
+export interface CallMediaPort {
+  session(callId: string): AgentMedia | undefined;
+  /** The caller's decoded audio, 20 ms frames, until the call ends. */
+  audio$(callId: string): Observable<Int16Array>;
+}
+
+/** The call side, as the call center needs it (the relay's call manager). */
+export type AgentCalls = Pick<
+  CallManager,
+  'events$' | 'warm' | 'plan' | 'earlyMediaPlayed' | 'checkTransfer' | 'transfer' | 'hangup'
+>;
+
 /** Makes the agent of one call (chained STT/LLM/TTS or echo behind a VAD, or the Realtime API). */
 export type AgentFactory = (ctx: AgentContext) => Promise<Agent>;
 
@@ -80,8 +100,8 @@ export class CallCenter {
   readonly #sub: Subscription;
 
   constructor(
-    private readonly calls: CallManager,
-    private readonly media: MediaManager,
+    private readonly calls: AgentCalls,
+    private readonly media: CallMediaPort,
     private readonly makeAgent: AgentFactory,
     private readonly log: Logger,
   ) {

@@ -1,12 +1,13 @@
 import { z } from 'zod';
+import type { ToolName } from '../routing/tool-names.ts';
 
-/**
- * The call-control functions an AI agent may call (AI_TOOLS): hand the caller to a person, end the call,
- * press keys. Described so a model uses them well; every call is checked here (arguments) and by the call
- * itself (TRANSFER_ALLOWED_TARGETS): a caller's words steering the model cannot dial out anywhere else.
+export { TOOL_NAMES, type ToolName } from '../routing/tool-names.ts';
+
+/*
+ * The call-control functions an AI agent may call (AI_TOOLS): described so a model uses them well; every
+ * call is checked here (arguments) and by the call itself (TRANSFER_ALLOWED_TARGETS): a caller's words
+ * steering the model cannot dial out anywhere else.
  */
-export const TOOL_NAMES = ['transfer_call', 'end_call', 'send_dtmf'] as const;
-export type ToolName = (typeof TOOL_NAMES)[number];
 
 /** What the call offers its agent. Transfer and end happen once the reply being spoken has been heard. */
 export interface CallTools {

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { TOOL_NAMES, type ToolName } from '../ai/tools.ts';
+import { isCidr } from '../routing/address-set.ts';
+import { TOOL_NAMES, type ToolName } from '../routing/tool-names.ts';
 import { SRTP_SUITES, type SrtpSuite } from '../rtp/srtp.ts';
 import { parseTargetPatterns } from '../sip/dialog/transfer-target.ts';
 
@@ -278,17 +279,6 @@ export const configSchema = z.object({
 });
 
 export type RawConfig = z.output<typeof configSchema>;
-
-/** An IP address or a CIDR block (address/prefix). */
-export function isCidr(v: string): boolean {
-  const [addr, prefix, extra] = v.split('/');
-  if (extra !== undefined || !addr) return false;
-  const family = isIP(addr);
-  if (family === 0) return false;
-  if (prefix === undefined) return true;
-  const n = Number(prefix);
-  return /^\d+$/.test(prefix) && n >= 0 && n <= (family === 4 ? 32 : 128);
-}
 
 /** Rules across keys; each returns [key, message] pairs so all problems are reported together. */
 export function crossChecks(c: RawConfig): Array<[string, string]> {

@@ -21,13 +21,8 @@ import type { TimerTable } from '../sip/transaction/timers.ts';
 import { viaSource } from '../sip/transport/via-route.ts';
 import { AttendedTransfers } from './attended-transfers.ts';
 import type { CallEvent } from './call-events.ts';
-import {
-  type CallSession,
-  type CallSettings,
-  type MediaPorts,
-  negotiationOptions,
-  type SessionEnv,
-} from './call-session.ts';
+import type { CallSession, SessionEnv } from './call-session.ts';
+import { type CallSettings, type MediaPorts, negotiationOptions } from './call-settings.ts';
 import { IncomingCall } from './incoming-call.ts';
 import { OutboundCalls } from './outbound-calls.ts';
 import { type DialTarget, OutgoingCall } from './outgoing-call.ts';

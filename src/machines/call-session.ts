@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
 import type { Logger } from '../kernel/logger.ts';
 import type { CallPlan } from '../routing/plan.ts';
@@ -43,6 +42,7 @@ import type { TimerTable } from '../sip/transaction/timers.ts';
 import { type TransportName, transportParam } from '../sip/transport/transport.ts';
 import { type CallContext, type CallMachineEvent, callMachine, type EmittedType } from './call.machine.ts';
 import type { CallEvent } from './call-events.ts';
+import { type CallSettings, type MediaPorts, negotiationOptions } from './call-settings.ts';
 import type { DialogHost } from './dialog-host.ts';
 import { ReinviteOut } from './reinvite-out.ts';
 import { SessionRefresh } from './session-refresh.ts';
@@ -56,56 +56,6 @@ export const allowOf = (msg: SipMessage): string[] =>
 /** The option tags a peer's Supported header names, lower-case. */
 export const supportedOf = (msg: SipMessage): string[] =>
   headerValues(msg, 'supported').map((m) => m.trim().toLowerCase());
-
-/** One call's RTP/RTCP port pair (bound sockets live in src/io; the engine only needs the numbers). */
-export interface MediaPorts {
-  readonly rtpPort: number;
-  readonly rtcpPort: number;
-}
-
-export interface CallSettings {
-  readonly autoAnswer: boolean;
-  readonly ringDelayMs: number;
-  readonly ringTimeoutMs: number;
-  readonly codecs: readonly CodecName[];
-  readonly codecOrder: 'offer' | 'local';
-  /** Address in our SDP (c=, o=). */
-  readonly mediaAddress: string;
-  /** User part of our Contact. */
-  readonly contactUser: string;
-  /** Why RTP may not go to an SDP's address (our own sockets, a subnet broadcast); see chooseMedia. */
-  readonly refuseRemote?: (address: string, port: number) => string | undefined;
-  /** SRTP (off, offer, require); absent: off. */
-  readonly srtp?: SrtpPolicy['mode'];
-  /** The SRTP suites we take and offer, ours in order of preference; absent: all we do. */
-  readonly srtpSuites?: readonly SrtpSuite[];
-  /** How long a transfer we asked for may go without its outcome (TRANSFER_TIMEOUT_S); absent: 60 s. */
-  readonly transferTimeoutMs?: number;
-  /** EARLY_MEDIA: 183 with the answer and the greeting before the call is answered (RFC 3262, 6337). */
-  readonly earlyMedia?: boolean;
-  /** SESSION_EXPIRES and SESSION_MIN_SE (RFC 4028); absent: 1800 and 90 s. */
-  readonly sessionTimers?: SessionTimerSettings;
-}
-
-/** How a call negotiates media: our codecs and order, where RTP may not go, and SRTP on its transport. */
-export function negotiationOptions(
-  s: CallSettings,
-  transport: TransportName | undefined,
-  offered?: readonly OfferedCrypto[],
-): NegotiationOptions {
-  return {
-    codecs: s.codecs,
-    order: s.codecOrder,
-    ...(s.refuseRemote ? { refuseRemote: s.refuseRemote } : {}),
-    srtp: {
-      mode: s.srtp ?? 'off',
-      secure: transport === 'tls',
-      suites: s.srtpSuites ?? SRTP_SUITES,
-      newKey: (suite) => new Uint8Array(randomBytes(masterKeyLength(suite))),
-      ...(offered ? { offered } : {}),
-    },
-  };
-}
 
 export interface SessionEnv {
   readonly core: SipCore;

@@ -3,7 +3,7 @@ import type { SipCore } from '../sip/core/sip-core.ts';
 import type { Dialog, Hop } from '../sip/dialog/dialog.ts';
 import type { CallMachineEvent } from './call.machine.ts';
 import type { CallEvent } from './call-events.ts';
-import type { CallSettings } from './call-session.ts';
+import type { CallSettings } from './call-settings.ts';
 
 /**
  * What a call's in-dialog helpers (transfer, session timer, our re-INVITEs) need of the call session: its

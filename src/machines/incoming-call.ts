@@ -11,14 +11,8 @@ import type { ServerTransaction } from '../sip/transaction/layer.ts';
 import { viaSource } from '../sip/transport/via-route.ts';
 import type { CallContext, EmittedType } from './call.machine.ts';
 import type { CallEvent } from './call-events.ts';
-import {
-  allowOf,
-  CallSession,
-  type MachineActions,
-  type MediaPorts,
-  type SessionEnv,
-  supportedOf,
-} from './call-session.ts';
+import { allowOf, CallSession, type MachineActions, type SessionEnv, supportedOf } from './call-session.ts';
+import type { MediaPorts } from './call-settings.ts';
 
 /**
  * An incoming call (UAS): INVITE -> 100 (by the transaction) -> 180 -> 200 with the SDP answer, retransmitted

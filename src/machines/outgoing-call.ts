@@ -10,14 +10,8 @@ import type { SipRequest } from '../sip/message/types.ts';
 import type { TransportName } from '../sip/transport/transport.ts';
 import type { CallContext, EmittedType } from './call.machine.ts';
 import type { CallEvent } from './call-events.ts';
-import {
-  allowOf,
-  CallSession,
-  type MachineActions,
-  type MediaPorts,
-  type SessionEnv,
-  supportedOf,
-} from './call-session.ts';
+import { allowOf, CallSession, type MachineActions, type SessionEnv, supportedOf } from './call-session.ts';
+import type { MediaPorts } from './call-settings.ts';
 
 /**
  * How long a call out may ring (provisional responses, no answer) before we CANCEL it: RFC 3261's Timer C,

@@ -1,4 +1,4 @@
-import type { ToolName } from '../ai/tools.ts';
+import type { ToolName } from './tool-names.ts';
 
 /** The AI on one call: the AI_* settings with what its route changed. */
 export interface AgentPlan {

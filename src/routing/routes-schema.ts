@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { TOOL_NAMES } from '../ai/tools.ts';
-import { isCidr } from '../config/schema.ts';
+import { isCidr } from './address-set.ts';
+import { TOOL_NAMES } from './tool-names.ts';
 
 /**
  * The routes file (ROUTES_FILE, YAML or JSON): trunks, and routes tried in order on each incoming call.

@@ -1,7 +1,7 @@
 import { silentLogger } from '../../src/kernel/logger.ts';
 import type { CallEvent } from '../../src/machines/call-events.ts';
 import { CallManager, type CallManagerDeps } from '../../src/machines/call-manager.ts';
-import type { CallSettings, MediaPorts } from '../../src/machines/call-session.ts';
+import type { CallSettings, MediaPorts } from '../../src/machines/call-settings.ts';
 import type { ParsedRequest, ParsedResponse } from '../../src/sip/message/parse.ts';
 import { timerTable } from '../../src/sip/transaction/timers.ts';
 import { coreHarness, type Sent } from './core-harness.ts';
