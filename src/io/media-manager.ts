@@ -387,11 +387,11 @@ export class MediaManager {
           'nothing heard from the peer since we started sending: stopped, hanging up',
         );
         s.stopSending();
-        this.calls.hangup(s.callId);
+        this.calls.hangup(s.callId, 'rtp-timeout');
       } else if (inactivityMs > 0 && s.expectsRtp && now - s.stats.lastPacketAt > inactivityMs) {
         this.log.warn({ callId: s.callId, seconds: inactivityMs / 1000 }, 'no RTP: hanging up');
         s.stats.lastPacketAt = now; // once
-        this.calls.hangup(s.callId);
+        this.calls.hangup(s.callId, 'rtp-timeout');
       }
     }
   }

@@ -508,10 +508,11 @@ export class CallManager implements TransactionUser {
     return { ok: true };
   }
 
-  hangup(callId: string): boolean {
+  /** Hangs up a call (`reason` rtp-timeout: the media watchdog's, not a client's). */
+  hangup(callId: string, reason?: 'rtp-timeout'): boolean {
     const call = this.#calls.get(callId);
     if (!call || call.done) return false;
-    call.send({ type: 'client.hangup' });
+    call.send(reason ? { type: 'client.hangup', reason } : { type: 'client.hangup' });
     return true;
   }
 

@@ -18,6 +18,7 @@ export type EndReason =
   | 'session-expired' // the session timer ran out unrefreshed, or our refresh got 408/481 (RFC 4028 10)
   | 'lost' // our re-INVITE timed out or got 481: the peer no longer knows the dialog
   | 'no-prack' // our reliable 183 was never PRACKed (RFC 3262 3: the INVITE is refused with a 5xx)
+  | 'rtp-timeout' // no RTP for RTP_TIMEOUT_S, or nothing heard for RTP_START_TIMEOUT_S: we hung up
   | 'failed'; // the far end refused (3xx-6xx) or never answered (408)
 
 export type CallMachineEvent =
@@ -25,7 +26,8 @@ export type CallMachineEvent =
   | { type: 'client.dial' }
   | { type: 'client.answer' }
   | { type: 'client.reject'; status?: number }
-  | { type: 'client.hangup' }
+  /** A hang-up of ours: a client's, or the media watchdog's (`reason` rtp-timeout). */
+  | { type: 'client.hangup'; reason?: 'rtp-timeout' }
   | { type: 'sip.provisional'; status: number }
   | { type: 'sip.answered' }
   | { type: 'sip.failed'; status: number; reason: string }
@@ -458,7 +460,10 @@ export const callMachine = setup({
         // a key press (RFC 4733 or SIP INFO) surfaces here, so a call only reports DTMF while it is up
         'media.dtmf': { actions: { type: 'emitDtmf', params: ({ event }) => ({ digit: event.digit }) } },
         'sip.bye': { target: 'ended', actions: end('remote-bye') },
-        'client.hangup': { target: 'terminating', actions: end('local-hangup') },
+        'client.hangup': {
+          target: 'terminating',
+          actions: { type: 'setReason', params: ({ event }) => ({ reason: event.reason ?? 'local-hangup' }) },
+        },
         // RFC 4028 10: no refresh came (or ours went unanswered) before the session expired: BYE
         'timer.sessionExpired': { target: 'terminating', actions: end('session-expired') },
       },

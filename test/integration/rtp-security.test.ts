@@ -177,7 +177,7 @@ describe('RTP against a hostile peer', () => {
     expect(victim.got.length).toBeGreaterThan(30);
     expect(victim.got.length).toBeLessThan(90);
     expect(victim.got.at(-1)! - t0).toBeLessThan(1800);
-    expect(events.at(-1)).toMatchObject({ type: 'call.ended', reason: 'local-hangup' });
+    expect(events.at(-1)).toMatchObject({ type: 'call.ended', reason: 'rtp-timeout' });
     expect(caller.sip.raw.some((b) => b.toString().startsWith('BYE '))).toBe(true);
     expect(relay.ports.inUse).toBe(0);
   });
