@@ -6,6 +6,12 @@ import type { MediaManager } from './media-manager.ts';
 import type { JsonCommand } from './ws/json-protocol.ts';
 import { queueFull } from './ws/queue-full.ts';
 
+/** What client commands drive on the calls (a narrow port: the call manager provides it). */
+export type ControlledCalls = Pick<
+  CallManager,
+  'answer' | 'call' | 'dial' | 'hangup' | 'hold' | 'reject' | 'transfer' | 'warm'
+>;
+
 /** A command's outcome, in the JSON protocol's words (the REST API maps the codes to HTTP statuses). */
 export type ControlResult =
   | { ok: true; callId?: string; consultCallId?: string }
@@ -28,7 +34,7 @@ export class CallControl {
   readonly #playing = new WeakMap<PlayoutQueue, Promise<void>>();
 
   constructor(
-    private readonly calls: CallManager,
+    private readonly calls: ControlledCalls,
     private readonly media: MediaManager,
   ) {}
 

@@ -8,6 +8,9 @@ import { parseUri, uriUser } from '../sip/message/uri.ts';
 import type { MediaManager } from './media-manager.ts';
 import type { MediaReport } from './media-session.ts';
 
+/** What call records read of the calls (a narrow port: the call manager provides it). */
+export type RecordedCalls = Pick<CallManager, 'events$' | 'parties' | 'placed$' | 'refused$'>;
+
 /** Transcript lines kept per call (the oldest go first), and the longest line kept. */
 export const MAX_TRANSCRIPT_LINES = 200;
 const MAX_LINE_CHARS = 2000;
@@ -117,7 +120,7 @@ export class CallRecords {
   readonly #sub: Subscription;
 
   constructor(
-    private readonly calls: CallManager,
+    private readonly calls: RecordedCalls,
     media: MediaManager,
     ai$: Observable<AiEvent> | undefined,
     private readonly quality: { readonly bufferMs: number },

@@ -6,6 +6,9 @@ import type { CallDecision, CallFacts } from '../routing/plan.ts';
 import type { RouteTable } from '../routing/router.ts';
 import { FileWatch } from './file-watch.ts';
 
+/** What the router uses of the calls (a narrow port: the call manager provides it). */
+export type RoutedCalls = Pick<CallManager, 'events$' | 'plan' | 'transfer'>;
+
 /** Asks a webhook route's endpoint (call-webhook.ts); absent, a webhook route gets its fallback. */
 export type WebhookAsk = (
   table: RouteTable,
@@ -30,7 +33,7 @@ export class CallRouter {
 
   constructor(
     table: RouteTable,
-    calls: CallManager,
+    calls: RoutedCalls,
     private readonly log: Logger,
     private readonly ask?: WebhookAsk,
   ) {

@@ -13,6 +13,9 @@ import { WavRecorder } from './recording.ts';
 import type { RtpPortPool, RtpPorts } from './rtp-port-pool.ts';
 import { RtpScheduler } from './rtp-scheduler.ts';
 
+/** What the media side uses of the calls (a narrow port: the call manager provides it). */
+export type MediaCalls = Pick<CallManager, 'call' | 'dtmf' | 'earlyMediaPlayed' | 'events$' | 'hangup'>;
+
 export interface MediaSettings {
   readonly recordingDir: string | undefined;
   readonly recordingStereo: boolean;
@@ -116,7 +119,7 @@ export class MediaManager {
   readonly #leases = new Map<string, RtpPorts>();
 
   constructor(
-    private readonly calls: CallManager,
+    private readonly calls: MediaCalls,
     /** The RTP port pool: its sockets are this manager's to bind, lend and close. */
     readonly ports: RtpPortPool,
     private readonly settings: MediaSettings,

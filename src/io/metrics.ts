@@ -12,8 +12,11 @@ import type { TrunkRegistrations } from './trunk-registrations.ts';
 import type { StatusCallbacks } from './webhooks/status-callbacks.ts';
 import type { WsServer } from './ws/ws-server.ts';
 
+/** What the metrics read of the calls (a narrow port: the call manager provides it). */
+export type MeasuredCalls = Pick<CallManager, 'events$' | 'list' | 'strangersRefused'>;
+
 export interface MetricsSources {
-  readonly calls: CallManager;
+  readonly calls: MeasuredCalls;
   readonly media: MediaManager;
   readonly ws: WsServer;
   readonly registration: Registration | undefined;

@@ -4,12 +4,10 @@ import { LogLimiter } from '../kernel/log-limiter.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { OutboundChoice } from '../routing/outbound.ts';
 import { type CallDecision, type CallFacts, type CallPlan, NO_ROUTE } from '../routing/plan.ts';
-import { chooseMedia, parseSdp, type SessionDescription, sdpOf } from '../sdp/index.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
 import type { TransactionUser } from '../sip/core/tu.ts';
 import { dialogKey } from '../sip/dialog/dialog.ts';
 import { replacingReferTo } from '../sip/dialog/refer.ts';
-import { uasSessionTimer } from '../sip/dialog/session-timer.ts';
 import type { TargetPattern, TransferTarget } from '../sip/dialog/transfer-target.ts';
 import { header } from '../sip/message/headers.ts';
 import { newCallId } from '../sip/message/ids.ts';
@@ -19,6 +17,7 @@ import type { Clock } from '../sip/transaction/clock.ts';
 import type { ServerTransaction } from '../sip/transaction/layer.ts';
 import type { TimerTable } from '../sip/transaction/timers.ts';
 import { viaSource } from '../sip/transport/via-route.ts';
+import { SettingUp, screenInvite } from './admission.ts';
 import { AttendedTransfers } from './attended-transfers.ts';
 import type { CallEvent } from './call-events.ts';
 import type { CallSession, SessionEnv } from './call-session.ts';
@@ -136,18 +135,8 @@ export class CallManager implements TransactionUser {
   #pending = 0;
   /** Call-IDs of incoming calls whose ports are being bound (not yet in #calls). */
   readonly #binding = new Set<string>();
-  /** Incoming calls not established yet: their source IP, and how many each source has. */
-  readonly #settingUpFrom = new Map<string, string>();
-  readonly #settingUpCount = new Map<string, number>();
-
-  #doneSettingUp(callId: string): void {
-    const ip = this.#settingUpFrom.get(callId);
-    if (ip === undefined) return;
-    this.#settingUpFrom.delete(callId);
-    const n = (this.#settingUpCount.get(ip) ?? 1) - 1;
-    if (n <= 0) this.#settingUpCount.delete(ip);
-    else this.#settingUpCount.set(ip, n);
-  }
+  /** Incoming calls not established yet, per source IP. */
+  readonly #settingUp = new SettingUp();
   #accepting = true;
   readonly #env: SessionEnv;
   /** Warm transfers (the relay calls the target, then joins the two calls); the media manager bridges. */
@@ -198,7 +187,7 @@ export class CallManager implements TransactionUser {
       settings: deps.settings,
       log: deps.log,
       emit: (e) => {
-        if (e.type === 'call.answered' || e.type === 'call.ended') this.#doneSettingUp(e.callId);
+        if (e.type === 'call.answered' || e.type === 'call.ended') this.#settingUp.done(e.callId);
         this.events$.next(e);
       },
       registerDialog: (s) => {
@@ -552,78 +541,36 @@ export class CallManager implements TransactionUser {
       core.respond(tx, status, opts);
       this.#refused(req, source, status, opts?.reason, route);
     };
-    if (this.#deps.allowSource && !this.#deps.allowSource(source)) {
-      core.respond(tx, 403);
-      this.#stranger(source, 'outside SIP_ALLOWED_SOURCES');
+    const screened = screenInvite({
+      msg: req.msg,
+      source,
+      allowSource: this.#deps.allowSource,
+      accepting: this.#accepting,
+      live: this.#calls.size + this.#pending,
+      maxCalls: this.#deps.maxCalls,
+      negotiation: negotiationOptions(this.#deps.settings, req.source?.transport),
+      sessionTimers: this.#deps.settings.sessionTimers ?? DEFAULT_SESSION_TIMERS,
+      settingUpFromSource: this.#settingUp.count(source),
+      maxSettingUpPerSource: this.#deps.maxSettingUpPerSource,
+      callIdInUse: this.#calls.has(req.callId) || this.#binding.has(req.callId),
+    });
+    if (screened.kind === 'refuse') {
+      if (screened.log) log[screened.log.level](screened.log.fields, screened.log.msg);
+      const opts = {
+        ...(screened.reason ? { reason: screened.reason } : {}),
+        ...(screened.headers ? { headers: screened.headers } : {}),
+      };
+      if (screened.as === 'record') refuse(screened.status, opts);
+      else core.respond(tx, screened.status, opts);
+      if (screened.as === 'stranger') this.#stranger(source, 'outside SIP_ALLOWED_SOURCES');
       return;
     }
-    if (!this.#accepting) {
-      refuse(503, { headers: [['Retry-After', '30']] });
-      return;
-    }
-    if (this.#calls.size + this.#pending >= this.#deps.maxCalls) {
-      log.warn({ max: this.#deps.maxCalls }, 'MAX_CALLS reached: 503');
-      refuse(503, {
-        reason: 'Service Unavailable (too many calls)',
-        headers: [['Retry-After', '5']],
-      });
-      return;
-    }
-    // RFC 3264: no common codec -> 488 before any resource is taken
-    let offer: SessionDescription | undefined;
-    const text = sdpOf(req.msg);
-    if (text !== undefined) {
-      const parsed = parseSdp(text);
-      if (!parsed.ok) {
-        refuse(400, { reason: `Bad Request (SDP: ${parsed.error})` });
-        return;
-      }
-      const chosen = chooseMedia(
-        parsed.value,
-        negotiationOptions(this.#deps.settings, req.source?.transport),
-      );
-      if (!chosen.ok) {
-        log.info({ source, reason: chosen.error }, 'INVITE not acceptable: 488');
-        refuse(488, {
-          reason: `Not Acceptable Here (${chosen.error})`,
-          headers: [['Accept', 'application/sdp']],
-        });
-        return;
-      }
-      offer = parsed.value;
-    }
-    // RFC 4028 9: an interval below SESSION_MIN_SE, from a caller that supports timers, gets 422 with Min-SE
-    const timer = uasSessionTimer(req.msg, this.#deps.settings.sessionTimers ?? DEFAULT_SESSION_TIMERS);
-    if (timer.kind === 'reject') {
-      log.info({ source, minSE: timer.headers[0]?.[1] }, 'session interval too small: 422');
-      core.respond(tx, 422, { headers: timer.headers });
-      return;
-    }
-    // one source cannot hold every call slot with INVITEs it never completes
-    const limit = this.#deps.maxSettingUpPerSource;
-    if (limit !== undefined && (this.#settingUpCount.get(source) ?? 0) >= limit) {
-      log.warn({ source, limit }, 'too many calls being set up from this source: 503');
-      refuse(503, {
-        reason: 'Service Unavailable (too many calls being set up from this source)',
-        headers: [['Retry-After', '5']],
-      });
-      return;
-    }
-    // Everything that outlives a call (media session, WebSocket state, recordings, the legacy protocol's
-    // call_id) is named by Call-ID, which RFC 3261 8.1.1.4 makes globally unique. A second INVITE reusing a
-    // live call's Call-ID with another From tag is a new dialog on paper, but it would overwrite the first
-    // call and leak its RTP ports: refuse it.
-    if (this.#calls.has(req.callId) || this.#binding.has(req.callId)) {
-      log.warn({ source }, 'INVITE reusing the Call-ID of a live call: 400');
-      refuse(400, { reason: 'Bad Request (Call-ID already in use)' });
-      return;
-    }
+    const offer = screened.offer;
     // from here the call counts against MAX_CALLS and its source's limit, while it is routed (a webhook
     // may take seconds) and its ports are bound
     this.#pending++;
     this.#binding.add(req.callId);
-    this.#settingUpFrom.set(req.callId, source);
-    this.#settingUpCount.set(source, (this.#settingUpCount.get(source) ?? 0) + 1);
+    this.#settingUp.add(req.callId, source);
     let plan: CallPlan | undefined;
     let ports: MediaPorts | undefined;
     try {
@@ -632,7 +579,7 @@ export class CallManager implements TransactionUser {
     } finally {
       this.#pending--;
       this.#binding.delete(req.callId);
-      if (!ports) this.#doneSettingUp(req.callId);
+      if (!ports) this.#settingUp.done(req.callId);
     }
     if (!plan) return;
     if (!ports) {
@@ -690,7 +637,7 @@ export class CallManager implements TransactionUser {
   async #forget(s: CallSession): Promise<void> {
     if (this.#calls.get(s.callId) !== s) return;
     this.#calls.delete(s.callId);
-    this.#doneSettingUp(s.callId);
+    this.#settingUp.done(s.callId);
     if (s.dialog) this.#byDialog.delete(dialogKey(s.dialog.callId, s.dialog.localTag, s.dialog.remoteTag));
     if (s instanceof IncomingCall) this.#byInviteTx.delete(s.inviteTxKey);
     await this.#deps.ports.release(s.callId);

@@ -1,10 +1,8 @@
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
 import type { Logger } from '../kernel/logger.ts';
 import type { CallPlan } from '../routing/plan.ts';
-import { masterKeyLength, SRTP_SUITES, type SrtpSuite } from '../rtp/srtp.ts';
 import {
   answerOffer,
-  type CodecName,
   chooseMedia,
   createOffer,
   holding,
@@ -14,7 +12,6 @@ import {
   offerCrypto,
   parseSdp,
   type SessionDescription,
-  type SrtpPolicy,
   sdpOf,
 } from '../sdp/index.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
@@ -29,7 +26,6 @@ import {
 } from '../sip/dialog/dialog.ts';
 import { reinviteRefusal } from '../sip/dialog/reinvite.ts';
 import { DialogRequestRate } from '../sip/dialog/request-rate.ts';
-import type { SessionTimerSettings } from '../sip/dialog/session-timer.ts';
 import { dtmfOfInfo } from '../sip/message/dtmf-relay.ts';
 import { headerValues } from '../sip/message/headers.ts';
 import { bracket } from '../sip/message/host.ts';
@@ -39,7 +35,7 @@ import type { SipMessage, SipResponse } from '../sip/message/types.ts';
 import { type Clock, TimerSet } from '../sip/transaction/clock.ts';
 import type { ServerTransaction } from '../sip/transaction/layer.ts';
 import type { TimerTable } from '../sip/transaction/timers.ts';
-import { type TransportName, transportParam } from '../sip/transport/transport.ts';
+import { transportParam } from '../sip/transport/transport.ts';
 import { type CallContext, type CallMachineEvent, callMachine, type EmittedType } from './call.machine.ts';
 import type { CallEvent } from './call-events.ts';
 import { type CallSettings, type MediaPorts, negotiationOptions } from './call-settings.ts';

@@ -25,6 +25,9 @@ import {
   TransferRequest,
 } from './schemas.ts';
 
+/** What the REST API uses of the calls (a narrow port: the call manager provides it). */
+export type RestCalls = Pick<CallManager, 'call' | 'dial' | 'list' | 'parties'>;
+
 /** Call-control error codes (the JSON protocol's) as HTTP statuses. */
 const STATUS: Record<string, number> = {
   unknown_call: 404,
@@ -103,7 +106,7 @@ const body = <T extends z.ZodType>(schema: T) => ({
 type NodeEnv = { Bindings: { incoming: IncomingMessage } };
 
 export interface RestDeps {
-  readonly calls: CallManager;
+  readonly calls: RestCalls;
   readonly control: CallControl;
   readonly records: CallRecords;
   /** The routes of the moment (defaults for a dial's action). */

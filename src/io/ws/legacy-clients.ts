@@ -6,6 +6,12 @@ import type { AudioPacket, ClientProtocol } from './client-protocol.ts';
 import { type LegacyCallState, legacyEvent, legacyRtp, parseLegacyCommand } from './legacy-protocol.ts';
 import { queueFull } from './queue-full.ts';
 
+/** What legacy clients drive on the calls (a narrow port: the call manager provides it). */
+export type LegacyCalls = Pick<
+  CallManager,
+  'answer' | 'call' | 'dial' | 'hangup' | 'list' | 'plan' | 'reject' | 'transfer'
+>;
+
 /**
  * The original relay's text protocol (any path but /v1) as a client protocol: every call's events and
  * audio to every client, commands CALL, RTP, HANGUP/BYE, CALL_ANS, CALL_IGNORE (legacy-protocol.ts has
@@ -19,7 +25,7 @@ export class LegacyClients implements ClientProtocol<undefined> {
   readonly #transferBy = new Map<string, (text: string) => void>();
 
   constructor(
-    private readonly calls: CallManager,
+    private readonly calls: LegacyCalls,
     private readonly media: MediaManager,
     private readonly log: Logger,
     /** AUTO_ANSWER: the original answered by itself, CALL_ANS and CALL_IGNORE are no-ops then. */

@@ -9,6 +9,9 @@ import { parseBoundedJson } from '../json-limits.ts';
 import type { MediaManager } from '../media-manager.ts';
 import { MAX_MESSAGE_BYTES } from './limits.ts';
 
+/** What media streams hear of the calls (a narrow port: the call manager provides it). */
+export type StreamedCalls = Pick<CallManager, 'events$' | 'plan'>;
+
 const sid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
 
 /**
@@ -160,7 +163,7 @@ export class MediaStreams {
   readonly #subs: Subscription[] = [];
 
   constructor(
-    readonly calls: CallManager,
+    readonly calls: StreamedCalls,
     readonly media: MediaManager,
     readonly log: Logger,
   ) {

@@ -10,8 +10,11 @@ import { originAllowed, presentsToken } from './access.ts';
 import { type AudioPacket, type ClientSession, openSession, type ProtocolTexts } from './client-protocol.ts';
 import { guardHttp, HTTP_LIMITS, httpServerOptions } from './http-guard.ts';
 import { JsonClients } from './json-clients.ts';
-import { LegacyClients } from './legacy-clients.ts';
+import { type LegacyCalls, LegacyClients } from './legacy-clients.ts';
 import { CLOSE_AT, DROP_AUDIO_AT, MAX_MESSAGE_BYTES } from './limits.ts';
+
+/** What the WebSocket server hears of the calls and its legacy clients drive (a narrow port: the call manager provides it). */
+export type ServedCalls = LegacyCalls & Pick<CallManager, 'events$'>;
 
 interface Client {
   readonly ws: WebSocket;
@@ -49,7 +52,7 @@ export class WsServer {
   private constructor(
     http: Server,
     wss: WebSocketServer,
-    calls: CallManager,
+    calls: ServedCalls,
     media: MediaManager,
     control: CallControl,
     private readonly log: Logger,
@@ -92,7 +95,7 @@ export class WsServer {
       maxClients?: number;
     },
     deps: {
-      calls: CallManager;
+      calls: ServedCalls;
       media: MediaManager;
       log: Logger;
       control: CallControl;
