@@ -509,10 +509,16 @@ export class CallManager implements TransactionUser {
   async shutdown(timeoutMs = 3000): Promise<void> {
     this.#accepting = false;
     for (const c of this.#calls.values()) c.send({ type: 'client.hangup' });
-    const clock = this.#deps.clock;
-    const deadline = clock.now() + timeoutMs;
-    while (this.#calls.size > 0 && clock.now() < deadline && !this.#hurry)
-      await new Promise((r) => clock.setTimeout(() => r(undefined), 20));
+    // wait for the last call's end (its BYE answered), the deadline or hurry(), whichever comes first
+    if (this.#calls.size > 0 && !this.#hurry && timeoutMs > 0)
+      await new Promise<void>((resolve) => {
+        const timer = this.#deps.clock.setTimeout(() => this.#wake(), timeoutMs);
+        this.#wake = () => {
+          this.#wake = () => {};
+          this.#deps.clock.clearTimeout(timer);
+          resolve();
+        };
+      });
     for (const c of [...this.#calls.values()]) {
       c.stop();
       await this.#forget(c);
@@ -520,9 +526,12 @@ export class CallManager implements TransactionUser {
   }
 
   #hurry = false;
+  /** Ends the shutdown's wait (the last call ended, the deadline passed, or hurry()). */
+  #wake: () => void = () => {};
   /** During shutdown: stop waiting for the BYEs' answers (they have been sent already). */
   hurry(): void {
     this.#hurry = true;
+    this.#wake();
   }
 
   #sendIf(callId: string, state: string, event: Parameters<CallSession['send']>[0]): boolean {
@@ -637,6 +646,7 @@ export class CallManager implements TransactionUser {
   async #forget(s: CallSession): Promise<void> {
     if (this.#calls.get(s.callId) !== s) return;
     this.#calls.delete(s.callId);
+    if (this.#calls.size === 0) this.#wake();
     this.#settingUp.done(s.callId);
     if (s.dialog) this.#byDialog.delete(dialogKey(s.dialog.callId, s.dialog.localTag, s.dialog.remoteTag));
     if (s instanceof IncomingCall) this.#byInviteTx.delete(s.inviteTxKey);
