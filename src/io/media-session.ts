@@ -10,10 +10,11 @@ import {
 } from '../media/g711.ts';
 import { JitterBuffer } from '../media/jitter-buffer.ts';
 import { FRAME_SAMPLES, PlayoutQueue } from '../media/playout-queue.ts';
-import { decodeTelephoneEvent, dtmfEvent, encodeTelephoneEvent } from '../rtp/dtmf.ts';
-import { buildRtp, buildRtpHeader, readRtpHeader, rtpHeader } from '../rtp/packet.ts';
+import { DtmfReceiver, DtmfSender } from '../rtp/dtmf.ts';
+import { buildRtp, readRtpHeader, rtpHeader } from '../rtp/packet.ts';
 import { ReceiverStats } from '../rtp/receiver-stats.ts';
-import { buildReport, ntpMiddle, ntpTime, parseReports, roundTripMs } from '../rtp/rtcp.ts';
+import { RtcpSession } from '../rtp/rtcp-session.ts';
+import { RtpSender } from '../rtp/sender.ts';
 import { RtpSourcePolicy } from '../rtp/source-policy.ts';
 import { masterKeyOf, ourSrtp, type SrtpEndpoint, type SrtpEngine, type SrtpSuite } from '../rtp/srtp.ts';
 import type { WavRecorder } from './recording.ts';
@@ -103,26 +104,23 @@ export class MediaSession implements PacedStream {
   #unheardSince: number | undefined;
   /** RFC 3550 A.1/A.3: the source received, probation, sequence, loss (src/rtp/receiver-stats.ts). */
   readonly #rx = new ReceiverStats();
-  readonly #ssrc: number;
+  /** SSRC, sequence, timestamp and marker of what we send (src/rtp/sender.ts). */
+  readonly #tx: RtpSender;
   /** Scratch buffer for the decoded frame (the recorder copies it). */
   readonly #decoded = new Int16Array(FRAME_SAMPLES * 4);
   /** The first 20 ms of #decoded: a view made once, not per tick. */
   readonly #frame = this.#decoded.subarray(0, FRAME_SAMPLES);
-  #seq: number;
-  #ts: number;
-  #talking = false;
   #sending = false;
   #closed = false;
   readonly #onMessage: (data: Buffer, rinfo: { address: string; port: number }) => void;
   readonly #onRtcp: (data: Buffer, rinfo: { address: string; port: number }) => void;
-  // RTCP bookkeeping (RFC 3550 6.4, A.3)
+  /** 20 ms ticks so far (an RTCP report every 250). */
   #ticks = 0;
-  #lastSr: { middle: number; at: number } | undefined;
-  #rttMs: number | undefined;
-  #rtcpRemote: { address: string; port: number } | undefined;
-  // RFC 4733 events to send
-  readonly #dtmfOut: string[] = [];
-  #dtmfEvent: { event: number; ts: number; sent: number; frames: number; ends: number } | undefined;
+  /** Our reports and the peer's (RFC 3550 6.4: src/rtp/rtcp-session.ts). */
+  readonly #rtcp: RtcpSession;
+  /** RFC 4733 digits to send, and the de-duplication of those received. */
+  readonly #dtmfOut = new DtmfSender(FRAME_SAMPLES);
+  readonly #dtmfIn = new DtmfReceiver();
 
   readonly callId: string;
   readonly socket: Socket;
@@ -146,10 +144,8 @@ export class MediaSession implements PacedStream {
     this.onDtmf = init.onDtmf;
     this.now = init.now ?? (() => performance.now());
     this.onAudio = init.onAudio;
-    const random = init.random ?? Math.random;
-    this.#ssrc = (random() * 0x1_0000_0000) >>> 0;
-    this.#seq = Math.floor(random() * 0x10000);
-    this.#ts = (random() * 0x1_0000_0000) >>> 0;
+    this.#tx = new RtpSender(init.random ?? Math.random, FRAME_SAMPLES);
+    this.#rtcp = new RtcpSession(this.#tx.ssrc);
     this.#tickClock = init.tickClock ?? (() => performance.now());
     this.#wallOrigin = init.wallOrigin ?? performance.timeOrigin;
     this.#opts = opts;
@@ -188,10 +184,10 @@ export class MediaSession implements PacedStream {
     // back from a hold: the inactivity timeout counts from the resume, not from the last packet before it
     if (!wasExpecting && this.expectsRtp) this.stats.lastPacketAt = this.now();
     if (this.#sources.setSdp(opts.remote)) {
-      this.#rtcpRemote = undefined;
+      this.#rtcp.moved();
       if (this.#sending) this.#unheardSince = this.now();
     }
-    this.#talking = false;
+    this.#tx.endSpurt();
   }
 
   /** Where our RTP goes now (undefined: held with c=0.0.0.0, or nothing known). */
@@ -221,7 +217,7 @@ export class MediaSession implements PacedStream {
 
   /** From now on frames go out (queued audio, or silence). */
   startSending(): void {
-    if (!this.#sending && this.stats.received === 0 && !this.#rtcpHeard) {
+    if (!this.#sending && this.stats.received === 0 && !this.#rtcp.heard) {
       this.#unheardSince = this.now();
       this.#startedAt = this.#unheardSince;
     }
@@ -233,7 +229,6 @@ export class MediaSession implements PacedStream {
     this.#sending = false;
   }
 
-  #rtcpHeard = false;
   #startedAt: number | undefined;
   #firstHeardMs: number | undefined;
   #heardNow(): void {
@@ -279,7 +274,8 @@ export class MediaSession implements PacedStream {
     this.stats.received++;
     this.stats.lastPacketAt = this.now();
     if (pkt.payloadType === this.#opts.dtmfPayloadType) {
-      this.#dtmf(pkt.timestamp, data.subarray(pkt.start, pkt.end));
+      const digit = this.#dtmfIn.accept(pkt.timestamp, data.subarray(pkt.start, pkt.end));
+      if (digit !== undefined) this.onDtmf(digit);
       return;
     }
     const codec = codecOfPayloadType(pkt.payloadType);
@@ -295,16 +291,6 @@ export class MediaSession implements PacedStream {
       this.#heardTick = this.#ticks;
       this.onHeard(decodeG711(codec, data.subarray(pkt.start, pkt.end), this.#heard.subarray(0, n)));
     }
-  }
-
-  #lastDtmfTs: number | undefined;
-  /** RFC 4733: one press = one timestamp, however many packets (and end packets) carry it. */
-  #dtmf(timestamp: number, payload: Uint8Array): void {
-    if (timestamp === this.#lastDtmfTs) return;
-    const e = decodeTelephoneEvent(payload);
-    if (!e) return;
-    this.#lastDtmfTs = timestamp;
-    this.onDtmf(e.digit);
   }
 
   /** One 20 ms tick of the shared scheduler (`transmit` false: long overdue, everything but the packet). */
@@ -326,17 +312,13 @@ export class MediaSession implements PacedStream {
     // out: an RFC 4733 event in progress, else the next queued frame, else silence
     let sent: Int16Array | undefined;
     const sends = this.#sending && this.sends;
-    if (sends && (this.#dtmfEvent || this.#dtmfOut.length > 0)) {
+    if (sends && this.#dtmfOut.busy) {
       this.#sendDtmfFrame();
     } else if (sends) {
       sent = this.#holdMusic ? this.#nextHoldFrame(this.#holdMusic) : this.queue.next();
       if (sent || this.#opts.sendSilence) this.#send(sent);
-      else {
-        // RFC 3550 5.1: the timestamp keeps counting sampling instants through a silence not sent, so the
-        // next talkspurt (marker bit set) plays at its real time
-        this.#ts = (this.#ts + FRAME_SAMPLES) >>> 0;
-        this.#talking = false;
-      }
+      // RFC 3550 5.1: the timestamp keeps counting through a silence not sent (src/rtp/sender.ts)
+      else this.#tx.silent();
     }
     // a talkspurt started early keeps the recording one frame behind what was sent until the spurt ends
     let said = sent ?? ZERO;
@@ -378,8 +360,8 @@ export class MediaSession implements PacedStream {
    * contiguous, and the following frames keep the stream's own deadlines.
    */
   #startEarly(): void {
-    if (this.#closed || !this.#sending || !this.sends || this.#talking || this.#ahead) return;
-    if (this.#dtmfEvent || this.#dtmfOut.length > 0 || this.#lastDeadline === undefined) return;
+    if (this.#closed || !this.#sending || !this.sends || this.#tx.talking || this.#ahead) return;
+    if (this.#dtmfOut.busy || this.#lastDeadline === undefined) return;
     // the scheduler's deadlines are on its own clock (performance.now()), not on the injected `now`
     const untilTick = this.#lastDeadline + 20 - this.#tickClock();
     // the tick is due anyway (or the scheduler runs late and is about to send it)
@@ -393,45 +375,26 @@ export class MediaSession implements PacedStream {
   /** Queues a digit to send as RFC 4733 telephone-events (100 ms tone, then 3 end packets). */
   sendDtmf(digits: string): boolean {
     if (this.#opts.dtmfPayloadType === undefined) return false;
-    for (const d of digits) if (dtmfEvent(d) >= 0) this.#dtmfOut.push(d.toUpperCase());
+    this.#dtmfOut.enqueue(digits);
     return true;
   }
 
+  /** The next RFC 4733 packet of the digit being sent (src/rtp/dtmf.ts), in place of a frame of audio. */
   #sendDtmfFrame(): void {
-    if (!this.#dtmfEvent) {
-      const digit = this.#dtmfOut.shift()!;
-      this.#dtmfEvent = {
-        event: dtmfEvent(digit),
-        ts: this.#ts,
-        sent: 0,
-        frames: 5,
-        ends: 0,
-      };
-    }
-    const d = this.#dtmfEvent;
-    const last = d.sent >= d.frames - 1;
-    const duration = (Math.min(d.sent, d.frames - 1) + 1) * FRAME_SAMPLES;
-    // RFC 4733: the same timestamp for the whole event, duration growing; the end packet three times (2.5.1.4)
-    const payload = encodeTelephoneEvent(d.event, last, duration);
-    const packet = buildRtp({
-      marker: d.sent === 0,
-      payloadType: this.#opts.dtmfPayloadType!,
-      sequence: this.#seq,
-      timestamp: d.ts,
-      ssrc: this.#ssrc,
-      payload,
-    });
+    const e = this.#dtmfOut.next(this.#tx.timestamp);
     if (this.#transmitting) {
-      this.#seq = (this.#seq + 1) & 0xffff;
+      const packet = buildRtp({
+        marker: e.marker,
+        payloadType: this.#opts.dtmfPayloadType!,
+        sequence: this.#tx.nextSequence(),
+        timestamp: e.timestamp,
+        ssrc: this.#tx.ssrc,
+        payload: e.payload,
+      });
       this.#transmit(packet);
       this.stats.sent++;
     }
-    d.sent++;
-    if (last && ++d.ends >= 3) {
-      this.#dtmfEvent = undefined;
-      this.#ts = (d.ts + d.frames * FRAME_SAMPLES) >>> 0; // audio resumes after the event
-      this.#talking = false;
-    }
+    if (e.resumeAt !== undefined) this.#tx.resumeAt(e.resumeAt); // audio resumes after the event
   }
 
   /** Per-call statistics for logs and metrics. */
@@ -441,42 +404,25 @@ export class MediaSession implements PacedStream {
       received: this.stats.received,
       lost: this.#rx.lost,
       jitterMs: this.jitter.stats.jitter / 8,
-      rttMs: this.#rttMs,
+      rttMs: this.#rtcp.rttMs,
       firstHeardMs: this.#firstHeardMs,
     };
   }
 
   /** Sends an RTCP SR (or RR before we sent anything) with a report block about the peer (RFC 3550 6.4). */
   sendReport(): void {
-    const remote = this.#sources.target;
-    const target =
-      this.#rtcpRemote ?? (remote ? { address: remote.address, port: remote.port + 1 } : undefined);
+    const target = this.#rtcp.target(this.#sources.target);
     if (!this.rtcpSocket || !target || !this.#sending) return;
-    const blocks = [];
-    const rx = this.#rx.nextBlock();
-    if (rx) {
-      blocks.push({
-        ...rx,
-        jitter: this.jitter.stats.jitter,
-        lsr: this.#lastSr?.middle ?? 0,
-        dlsr: this.#lastSr ? Math.round(((this.now() - this.#lastSr.at) / 1000) * 65536) : 0,
-      });
-    }
-    const sender =
-      this.stats.sent > 0
-        ? {
-            ntp: ntpTime(this.#wallMs()),
-            rtpTimestamp: this.#ts,
-            packets: this.stats.sent,
-            octets: this.stats.sent * FRAME_SAMPLES,
-          }
-        : undefined;
-    const packet = buildReport({
-      type: sender ? 'SR' : 'RR',
-      ssrc: this.#ssrc,
-      blocks,
-      ...(sender ? { sender } : {}),
-    });
+    const sent = this.stats.sent;
+    const packet = this.#rtcp.report(
+      this.now(),
+      this.#wallMs(),
+      this.#rx.nextBlock(),
+      this.jitter.stats.jitter,
+      sent > 0
+        ? { rtpTimestamp: this.#tx.timestamp, packets: sent, octets: sent * FRAME_SAMPLES }
+        : undefined,
+    );
     const wire = this.#srtp ? this.#srtp.tx.protectRtcp(packet) : packet;
     this.rtcpSocket.send(wire, target.port, target.address, () => {});
   }
@@ -499,45 +445,23 @@ export class MediaSession implements PacedStream {
     if (!remote || rinfo.address !== remote.address) return;
     const data = this.#srtp ? this.#srtp.rx.unprotectRtcp(wire) : wire;
     if (typeof data === 'string') return;
-    const reports = parseReports(data);
-    if (reports.length === 0) return;
-    const ssrc = this.#rx.ssrc;
-    if (ssrc !== undefined && !reports.some((r) => r.ssrc === ssrc)) return;
-    this.#rtcpRemote = { address: rinfo.address, port: rinfo.port };
-    this.#rtcpHeard = true;
-    this.#heardNow();
-    for (const r of reports) {
-      if (r.sender) this.#lastSr = { middle: ntpMiddle(r.sender.ntp), at: this.now() };
-      for (const b of r.blocks) {
-        if (b.ssrc !== this.#ssrc) continue;
-        const rtt = roundTripMs(b, ntpTime(this.#wallMs()));
-        if (rtt !== undefined && rtt < 60_000) this.#rttMs = rtt;
-      }
-    }
+    if (this.#rtcp.receive(data, rinfo, this.#rx.ssrc, this.now(), this.#wallMs())) this.#heardNow();
   }
 
   #send(frame: Int16Array | undefined): void {
     if (!this.#transmitting) {
       // overdue: the time passes (timestamp), the next packet sent starts a new talkspurt; no packet
-      this.#ts = (this.#ts + FRAME_SAMPLES) >>> 0;
-      this.#talking = false;
-      this.#resync = true;
+      this.#tx.skipped();
       return;
     }
     const codec = this.#opts.codec;
-    // RFC 3551 4.1: the marker bit flags the first packet of a talk spurt (and the first after a stall:
-    // the timestamp jumped, the receiver should set its playout point again)
-    const marker = (frame !== undefined && !this.#talking) || this.#resync;
-    this.#resync = false;
-    this.#talking = frame !== undefined;
     // a packet buffer the socket has finished with, the payload encoded straight into it: no garbage per frame
     const slot = this.#packets.pop() ?? newPacketSlot(SRTP_ROOM);
     const { packet, payload } = slot;
     if (frame) encodeG711(codec, frame, payload);
     else payload.fill(SILENCE_BYTE[codec]);
-    buildRtpHeader(packet, marker, PAYLOAD_TYPE[codec], this.#seq, this.#ts, this.#ssrc);
-    this.#seq = (this.#seq + 1) & 0xffff;
-    this.#ts = (this.#ts + FRAME_SAMPLES) >>> 0;
+    // header, marker bit (a talkspurt's first packet, the first after a stall) and the next frame's time
+    this.#tx.frame(packet, frame !== undefined, PAYLOAD_TYPE[codec]);
     this.#inFlight.push(slot);
     this.#transmit(packet, this.#recycle, slot.buffer);
     this.stats.sent++;
@@ -553,8 +477,6 @@ export class MediaSession implements PacedStream {
 
   /** False during an overdue tick: the frame is accounted for (time, queue) but not sent. */
   #transmitting = true;
-  /** Frames were skipped: the next packet carries the marker bit. */
-  #resync = false;
 
   /**
    * Sends an RTP packet; with SRTP it is encrypted in `room` (a buffer that starts with the packet and has
