@@ -4,9 +4,11 @@ import type { Logger } from '../kernel/logger.ts';
 import type { CallEvent } from '../machines/call-events.ts';
 import type { CallManager } from '../machines/call-manager.ts';
 import type { G711 } from '../media/g711.ts';
+import { Reframer } from '../media/reframe.ts';
 import { resample } from '../media/resample.ts';
 import { readWav } from '../media/wav.ts';
 import type { SrtpEngine } from '../rtp/srtp.ts';
+import { type MediaTimeouts, mediaTimeout, watchdogPeriod } from '../rtp/watchdog.ts';
 import { type MediaReport, MediaSession } from './media-session.ts';
 import type { ThreadPriority } from './priority.ts';
 import { WavRecorder } from './recording.ts';
@@ -105,6 +107,7 @@ export class MediaManager {
   }
   readonly #sub: Subscription;
   readonly #watchdog: NodeJS.Timeout | undefined;
+  readonly #timeouts: MediaTimeouts;
 
   /** Whether a call's agent speaks its greeting (and so its early media), instead of the WAV. */
   agentGreets: (callId: string) => boolean = () => false;
@@ -127,7 +130,10 @@ export class MediaManager {
     private readonly log: Logger,
     /** Whose SRTP the sessions use: ours unless a benchmark measures another's (RelayDeps.srtpEngine). */
     private readonly srtpEngine?: SrtpEngine,
+    /** The sessions' clock (ms): RTP arrival, inactivity. */
+    private readonly now: () => number = () => performance.now(),
   ) {
+    this.#timeouts = { inactivityMs: settings.inactivityMs, startTimeoutMs: settings.startTimeoutMs ?? 0 };
     this.scheduler = new RtpScheduler({
       ...(settings.priority ? { priority: settings.priority } : {}),
       onClockPriority: (failed) => {
@@ -140,12 +146,8 @@ export class MediaManager {
         log.warn({ err: e.message }, 'RTP clock thread failed: pacing falls back to setTimeout (1 ms steps)'),
     });
     this.#sub = calls.events$.subscribe((e) => this.#on(e));
-    const start = settings.startTimeoutMs ?? 0;
-    if (settings.inactivityMs > 0 || start > 0) {
-      const every = Math.min(
-        1000,
-        ...[settings.inactivityMs, start].filter((ms) => ms > 0).map((ms) => ms / 4),
-      );
+    const every = watchdogPeriod(this.#timeouts);
+    if (every !== undefined) {
       this.#watchdog = setInterval(() => this.#checkInactivity(), every);
       this.#watchdog.unref();
     }
@@ -171,19 +173,9 @@ export class MediaManager {
         sub.complete();
         return;
       }
-      let carry = new Int16Array(0);
-      session.onHeard = (frame) => {
-        if (frame.length === FRAME && carry.length === 0) {
-          sub.next(frame.slice());
-          return;
-        }
-        const all = new Int16Array(carry.length + frame.length);
-        all.set(carry);
-        all.set(frame, carry.length);
-        let o = 0;
-        for (; o + FRAME <= all.length; o += FRAME) sub.next(all.slice(o, o + FRAME));
-        carry = all.slice(o);
-      };
+      const frames = new Reframer(FRAME);
+      const next = (frame: Int16Array) => sub.next(frame);
+      session.onHeard = (frame) => frames.push(frame, next);
       const ended = this.calls.events$.subscribe((e) => {
         if (e.type === 'call.ended' && e.callId === callId) sub.complete();
       });
@@ -237,11 +229,7 @@ export class MediaManager {
     const ports = this.#leases.get(callId);
     if (!ports) return;
     this.#leases.delete(callId);
-    const s = this.#sessions.get(callId);
-    if (s) {
-      this.#sessions.delete(callId);
-      this.#track(this.#close(s));
-    }
+    this.#drop(callId);
     await this.ports.release(ports);
   }
 
@@ -312,6 +300,7 @@ export class MediaManager {
           onDtmf: (digit) => this.calls.dtmf(e.callId, digit),
           onAudio: (payloadType, payload) => this.packets$.next({ callId: e.callId, payloadType, payload }),
           srtpEngine: this.srtpEngine,
+          now: this.now,
         });
         session.wantsAudio = () => this.packets$.observed && this.#wanted(e.callId);
         if (this.settings.maxQueuedMs !== undefined) session.queue.limitMs = this.settings.maxQueuedMs;
@@ -350,10 +339,8 @@ export class MediaManager {
       }
       case 'call.ended': {
         this.#early.delete(e.callId);
-        const s = this.#sessions.get(e.callId);
+        const s = this.#drop(e.callId);
         if (!s) return;
-        this.#track(this.#close(s));
-        this.#sessions.delete(e.callId);
         const report = s.report();
         this.#ended.sent += report.sent;
         this.#ended.received += report.received;
@@ -363,6 +350,18 @@ export class MediaManager {
         return;
       }
     }
+  }
+
+  /**
+   * The one way a call's media session ends (its call ended, or its ports were released first): out of the
+   * map, closed in the background (close() waits for it). Returns the session for its last report.
+   */
+  #drop(callId: string): MediaSession | undefined {
+    const s = this.#sessions.get(callId);
+    if (!s) return undefined;
+    this.#sessions.delete(callId);
+    this.#track(this.#close(s));
+    return s;
   }
 
   /** Closes a call's media; once its recording is on disk, says what became of it. */
@@ -379,20 +378,26 @@ export class MediaManager {
   }
 
   #checkInactivity(): void {
-    const now = performance.now();
-    const { inactivityMs, startTimeoutMs = 0 } = this.settings;
+    const now = this.now();
     for (const s of this.#sessions.values()) {
-      if (startTimeoutMs > 0 && s.unheardFor(now) > startTimeoutMs) {
+      const verdict = mediaTimeout(
+        { unheardMs: s.unheardFor(now), expectsRtp: s.expectsRtp, silentMs: now - s.stats.lastPacketAt },
+        this.#timeouts,
+      );
+      if (verdict === 'never-heard') {
         // a peer that never sends anything may not exist at that address (SDP aimed at a victim): stop
         // at once, and end the call
         this.log.warn(
-          { callId: s.callId, remote: s.remote, seconds: startTimeoutMs / 1000 },
+          { callId: s.callId, remote: s.remote, seconds: this.#timeouts.startTimeoutMs / 1000 },
           'nothing heard from the peer since we started sending: stopped, hanging up',
         );
         s.stopSending();
         this.calls.hangup(s.callId, 'rtp-timeout');
-      } else if (inactivityMs > 0 && s.expectsRtp && now - s.stats.lastPacketAt > inactivityMs) {
-        this.log.warn({ callId: s.callId, seconds: inactivityMs / 1000 }, 'no RTP: hanging up');
+      } else if (verdict === 'inactive') {
+        this.log.warn(
+          { callId: s.callId, seconds: this.#timeouts.inactivityMs / 1000 },
+          'no RTP: hanging up',
+        );
         s.stats.lastPacketAt = now; // once
         this.calls.hangup(s.callId, 'rtp-timeout');
       }
