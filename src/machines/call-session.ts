@@ -16,20 +16,12 @@ import {
 } from '../sdp/index.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
 import { AckWaits } from '../sip/dialog/ack-waits.ts';
-import {
-  type Dialog,
-  type Hop,
-  inDialogRequest,
-  nextHop,
-  receiveInDialog,
-  recordRouteHeaders,
-} from '../sip/dialog/dialog.ts';
+import { type Dialog, type Hop, recordRouteHeaders } from '../sip/dialog/dialog.ts';
 import { reinviteRefusal } from '../sip/dialog/reinvite.ts';
 import { DialogRequestRate } from '../sip/dialog/request-rate.ts';
 import { dtmfOfInfo } from '../sip/message/dtmf-relay.ts';
 import { headerValues } from '../sip/message/headers.ts';
 import { bracket } from '../sip/message/host.ts';
-import { newBranch } from '../sip/message/ids.ts';
 import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
 import type { SipMessage, SipResponse } from '../sip/message/types.ts';
 import { type Clock, TimerSet } from '../sip/transaction/clock.ts';
@@ -40,6 +32,7 @@ import { type CallContext, type CallMachineEvent, callMachine, type EmittedType 
 import type { CallEvent } from './call-events.ts';
 import { type CallSettings, type MediaPorts, negotiationOptions } from './call-settings.ts';
 import type { DialogHost } from './dialog-host.ts';
+import { DialogUsage } from './dialog-usage.ts';
 import { ReinviteOut } from './reinvite-out.ts';
 import { SessionRefresh } from './session-refresh.ts';
 import { type ReferredCalls, TransferIn } from './transfer-in.ts';
@@ -95,7 +88,8 @@ const boundMachine = callMachine.provide({
  */
 export abstract class CallSession {
   readonly actor: Actor<typeof callMachine>;
-  dialog: Dialog | undefined;
+  /** The call's dialog, its only writer, and the recipe of every request in it. */
+  protected readonly usage: DialogUsage;
   media: Negotiated | undefined;
   protected readonly log: Logger;
   protected readonly sessionId = String(Math.floor(Math.random() * 1e9));
@@ -139,6 +133,10 @@ export abstract class CallSession {
     protected readonly env: SessionEnv,
   ) {
     this.log = env.log.child({ callId });
+    this.usage = new DialogUsage(
+      () => env.core,
+      () => this.fallbackHop(),
+    );
     this.#timers = new TimerSet(env.clock);
     this.#rate = new DialogRequestRate(env.clock.now());
     this.#acks = new AckWaits(env.clock, env.timers);
@@ -162,6 +160,10 @@ export abstract class CallSession {
       complete: () => env.ended(this),
       error: (e) => this.log.error({ err: String(e) }, 'call actor failed'),
     });
+  }
+
+  get dialog(): Dialog | undefined {
+    return this.usage.dialog;
   }
 
   /** State as a dotted path, e.g. "ringing.alerting"; an established call is "established" (its regions: `in`). */
@@ -256,13 +258,7 @@ export abstract class CallSession {
       },
       settings: this.env.settings,
       log: this.log,
-      get dialog() {
-        return self.dialog;
-      },
-      set dialog(d) {
-        self.dialog = d;
-      },
-      hop: () => nextHop(this.dialog!, this.fallbackHop()),
+      usage: this.usage,
       contact: () => this.contact(),
       send: (e) => this.send(e),
       emit: (e) => this.env.emit(e),
@@ -380,22 +376,9 @@ export abstract class CallSession {
 
   /** BYE through a client transaction; its final answer (or timeout) is 'sip.byeDone'. */
   protected sendBye(): void {
-    if (!this.dialog) {
+    // its final answer, a timeout or a transport error all end the wait
+    if (!this.usage.request('BYE', {}, () => this.send({ type: 'sip.byeDone' })))
       this.send({ type: 'sip.byeDone' });
-      return;
-    }
-    const hop = nextHop(this.dialog, this.fallbackHop());
-    const via = this.env.core.sentBy(hop.transport);
-    const built = inDialogRequest(this.dialog, 'BYE', { via, branch: newBranch() });
-    this.dialog = built.dialog;
-    const done = () => this.send({ type: 'sip.byeDone' });
-    this.env.core.sendRequest(built.request, hop, {
-      onResponse: (r) => {
-        if (r.msg.status >= 200) done();
-      },
-      onTimeout: done,
-      onTransportError: done,
-    });
   }
 
   /** A request inside this dialog (the manager matched Call-ID and tags). */
@@ -414,13 +397,10 @@ export abstract class CallSession {
         );
       return;
     }
-    if (this.dialog) {
-      const verdict = receiveInDialog(this.dialog, req);
-      if (!verdict.ok) {
-        core.respond(tx, verdict.status, { reason: verdict.reason });
-        return;
-      }
-      this.dialog = verdict.dialog;
+    const refused = this.usage.receive(req);
+    if (refused) {
+      core.respond(tx, refused.status, { reason: refused.reason });
+      return;
     }
     switch (req.msg.method) {
       case 'BYE':

@@ -1,9 +1,9 @@
 import type { Logger } from '../kernel/logger.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
-import type { Dialog, Hop } from '../sip/dialog/dialog.ts';
 import type { CallMachineEvent } from './call.machine.ts';
 import type { CallEvent } from './call-events.ts';
 import type { CallSettings } from './call-settings.ts';
+import type { DialogUsage } from './dialog-usage.ts';
 
 /**
  * What a call's in-dialog helpers (transfer, session timer, our re-INVITEs) need of the call session: its
@@ -14,9 +14,8 @@ export interface DialogHost {
   readonly core: SipCore;
   readonly settings: CallSettings;
   readonly log: Logger;
-  dialog: Dialog | undefined;
-  /** Where the next in-dialog request goes (route set, remote target, the connection to reuse). */
-  hop(): Hop;
+  /** The call's dialog and the one recipe for its requests (dialog-usage.ts). */
+  readonly usage: DialogUsage;
   /** Our Contact on the call's transport. */
   contact(): string;
   send(event: CallMachineEvent): void;

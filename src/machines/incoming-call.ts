@@ -40,7 +40,7 @@ export class IncomingCall extends CallSession {
     this.#tx = tx;
     this.#offer = offer;
     this.#source = { ...viaSource(invite.via[0]!), transport: invite.source?.transport };
-    this.dialog = dialogAsUas(invite, newTag(), Math.floor(Math.random() * 10_000) + 1);
+    this.usage.establish(dialogAsUas(invite, newTag(), Math.floor(Math.random() * 10_000) + 1));
     this.peerAllow = allowOf(invite.msg);
     this.peerSupported = supportedOf(invite.msg);
   }

@@ -1,6 +1,6 @@
 import { parseSdp, sdpOf } from '../sdp/index.ts';
 import { answerChallenge } from '../sip/auth/answer.ts';
-import { type Dialog, dialogAsUac, inDialogRequest, nextHop } from '../sip/dialog/dialog.ts';
+import { dialogAsUac } from '../sip/dialog/dialog.ts';
 import { type InviteClient, inviteClientResponse, inviteClientStart } from '../sip/dialog/invite-client.ts';
 import { uacSessionTimer, uacTimerHeaders } from '../sip/dialog/session-timer.ts';
 import { buildCancel, buildRequest } from '../sip/message/build.ts';
@@ -172,8 +172,7 @@ export class OutgoingCall extends CallSession {
         this.#answered(r);
         return;
       case 'ack-again':
-        if (this.#ack && this.dialog)
-          this.env.core.sendStateless(this.#ack, nextHop(this.dialog, this.#target.dest));
+        if (this.#ack && this.dialog) this.env.core.sendStateless(this.#ack, this.usage.hop());
         return;
       case 'retry':
         this.#sendInvite(action.authorization);
@@ -203,7 +202,7 @@ export class OutgoingCall extends CallSession {
   #answered(r: ParsedResponse): void {
     this.cancel('ring');
     this.cancel('cancel');
-    this.dialog = dialogAsUac(this.#invite!, r);
+    this.usage.establish(dialogAsUac(this.#invite!, r));
     this.peerAllow = allowOf(r.msg);
     this.peerSupported = supportedOf(r.msg);
     this.env.registerDialog(this);
@@ -230,15 +229,10 @@ export class OutgoingCall extends CallSession {
 
   /** RFC 3261 13.2.2.4: the ACK for a 2xx is built like an in-dialog request, with the INVITE's CSeq number. */
   #sendAck(): void {
-    const d: Dialog | undefined = this.dialog;
-    if (!d || !this.#invite) return;
-    const hop = nextHop(d, this.#target.dest);
-    const { request } = inDialogRequest(d, 'ACK', {
-      via: this.env.core.sentBy(hop.transport),
-      branch: newBranch(),
-      cseq: this.#invite.cseq.seq,
-    });
+    if (!this.#invite) return;
+    const request = this.usage.ack(this.#invite.cseq.seq);
+    if (!request) return;
     this.#ack = request;
-    this.env.core.sendStateless(request, hop);
+    this.env.core.sendStateless(request, this.usage.hop());
   }
 }

@@ -1,5 +1,3 @@
-import { inDialogRequest } from '../sip/dialog/dialog.ts';
-import { newBranch } from '../sip/message/ids.ts';
 import type { ParsedResponse } from '../sip/message/parse.ts';
 import type { SipRequest } from '../sip/message/types.ts';
 import type { DialogHost } from './dialog-host.ts';
@@ -29,44 +27,30 @@ export class ReinviteOut {
     done: (status: number, response?: ParsedResponse) => void,
   ): boolean {
     const h = this.host;
-    const d = h.dialog;
-    if (!d || this.#inFlight) return false;
-    const hop = h.hop();
-    const via = h.core.sentBy(hop.transport);
-    const built = inDialogRequest(d, 'INVITE', {
-      via,
-      branch: newBranch(),
-      contact: h.contact(),
-      headers: [...headers, ['Allow', h.core.allow], ['Supported', h.core.supported]],
-      body: { type: 'application/sdp', data: new TextEncoder().encode(sdp) },
-    });
-    h.dialog = built.dialog;
-    const flight = { cseq: built.dialog.localSeq, ack: undefined as SipRequest | undefined };
+    if (!h.usage.dialog || this.#inFlight) return false;
+    const flight = { cseq: 0, ack: undefined as SipRequest | undefined };
     this.#inFlight = flight;
     let finished = false;
-    const finish = (status: number, r?: ParsedResponse) => {
-      if (this.#inFlight === flight) this.#inFlight = undefined;
-      if (finished) return;
-      finished = true;
-      done(status, r);
-    };
-    h.core.sendRequest(built.request, hop, {
-      onResponse: (r) => {
-        const status = r.msg.status;
-        if (status < 200) return;
-        if (status < 300 && h.dialog) {
-          flight.ack ??= inDialogRequest(h.dialog, 'ACK', {
-            via,
-            branch: newBranch(),
-            cseq: flight.cseq,
-          }).request;
-          h.core.sendStateless(flight.ack, hop);
-        }
-        finish(status, r);
+    const sent = h.usage.request(
+      'INVITE',
+      {
+        contact: h.contact(),
+        headers: [...headers, ['Allow', h.core.allow], ['Supported', h.core.supported]],
+        body: { type: 'application/sdp', data: new TextEncoder().encode(sdp) },
       },
-      onTimeout: () => finish(408),
-      onTransportError: () => finish(503),
-    });
+      (status, r) => {
+        // each 2xx (a retransmitted one too) is ACKed, with the same ACK
+        if (status < 300 && r && sent) {
+          flight.ack ??= h.usage.ack(flight.cseq, sent);
+          if (flight.ack) h.core.sendStateless(flight.ack, sent.hop);
+        }
+        if (this.#inFlight === flight) this.#inFlight = undefined;
+        if (finished) return;
+        finished = true;
+        done(status, r);
+      },
+    );
+    if (sent) flight.cseq = sent.cseq;
     return true;
   }
 }

@@ -1,4 +1,3 @@
-import { inDialogRequest } from '../sip/dialog/dialog.ts';
 import {
   readMinSE,
   type SessionTimer,
@@ -7,7 +6,6 @@ import {
   uacSessionTimer,
   uasSessionTimer,
 } from '../sip/dialog/session-timer.ts';
-import { newBranch } from '../sip/message/ids.ts';
 import type { ParsedResponse } from '../sip/message/parse.ts';
 import type { SipMessage } from '../sip/message/types.ts';
 import type { DialogHost } from './dialog-host.ts';
@@ -87,23 +85,12 @@ export class SessionRefresh {
       if (!this.reinvite(headers, done)) done(491);
       return;
     }
-    const d = h.dialog;
-    if (!d) return;
-    const hop = h.hop();
-    const built = inDialogRequest(d, 'UPDATE', {
-      via: h.core.sentBy(hop.transport),
-      branch: newBranch(),
-      // RFC 3311 5.1: UPDATE is a target refresh request: it carries a Contact
-      contact: h.contact(),
-      headers: [...headers, ['Supported', h.core.supported]],
-    });
-    h.dialog = built.dialog;
-    h.core.sendRequest(built.request, hop, {
-      onResponse: (r) => {
-        if (r.msg.status >= 200) done(r.msg.status, r);
-      },
-      onTimeout: () => done(408),
-      onTransportError: () => done(503),
-    });
+    if (!h.usage.dialog) return;
+    // RFC 3311 5.1: UPDATE is a target refresh request: it carries a Contact
+    h.usage.request(
+      'UPDATE',
+      { contact: h.contact(), headers: [...headers, ['Supported', h.core.supported]] },
+      done,
+    );
   }
 }

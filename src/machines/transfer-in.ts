@@ -1,9 +1,7 @@
 import type { Result } from '../kernel/result.ts';
-import { inDialogRequest } from '../sip/dialog/dialog.ts';
 import { referSubSuppressed, sipfrag } from '../sip/dialog/refer.ts';
 import type { TransferTarget } from '../sip/dialog/transfer-target.ts';
 import { header, headerValues } from '../sip/message/headers.ts';
-import { newBranch } from '../sip/message/ids.ts';
 import { parseNameAddr } from '../sip/message/name-addr.ts';
 import type { ParsedRequest } from '../sip/message/parse.ts';
 import { serializeUri } from '../sip/message/uri.ts';
@@ -118,12 +116,8 @@ export class TransferIn {
   /** A NOTIFY with the sipfrag of the referred call's status (RFC 3515 2.4.5); the last one terminates. */
   #notify(status: number, reason: string, final: boolean): void {
     const h = this.host;
-    const d = h.dialog;
-    if (!d || !this.#ref?.notify) return;
-    const hop = h.hop();
-    const built = inDialogRequest(d, 'NOTIFY', {
-      via: h.core.sentBy(hop.transport),
-      branch: newBranch(),
+    if (!h.usage.dialog || !this.#ref?.notify) return;
+    h.usage.request('NOTIFY', {
       contact: h.contact(),
       headers: [
         ['Event', 'refer'],
@@ -131,7 +125,5 @@ export class TransferIn {
       ],
       body: sipfrag(status, reason),
     });
-    h.dialog = built.dialog;
-    h.core.sendRequest(built.request, hop, { onResponse: () => {} });
   }
 }

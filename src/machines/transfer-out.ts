@@ -1,6 +1,4 @@
-import { inDialogRequest } from '../sip/dialog/dialog.ts';
 import { readReferNotify, referSubSuppressed } from '../sip/dialog/refer.ts';
-import { newBranch } from '../sip/message/ids.ts';
 import { parseNameAddr } from '../sip/message/name-addr.ts';
 import type { ParsedRequest } from '../sip/message/parse.ts';
 import { serializeUri } from '../sip/message/uri.ts';
@@ -29,30 +27,26 @@ export class TransferOut {
     const h = this.host;
     this.#transfer = { target, subscribed: true };
     h.after('transfer', h.settings.transferTimeoutMs ?? 60_000, { type: 'timer.transfer' });
-    const d = h.dialog;
+    const d = h.usage.dialog;
     if (!d) return;
-    const hop = h.hop();
     const me = parseNameAddr(d.localParty);
-    const built = inDialogRequest(d, 'REFER', {
-      via: h.core.sentBy(hop.transport),
-      branch: newBranch(),
-      contact: h.contact(),
-      headers: [
-        ['Refer-To', `<${target}>`],
-        ...(me.ok ? [['Referred-By', `<${serializeUri(me.value.uri)}>`] as [string, string]] : []),
-        ['Allow', h.core.allow],
-        ['Supported', h.core.supported],
-      ],
-    });
-    h.dialog = built.dialog;
     const failed = (status: number, reason: string) => {
       this.#unsubscribe();
       h.send({ type: 'sip.transferFailed', status, reason });
     };
-    h.core.sendRequest(built.request, hop, {
-      onResponse: (r) => {
-        const status = r.msg.status;
-        if (status < 200) return;
+    h.usage.request(
+      'REFER',
+      {
+        contact: h.contact(),
+        headers: [
+          ['Refer-To', `<${target}>`],
+          ...(me.ok ? [['Referred-By', `<${serializeUri(me.value.uri)}>`] as [string, string]] : []),
+          ['Allow', h.core.allow],
+          ['Supported', h.core.supported],
+        ],
+      },
+      (status, r) => {
+        if (!r) return failed(status, status === 408 ? 'Request Timeout' : 'Service Unavailable');
         if (status >= 300) return failed(status, r.msg.reason);
         h.send({ type: 'sip.referAccepted' });
         // RFC 4488 4: "Refer-Sub: false" in the 2xx: no NOTIFY will come; the transferee took the call over
@@ -61,9 +55,7 @@ export class TransferOut {
           h.send({ type: 'sip.transferDone', status });
         }
       },
-      onTimeout: () => failed(408, 'Request Timeout'),
-      onTransportError: () => failed(503, 'Service Unavailable'),
-    });
+    );
   }
 
   #unsubscribe(): void {
