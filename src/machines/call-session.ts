@@ -17,7 +17,7 @@ import {
 import type { SipCore } from '../sip/core/sip-core.ts';
 import { AckWaits } from '../sip/dialog/ack-waits.ts';
 import { type Dialog, type Hop, recordRouteHeaders } from '../sip/dialog/dialog.ts';
-import { reinviteRefusal } from '../sip/dialog/reinvite.ts';
+import { glareDelayMs, reinviteRefusal, updateRefusal } from '../sip/dialog/reinvite.ts';
 import { DialogRequestRate } from '../sip/dialog/request-rate.ts';
 import { dtmfOfInfo } from '../sip/message/dtmf-relay.ts';
 import { headerValues } from '../sip/message/headers.ts';
@@ -306,16 +306,6 @@ export abstract class CallSession {
     if (!sent) queueMicrotask(() => this.send({ type: 'sip.reinviteFailed', status: 491 }));
   }
 
-  /**
-   * RFC 3261 14.1: after a 491, "If the UAC is the owner of the Call-ID of the dialog ID ... T has a randomly
-   * chosen value between 2.1 and 4 seconds in units of 10 ms. If the UAC is not the owner ... between 0 and
-   * 2 seconds".
-   */
-  #glareDelay(): number {
-    const tens = (lo: number, hi: number) => lo + Math.floor(Math.random() * ((hi - lo) / 10 + 1)) * 10;
-    return this.direction === 'outgoing' ? tens(2100, 4000) : tens(0, 2000);
-  }
-
   /** The SDP answer in the 2xx to our re-INVITE (RFC 3261 14.1): the media follow it. */
   #answerOfReinvite(r: ParsedResponse): void {
     const text = sdpOf(r.msg);
@@ -365,7 +355,10 @@ export abstract class CallSession {
       sendHold: () => this.#sendDirection(true),
       sendResume: () => this.#sendDirection(false),
       scheduleReinviteRetry: () =>
-        this.after('reinviteRetry', this.#glareDelay(), { type: 'timer.reinviteRetry' }),
+        // RFC 3261 14.1: we own the Call-ID of the calls we placed
+        this.after('reinviteRetry', glareDelayMs(this.direction === 'outgoing'), {
+          type: 'timer.reinviteRetry',
+        }),
       emitHold: (_, params) => this.env.emit({ type: 'call.hold', callId: this.callId, ...params }),
       emit: ({ context }, params) => {
         const e = this.describe(params.type, context);
@@ -550,8 +543,12 @@ export abstract class CallSession {
     const offerText = sdpOf(req.msg);
     let sdp: string | undefined;
     if (offerText !== undefined) {
-      if (this.#reinviteOut.pending || this.#reinvite?.offerInAck) {
-        core.respond(tx, 491, { headers: [['Retry-After', '1']] });
+      const refusal = updateRefusal({
+        offer: true,
+        ourOfferPending: this.#reinviteOut.pending || !!this.#reinvite?.offerInAck,
+      });
+      if (refusal) {
+        core.respond(tx, refusal.status, { headers: refusal.headers });
         return;
       }
       sdp = this.#answerPeerOffer(offerText, tx);

@@ -1,4 +1,5 @@
 import { assign, setup } from 'xstate';
+import { dialogGone } from '../sip/dialog/reinvite.ts';
 
 /**
  * One call, one actor. States: idle -> inviting (outgoing) -> ringing -> established -> terminating -> ended.
@@ -130,13 +131,11 @@ export const callMachine = setup({
   guards: {
     // RFC 4028 10: "If the session refresh request transaction times out or generates a 408 or 481
     // response, then the UAC sends a BYE request"; another failure (491 glare, 500) leaves the session
-    refreshFatal: ({ event }) =>
-      event.type === 'sip.refreshFailed' && (event.status === 408 || event.status === 481),
+    refreshFatal: ({ event }) => event.type === 'sip.refreshFailed' && dialogGone(event.status),
     // RFC 3261 14.1: our re-INVITE met another (491 Request Pending): tried again after a random wait
     glare: ({ event }) => event.type === 'sip.reinviteFailed' && event.status === 491,
     // RFC 3261 14.1 / 12.2.1.2: a re-INVITE timed out or the dialog is gone: the call is over
-    dialogGone: ({ event }) =>
-      event.type === 'sip.reinviteFailed' && (event.status === 408 || event.status === 481),
+    dialogGone: ({ event }) => event.type === 'sip.reinviteFailed' && dialogGone(event.status),
   },
 }).createMachine({
   id: 'call',

@@ -1,7 +1,13 @@
 import type { CallPlan } from '../routing/plan.ts';
 import { answerOffer, parseSdp, type SessionDescription, sdpOf } from '../sdp/index.ts';
 import { dialogAsUas, type Hop, recordRouteHeaders } from '../sip/dialog/dialog.ts';
-import { firstRSeq, readRAck, reliableProvisionals, reliableSchedule } from '../sip/dialog/prack.ts';
+import {
+  firstRSeq,
+  readRAck,
+  reliableProvisionals,
+  reliableSchedule,
+  reliableStep,
+} from '../sip/dialog/prack.ts';
 import type { SessionTimer } from '../sip/dialog/session-timer.ts';
 import { header } from '../sip/message/headers.ts';
 import { newTag } from '../sip/message/ids.ts';
@@ -101,15 +107,15 @@ export class IncomingCall extends CallSession {
   }
 
   #resendReliable(res: SipResponse, plan: ReturnType<typeof reliableSchedule>, i: number): void {
-    const wait = plan.resends[i];
-    if (wait === undefined) {
-      this.runAfter('prack', plan.giveUpAfter, () => {
+    const step = reliableStep(plan, i);
+    if (step.action === 'give-up') {
+      this.runAfter('prack', step.ms, () => {
         this.log.warn({}, 'no PRACK for our reliable 183 within 64*T1: 500');
         this.send({ type: 'timer.prackTimeout' });
       });
       return;
     }
-    this.runAfter('prack', wait, () => {
+    this.runAfter('prack', step.ms, () => {
       if (this.#early?.pracked || this.#tx.state !== 'proceeding') return;
       this.#tx.respond(res);
       this.#resendReliable(res, plan, i + 1);

@@ -1,3 +1,4 @@
+import { dialogGone } from '../sip/dialog/reinvite.ts';
 import {
   readMinSE,
   type SessionTimer,
@@ -74,7 +75,7 @@ export class SessionRefresh {
       }
       if (status === 422 && r) this.#timer = { ...t, interval: Math.max(t.interval, readMinSE(r.msg)) };
       h.send({ type: 'sip.refreshFailed', status });
-      if (status === 408 || status === 481) return; // the machine ends the call
+      if (dialogGone(status)) return; // the machine ends the call
       // still refreshing within the interval: again soon (the expiry timer keeps running meanwhile)
       h.after('sessionRefresh', status === 422 ? 0 : Math.min(10_000, (t.interval * 1000) / 8), {
         type: 'timer.sessionRefresh',

@@ -37,3 +37,15 @@ export function reliableSchedule(t1: number): { resends: number[]; giveUpAfter: 
 
 /** A first RSeq: "between 1 and 2**31 - 1" and, advice of 3262 3, well below it so increments never wrap. */
 export const firstRSeq = (): number => 1 + Math.floor(Math.random() * 0x3fffffff);
+
+/**
+ * The resend loop of a reliable provisional response, one step at a time: after the `i`-th wait, resend it
+ * (while no PRACK came and the INVITE is unanswered) or, past the last resend, give up (5xx).
+ */
+export function reliableStep(
+  plan: { readonly resends: readonly number[]; readonly giveUpAfter: number },
+  i: number,
+): { readonly ms: number; readonly action: 'resend' | 'give-up' } {
+  const wait = plan.resends[i];
+  return wait === undefined ? { ms: plan.giveUpAfter, action: 'give-up' } : { ms: wait, action: 'resend' };
+}

@@ -2,8 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { ackWaitReduce, ackWaitStart } from '../../../src/sip/dialog/ack-wait.ts';
 import { dialogAsUas, nextHop, receiveInDialog, recordRouteHeaders } from '../../../src/sip/dialog/dialog.ts';
 import { inviteClientResponse, inviteClientStart } from '../../../src/sip/dialog/invite-client.ts';
+import { reliableSchedule, reliableStep } from '../../../src/sip/dialog/prack.ts';
 import { grantedExpires, registerRequest } from '../../../src/sip/dialog/register.ts';
-import { reinviteRefusal } from '../../../src/sip/dialog/reinvite.ts';
+import {
+  dialogGone,
+  glareDelayMs,
+  reinviteRefusal,
+  updateRefusal,
+} from '../../../src/sip/dialog/reinvite.ts';
 import { dtmfOfInfo } from '../../../src/sip/message/dtmf-relay.ts';
 import { header } from '../../../src/sip/message/headers.ts';
 import type { SipResponse } from '../../../src/sip/message/types.ts';
@@ -204,5 +210,64 @@ describe('nextHop: transport and connection of in-dialog requests', () => {
   it('the first Route decides when there is a route set', () => {
     const routed = { ...overTcp, routeSet: ['<sip:10.9.9.9:5070;lr;transport=tcp>'] };
     expect(nextHop(routed, fallback)).toEqual({ host: '10.9.9.9', port: 5070, transport: 'tcp', flow: 4 });
+  });
+});
+
+describe('in-dialog rules of issue 25 (pure)', () => {
+  it('RFC 3311 5.2: an UPDATE with an offer while ours awaits its answer gets 491; a refresh never does', () => {
+    expect(updateRefusal({ offer: true, ourOfferPending: true })).toEqual({
+      status: 491,
+      headers: [['Retry-After', '1']],
+    });
+    expect(updateRefusal({ offer: true, ourOfferPending: false })).toBeUndefined();
+    expect(updateRefusal({ offer: false, ourOfferPending: true })).toBeUndefined();
+  });
+
+  it.each<[boolean, number, number]>([
+    [true, 0, 2100],
+    [true, 0.99999, 4000],
+    [false, 0, 0],
+    [false, 0.99999, 2000],
+    [false, 0.5, 1000],
+  ])('RFC 3261 14.1 glare wait: Call-ID owner %s, random %s -> %s ms', (owner, r, ms) => {
+    expect(glareDelayMs(owner, () => r)).toBe(ms);
+  });
+
+  it('the glare wait is in units of 10 ms within its range, whatever the random source', () => {
+    for (let i = 0; i < 200; i++) {
+      const a = glareDelayMs(true);
+      const b = glareDelayMs(false);
+      expect(a % 10 === 0 && a >= 2100 && a <= 4000).toBe(true);
+      expect(b % 10 === 0 && b >= 0 && b <= 2000).toBe(true);
+    }
+  });
+
+  it.each([
+    [408, true],
+    [481, true],
+    [491, false],
+    [500, false],
+    [503, false],
+  ])('RFC 3261 12.2.1.2: a %s to an in-dialog request ends the dialog: %s', (status, gone) => {
+    expect(dialogGone(status)).toBe(gone);
+  });
+
+  it('RFC 3262 3: the reliable 183 is resent at T1, 2T1, 4T1 ... then given up at 64*T1', () => {
+    const plan = reliableSchedule(500);
+    const steps = [];
+    for (let i = 0; ; i++) {
+      const s = reliableStep(plan, i);
+      steps.push(`${s.action}@${s.ms}`);
+      if (s.action === 'give-up') break;
+    }
+    expect(steps).toEqual([
+      'resend@500',
+      'resend@1000',
+      'resend@2000',
+      'resend@4000',
+      'resend@8000',
+      'resend@16000',
+      'give-up@500', // 31.5 s resending, then the rest of 64*T1 = 32 s
+    ]);
   });
 });
