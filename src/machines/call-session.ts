@@ -1,19 +1,7 @@
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
 import type { Logger } from '../kernel/logger.ts';
 import type { CallPlan } from '../routing/plan.ts';
-import {
-  answerOffer,
-  chooseMedia,
-  createOffer,
-  holding,
-  type Negotiated,
-  type NegotiationOptions,
-  type OfferedCrypto,
-  offerCrypto,
-  parseSdp,
-  type SessionDescription,
-  sdpOf,
-} from '../sdp/index.ts';
+import { type Negotiated, parseSdp, sdpOf } from '../sdp/index.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
 import { AckWaits } from '../sip/dialog/ack-waits.ts';
 import { type Dialog, type Hop, recordRouteHeaders } from '../sip/dialog/dialog.ts';
@@ -30,10 +18,11 @@ import type { TimerTable } from '../sip/transaction/timers.ts';
 import { transportParam } from '../sip/transport/transport.ts';
 import { type CallContext, type CallMachineEvent, callMachine, type EmittedType } from './call.machine.ts';
 import type { CallEvent } from './call-events.ts';
-import { type CallSettings, type MediaPorts, negotiationOptions } from './call-settings.ts';
+import type { CallSettings, MediaPorts } from './call-settings.ts';
 import type { DialogHost } from './dialog-host.ts';
 import { DialogUsage } from './dialog-usage.ts';
 import { ReinviteOut } from './reinvite-out.ts';
+import { SessionMedia } from './session-media.ts';
 import { SessionRefresh } from './session-refresh.ts';
 import { type ReferredCalls, TransferIn } from './transfer-in.ts';
 import { TransferOut } from './transfer-out.ts';
@@ -90,10 +79,9 @@ export abstract class CallSession {
   readonly actor: Actor<typeof callMachine>;
   /** The call's dialog, its only writer, and the recipe of every request in it. */
   protected readonly usage: DialogUsage;
-  media: Negotiated | undefined;
+  /** Offer/answer from our side: our SDP, our last offer, the media agreed (session-media.ts). */
+  protected readonly sdp: SessionMedia;
   protected readonly log: Logger;
-  protected readonly sessionId = String(Math.floor(Math.random() * 1e9));
-  protected sdpVersion = 0;
   /** The call's own timers (ring); its 2xx retransmissions are the dialog layer's (#acks). */
   readonly #timers: TimerSet;
   /** Requests the peer may send in this dialog (a token bucket; BYE and CANCEL always pass). */
@@ -140,12 +128,21 @@ export abstract class CallSession {
     this.#timers = new TimerSet(env.clock);
     this.#rate = new DialogRequestRate(env.clock.now());
     this.#acks = new AckWaits(env.clock, env.timers);
+    this.sdp = new SessionMedia({
+      callId,
+      settings: env.settings,
+      ports,
+      hop: () => this.fallbackHop(),
+      emit: (e) => env.emit(e),
+      holding: () =>
+        this.in({ established: { hold: 'holding' } }) || this.in({ established: { hold: 'held' } }),
+    });
     this.#host = this.#makeHost();
     this.#transferOut = new TransferOut(this.#host);
     this.#transferIn = env.referredCalls ? new TransferIn(this.#host, env.referredCalls) : undefined;
     this.#reinviteOut = new ReinviteOut(this.#host);
     this.sessionTimer = new SessionRefresh(this.#host, (headers, done) =>
-      this.#reinviteOut.send(this.makeOffer(!this.media?.srtp), headers, (status, r) => {
+      this.#reinviteOut.send(this.sdp.offer(!this.media?.srtp), headers, (status, r) => {
         if (status >= 200 && status < 300 && r) this.#answerOfReinvite(r);
         done(status, r);
       }),
@@ -164,6 +161,11 @@ export abstract class CallSession {
 
   get dialog(): Dialog | undefined {
     return this.usage.dialog;
+  }
+
+  /** The media agreed (the media side reads its SRTP keys here). */
+  get media(): Negotiated | undefined {
+    return this.sdp.current;
   }
 
   /** State as a dotted path, e.g. "ringing.alerting"; an established call is "established" (its regions: `in`). */
@@ -267,38 +269,16 @@ export abstract class CallSession {
     };
   }
 
-  /**
-   * Whether we hold the call: set when a hold or resume is sent (its offer says so), put back when the peer
-   * refuses it. (The machine's entry action runs before its new state can be read.)
-   */
-  #held = false;
-  #holding(): boolean {
-    return this.#held;
-  }
-
-  /** The peer holds us: its last offer was sendonly or inactive (RFC 3264 8.4). */
-  #peerHolds = false;
-
-  /**
-   * Our direction in an offer (RFC 3264 8.4): sendrecv, or recvonly while the peer holds us; holding, the
-   * same without receiving (sendonly, or inactive).
-   */
-  protected offerDirection(): 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive' {
-    const base = this.#peerHolds ? 'recvonly' : 'sendrecv';
-    return this.#holding() ? holding(base) : base;
-  }
-
   /** Hold or resume: a re-INVITE whose offer has the direction the hold region now asks for. */
   #sendDirection(hold: boolean): void {
-    const before = this.#held;
-    this.#held = hold;
-    const sent = this.#reinviteOut.send(this.makeOffer(!this.media?.srtp), [], (status, r) => {
+    // the offer names the direction asked for: the machine is entering holding or resuming
+    const sent = this.#reinviteOut.send(this.sdp.offer(!this.media?.srtp, hold), [], (status, r) => {
       if (status >= 200 && status < 300 && r) {
         this.#answerOfReinvite(r);
         this.send({ type: 'sip.reinviteDone' });
         return;
       }
-      if (status !== 491) this.#held = before; // "the session parameters MUST remain unchanged" (14.1)
+      // otherwise "the session parameters MUST remain unchanged" (14.1): the machine goes back
       this.send({ type: 'sip.reinviteFailed', status });
     });
     this.log.info({ hold }, hold ? 'putting the call on hold' : 'resuming the call');
@@ -310,7 +290,7 @@ export abstract class CallSession {
   #answerOfReinvite(r: ParsedResponse): void {
     const text = sdpOf(r.msg);
     const sdp = text === undefined ? undefined : parseSdp(text);
-    const taken = sdp?.ok ? this.acceptAnswer(sdp.value) : 'no usable SDP';
+    const taken = sdp?.ok ? this.sdp.acceptAnswer(sdp.value) : 'no usable SDP';
     if (taken !== true) this.log.warn({ reason: taken }, 'the answer to our re-INVITE is not usable');
   }
 
@@ -458,7 +438,7 @@ export abstract class CallSession {
       if (answered === undefined) return;
       sdp = answered;
     } else {
-      sdp = this.makeOffer();
+      sdp = this.sdp.offer();
     }
     const ok = this.respondWithSdp(tx, sdp, timer.headers);
     this.sessionTimer.arm(timer.timer); // a re-INVITE is a session refresh (RFC 4028 9)
@@ -483,29 +463,20 @@ export abstract class CallSession {
     if (r.offerInAck) {
       const text = sdpOf(ack.msg);
       const answer = text === undefined ? undefined : parseSdp(text);
-      if (answer?.ok) this.acceptAnswer(answer.value);
+      if (answer?.ok) this.sdp.acceptAnswer(answer.value);
     }
-    return true;
-  }
-
-  /** The answer to an offer we made (in a 2xx, 183 or ACK): true, or why it is not acceptable. */
-  protected acceptAnswer(sdp: SessionDescription): true | string {
-    const n = chooseMedia(sdp, this.negotiation(this.#offered ?? []));
-    if (!n.ok) return n.error;
-    this.setMedia(n.value);
     return true;
   }
 
   /** Our answer to an offer in a re-INVITE or UPDATE (the media follow it), or undefined after a 488. */
   #answerPeerOffer(offerText: string, tx: ServerTransaction): string | undefined {
     const offer = parseSdp(offerText);
-    const answer = offer.ok ? answerOffer(offer.value, this.localMedia(), this.negotiation()) : offer;
+    const answer = offer.ok ? this.sdp.answer(offer.value) : offer;
     if (!answer.ok) {
       this.env.core.respond(tx, 488, { reason: `Not Acceptable Here (${answer.error})` });
       return undefined;
     }
-    this.setMedia(answer.value, true);
-    return answer.value.sdp;
+    return answer.sdp;
   }
 
   protected respondWithSdp(
@@ -556,52 +527,5 @@ export abstract class CallSession {
     }
     this.respondWithSdp(tx, sdp, timer.headers);
     if (this.state === 'established') this.sessionTimer.arm(timer.timer);
-  }
-
-  protected localMedia() {
-    this.sdpVersion++;
-    return {
-      address: this.env.settings.mediaAddress,
-      port: this.ports.rtpPort,
-      sessionId: this.sessionId,
-      sessionVersion: this.sdpVersion,
-    };
-  }
-
-  protected negotiation(offered?: readonly OfferedCrypto[]): NegotiationOptions {
-    const o = negotiationOptions(this.env.settings, this.fallbackHop().transport, offered);
-    return this.#holding() ? { ...o, hold: true } : o;
-  }
-
-  /** The crypto attributes of our last offer (its answer picks one of them). */
-  #offered: readonly OfferedCrypto[] | undefined;
-
-  /**
-   * Our offer (a delayed-offer INVITE's 200, a re-INVITE without SDP, a call out): RTP/SAVP with SDES keys
-   * when SRTP is on and the signalling is TLS (RFC 4568 8.3), else plain RTP/AVP.
-   */
-  protected makeOffer(plain = false): string {
-    const policy = this.negotiation().srtp;
-    const crypto = !plain && policy && policy.mode !== 'off' && policy.secure ? offerCrypto(policy) : [];
-    this.#offered = crypto;
-    return createOffer(this.localMedia(), this.env.settings.codecs, this.offerDirection(), crypto);
-  }
-
-  /** The media agreed; `offer`: from the peer's offer (its direction says whether it holds us). */
-  protected setMedia(n: Negotiated, offer = false): void {
-    if (offer) this.#peerHolds = n.peerDirection === 'sendonly' || n.peerDirection === 'inactive';
-    this.media = n;
-    this.env.emit({
-      type: 'call.media',
-      callId: this.callId,
-      codec: n.codec,
-      payloadType: n.payloadType,
-      dtmfPayloadType: n.dtmfPayloadType,
-      localPort: this.ports.rtpPort,
-      remote: n.remote,
-      direction: n.direction,
-      signalling: this.fallbackHop().host,
-      ...(n.srtp ? { srtp: n.srtp.suite } : {}),
-    });
   }
 }

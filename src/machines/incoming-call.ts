@@ -1,5 +1,5 @@
 import type { CallPlan } from '../routing/plan.ts';
-import { answerOffer, parseSdp, type SessionDescription, sdpOf } from '../sdp/index.ts';
+import { parseSdp, type SessionDescription, sdpOf } from '../sdp/index.ts';
 import { dialogAsUas, type Hop, recordRouteHeaders } from '../sip/dialog/dialog.ts';
 import {
   firstRSeq,
@@ -59,12 +59,11 @@ export class IncomingCall extends CallSession {
     let sdp: string;
     if (this.#early) sdp = this.#early.sdp;
     else if (this.#offer) {
-      const answer = answerOffer(this.#offer, this.localMedia(), this.negotiation());
+      const answer = this.sdp.answer(this.#offer);
       if (!answer.ok) throw new Error(answer.error); // checked before the call was created
-      this.setMedia(answer.value, true);
-      sdp = answer.value.sdp;
+      sdp = answer.sdp;
     } else {
-      sdp = this.makeOffer(); // no offer in the INVITE: ours goes in the 200
+      sdp = this.sdp.offer(); // no offer in the INVITE: ours goes in the 200
     }
     // RFC 4028 9 (a too short interval got its 422 before the call was made)
     const timer = this.sessionTimer.answer(this.invite.msg);
@@ -82,12 +81,11 @@ export class IncomingCall extends CallSession {
    * `call.early` starts the greeting before the call is answered.
    */
   #sendEarlyMedia(): void {
-    const answer = answerOffer(this.#offer!, this.localMedia(), this.negotiation());
+    const answer = this.sdp.answer(this.#offer!);
     if (!answer.ok) throw new Error(answer.error); // checked before the call was created
-    this.setMedia(answer.value, true);
     const reliable = reliableProvisionals(this.invite.msg) !== undefined;
     const rseq = reliable ? firstRSeq() : undefined;
-    this.#early = { sdp: answer.value.sdp, rseq, pracked: !reliable, answerWaiting: false };
+    this.#early = { sdp: answer.sdp, rseq, pracked: !reliable, answerWaiting: false };
     const res = this.env.core.respond(this.#tx, 183, {
       toTag: this.dialog!.localTag,
       headers: [
@@ -100,7 +98,7 @@ export class IncomingCall extends CallSession {
           : []),
         ['Content-Type', 'application/sdp'],
       ],
-      body: new TextEncoder().encode(answer.value.sdp),
+      body: new TextEncoder().encode(answer.sdp),
     });
     if (rseq !== undefined) this.#resendReliable(res, reliableSchedule(this.env.timers.t1), 0);
     this.env.emit({ type: 'call.early', callId: this.callId });
@@ -251,7 +249,7 @@ export class IncomingCall extends CallSession {
       // delayed offer: the answer to the offer in our 200 comes in the ACK (RFC 3261 13.2.1)
       const text = sdpOf(ack.msg);
       const answer = text === undefined ? undefined : parseSdp(text);
-      const taken = answer?.ok ? this.acceptAnswer(answer.value) : (answer?.error ?? 'no SDP');
+      const taken = answer?.ok ? this.sdp.acceptAnswer(answer.value) : (answer?.error ?? 'no SDP');
       if (taken !== true) {
         this.log.warn({ reason: taken }, 'ACK without a usable SDP answer to our offer: ending the call');
         this.send({ type: 'sip.ack' });

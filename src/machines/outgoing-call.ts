@@ -61,7 +61,7 @@ export class OutgoingCall extends CallSession {
 
   start(): void {
     // SRTP=offer over TLS: RTP/SAVP first, plain RTP once if the peer refuses it (488)
-    const srtp = this.negotiation().srtp;
+    const srtp = this.sdp.negotiation().srtp;
     this.#client = inviteClientStart(1, srtp?.mode === 'offer' && srtp.secure);
     this.actor.start();
     this.send({ type: 'client.dial' });
@@ -140,7 +140,7 @@ export class OutgoingCall extends CallSession {
         ['User-Agent', core.userAgent],
         ['Content-Type', 'application/sdp'],
       ],
-      body: this.makeOffer(this.#plain),
+      body: this.sdp.offer(this.#plain),
     });
     const tx = core.sendRequest(request, this.#target.dest, {
       onResponse: (r) => this.onResponse(r),
@@ -223,7 +223,7 @@ export class OutgoingCall extends CallSession {
     const sdp = text === undefined ? undefined : parseSdp(text);
     if (!sdp) return undefined;
     if (!sdp.ok) return `SDP: ${sdp.error}`;
-    const taken = this.acceptAnswer(sdp.value);
+    const taken = this.sdp.acceptAnswer(sdp.value);
     return taken === true ? undefined : taken;
   }
 
