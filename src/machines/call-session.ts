@@ -5,9 +5,7 @@ import { type Negotiated, parseSdp, sdpOf } from '../sdp/index.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
 import { AckWaits } from '../sip/dialog/ack-waits.ts';
 import { type Dialog, type Hop, recordRouteHeaders } from '../sip/dialog/dialog.ts';
-import { glareDelayMs, reinviteRefusal, updateRefusal } from '../sip/dialog/reinvite.ts';
-import { DialogRequestRate } from '../sip/dialog/request-rate.ts';
-import { dtmfOfInfo } from '../sip/message/dtmf-relay.ts';
+import { glareDelayMs } from '../sip/dialog/reinvite.ts';
 import { headerValues } from '../sip/message/headers.ts';
 import { bracket } from '../sip/message/host.ts';
 import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
@@ -21,6 +19,7 @@ import type { CallEvent } from './call-events.ts';
 import type { CallSettings, MediaPorts } from './call-settings.ts';
 import type { DialogHost } from './dialog-host.ts';
 import { DialogUsage } from './dialog-usage.ts';
+import { InDialogRequests } from './in-dialog.ts';
 import { ReinviteOut } from './reinvite-out.ts';
 import { SessionMedia } from './session-media.ts';
 import { SessionRefresh } from './session-refresh.ts';
@@ -84,12 +83,8 @@ export abstract class CallSession {
   protected readonly log: Logger;
   /** The call's own timers (ring); its 2xx retransmissions are the dialog layer's (#acks). */
   readonly #timers: TimerSet;
-  /** Requests the peer may send in this dialog (a token bucket; BYE and CANCEL always pass). */
-  readonly #rate: DialogRequestRate;
   readonly #acks: AckWaits;
   readonly #impl: Record<string, ActionImpl>;
-  /** An incoming re-INVITE whose 200 awaits its ACK. */
-  #reinvite: { cseq: number; offerInAck: boolean } | undefined;
   /** What the peer's INVITE or 2xx said it allows (UPDATE for our refreshes). */
   protected peerAllow: readonly string[] = [];
   /** The option tags the peer's INVITE or 2xx said it supports (lower-case). */
@@ -113,6 +108,7 @@ export abstract class CallSession {
   readonly #transferIn: TransferIn | undefined;
   readonly #reinviteOut: ReinviteOut;
   protected readonly sessionTimer: SessionRefresh;
+  readonly #inDialog: InDialogRequests;
 
   constructor(
     readonly callId: string,
@@ -126,7 +122,6 @@ export abstract class CallSession {
       () => this.fallbackHop(),
     );
     this.#timers = new TimerSet(env.clock);
-    this.#rate = new DialogRequestRate(env.clock.now());
     this.#acks = new AckWaits(env.clock, env.timers);
     this.sdp = new SessionMedia({
       callId,
@@ -147,6 +142,29 @@ export abstract class CallSession {
         done(status, r);
       }),
     );
+    const self = this;
+    this.#inDialog = new InDialogRequests({
+      get core() {
+        return env.core;
+      },
+      clock: env.clock,
+      log: this.log,
+      usage: this.usage,
+      sdp: this.sdp,
+      sessionTimer: this.sessionTimer,
+      reinviteOut: this.#reinviteOut,
+      transferIn: this.#transferIn,
+      transferOut: this.#transferOut,
+      get state() {
+        return self.state;
+      },
+      in: (state) => this.in(state),
+      send: (e) => this.send(e),
+      onPrack: (req, tx) => this.onPrack(req, tx),
+      respondWithSdp: (tx, sdp, extra) => this.respondWithSdp(tx, sdp, extra),
+      awaitAck: (tx, ok, onGiveUp) => this.awaitAck(tx, ok, onGiveUp),
+      acked: (cseq) => this.acked(cseq),
+    });
     this.#impl = { ...this.commonActions(), ...this.actions() } as Record<string, ActionImpl>;
     this.actor = createActor(boundMachine, {
       input: { direction },
@@ -354,129 +372,19 @@ export abstract class CallSession {
       this.send({ type: 'sip.byeDone' });
   }
 
-  /** A request inside this dialog (the manager matched Call-ID and tags). */
+  /** A request inside this dialog (the manager matched Call-ID and tags): see in-dialog.ts. */
   onInDialogRequest(req: ParsedRequest, tx: ServerTransaction): void {
-    const core = this.env.core;
-    // a peer flooding its own dialog is answered 503 beyond its share (sip/dialog/request-rate.ts)
-    if (!this.#rate.take(req.msg.method, this.env.clock.now())) {
-      core.respond(tx, 503, {
-        reason: 'Service Unavailable (too many requests in this dialog)',
-        headers: [['Retry-After', '1']],
-      });
-      if (this.#rate.refused === 1 || this.#rate.refused % 1000 === 0)
-        this.log.warn(
-          { refused: this.#rate.refused, method: req.msg.method },
-          'in-dialog requests over the limit: 503',
-        );
-      return;
-    }
-    const refused = this.usage.receive(req);
-    if (refused) {
-      core.respond(tx, refused.status, { reason: refused.reason });
-      return;
-    }
-    switch (req.msg.method) {
-      case 'BYE':
-        core.respond(tx, 200);
-        this.send({ type: 'sip.bye' });
-        return;
-      case 'INVITE':
-        this.onReinvite(req, tx);
-        return;
-      case 'INFO':
-        core.respond(tx, 200);
-        this.onInfo(req);
-        return;
-      case 'PRACK':
-        this.onPrack(req, tx);
-        return;
-      case 'REFER':
-        if (this.#transferIn)
-          this.#transferIn.onRefer(req, tx, this.in({ established: { transfer: 'active' } }));
-        else core.respond(tx, 501);
-        return;
-      case 'NOTIFY':
-        this.#transferOut.onNotify(req, tx);
-        return;
-      case 'UPDATE':
-        this.#onUpdate(req, tx);
-        return;
-      default:
-        core.respond(tx, 200, { headers: [['Allow', this.env.core.allow]] });
-    }
-  }
-
-  /** SIP INFO DTMF (application/dtmf-relay "Signal=5"), as many PBXs send it. */
-  private onInfo(req: ParsedRequest): void {
-    const digit = dtmfOfInfo(req.msg);
-    if (digit) this.send({ type: 'media.dtmf', digit });
-  }
-
-  /**
-   * re-INVITE (hold, resume, new media address): 200 with a fresh answer, or our offer when it came without
-   * one (the answer then comes in the ACK); refused with 491 while the dialog is busy (reinvite.ts).
-   */
-  private onReinvite(req: ParsedRequest, tx: ServerTransaction): void {
-    const core = this.env.core;
-    const refusal = reinviteRefusal({
-      established: this.state === 'established',
-      pending: !!this.#reinvite || this.#reinviteOut.pending,
-    });
-    if (refusal) {
-      core.respond(tx, refusal.status, { headers: refusal.headers });
-      return;
-    }
-    const timer = this.sessionTimer.answer(req.msg);
-    if (timer.kind === 'reject') {
-      core.respond(tx, timer.status, { headers: timer.headers });
-      return;
-    }
-    const offerText = sdpOf(req.msg);
-    let sdp: string;
-    if (offerText !== undefined) {
-      const answered = this.#answerPeerOffer(offerText, tx);
-      if (answered === undefined) return;
-      sdp = answered;
-    } else {
-      sdp = this.sdp.offer();
-    }
-    const ok = this.respondWithSdp(tx, sdp, timer.headers);
-    this.sessionTimer.arm(timer.timer); // a re-INVITE is a session refresh (RFC 4028 9)
-    this.#reinvite = { cseq: req.cseq.seq, offerInAck: offerText === undefined };
-    this.awaitAck(tx, ok, () => {
-      this.#reinvite = undefined;
-      this.send({ type: 'client.hangup' });
-    });
+    this.#inDialog.onRequest(req, tx);
   }
 
   /** An ACK that matched this dialog. */
   onAck(ack: ParsedRequest): void {
-    this.ackForReinvite(ack);
+    this.#inDialog.ackForReinvite(ack);
   }
 
   /** An ACK inside the dialog; true when it was for a re-INVITE (the subclass handles the first one). */
   protected ackForReinvite(ack: ParsedRequest): boolean {
-    const r = this.#reinvite;
-    if (!r || ack.cseq.seq !== r.cseq) return false;
-    this.acked(r.cseq);
-    this.#reinvite = undefined;
-    if (r.offerInAck) {
-      const text = sdpOf(ack.msg);
-      const answer = text === undefined ? undefined : parseSdp(text);
-      if (answer?.ok) this.sdp.acceptAnswer(answer.value);
-    }
-    return true;
-  }
-
-  /** Our answer to an offer in a re-INVITE or UPDATE (the media follow it), or undefined after a 488. */
-  #answerPeerOffer(offerText: string, tx: ServerTransaction): string | undefined {
-    const offer = parseSdp(offerText);
-    const answer = offer.ok ? this.sdp.answer(offer.value) : offer;
-    if (!answer.ok) {
-      this.env.core.respond(tx, 488, { reason: `Not Acceptable Here (${answer.error})` });
-      return undefined;
-    }
-    return answer.sdp;
+    return this.#inDialog.ackForReinvite(ack);
   }
 
   protected respondWithSdp(
@@ -496,36 +404,5 @@ export abstract class CallSession {
       ],
       ...(sdp === undefined ? {} : { body: new TextEncoder().encode(sdp) }),
     });
-  }
-
-  /**
-   * UPDATE (RFC 3311): a session refresh (RFC 4028), with or without an offer. "If an UPDATE is received
-   * that contains an offer, and the UAS has generated an offer ... to which it has not yet received an
-   * answer, the UAS MUST reject the UPDATE with a 491" (5.2). (We answer every offer at once, so 5.2's 500
-   * for an offer not yet answered does not arise.)
-   */
-  #onUpdate(req: ParsedRequest, tx: ServerTransaction): void {
-    const core = this.env.core;
-    const timer = this.sessionTimer.answer(req.msg);
-    if (timer.kind === 'reject') {
-      core.respond(tx, timer.status, { headers: timer.headers });
-      return;
-    }
-    const offerText = sdpOf(req.msg);
-    let sdp: string | undefined;
-    if (offerText !== undefined) {
-      const refusal = updateRefusal({
-        offer: true,
-        ourOfferPending: this.#reinviteOut.pending || !!this.#reinvite?.offerInAck,
-      });
-      if (refusal) {
-        core.respond(tx, refusal.status, { headers: refusal.headers });
-        return;
-      }
-      sdp = this.#answerPeerOffer(offerText, tx);
-      if (sdp === undefined) return;
-    }
-    this.respondWithSdp(tx, sdp, timer.headers);
-    if (this.state === 'established') this.sessionTimer.arm(timer.timer);
   }
 }
