@@ -1,5 +1,4 @@
 import { basename, join } from 'node:path';
-import { expect } from 'vitest';
 import { parseConfig } from '../../src/config/index.ts';
 import { silentLogger } from '../../src/kernel/logger.ts';
 import { type Relay, type RelayDeps, startRelay } from '../../src/relay.ts';
@@ -19,7 +18,7 @@ export async function startTestRelay(
     RTP_PORT_START: '38000',
     RTP_PORT_END: '38999',
     GREETING_PATH: 'none', // silence unless a test gives a greeting (the built-in chime has its own test)
-    ...traceDir(),
+    ...(await traceDir()),
     ...env,
   });
   if (!r.ok) throw new Error(r.problems.join('; '));
@@ -30,8 +29,10 @@ export async function startTestRelay(
  * TEST_CALL_TRACE_DIR: every test relay writes its call traces under that folder, one subfolder per test
  * file (scripts/call-sequences.ts compares the calls' event sequences of two such runs).
  */
-function traceDir(): Record<string, string> {
+async function traceDir(): Promise<Record<string, string>> {
   const root = process.env.TEST_CALL_TRACE_DIR;
-  const file = expect.getState().testPath;
-  return root && file ? { CALL_TRACE_DIR: join(root, basename(file)) } : {};
+  if (!root) return {};
+  // only then: scripts (npm run fuzz) use this helper outside vitest
+  const file = (await import('vitest')).expect.getState().testPath;
+  return file ? { CALL_TRACE_DIR: join(root, basename(file)) } : {};
 }
