@@ -3,7 +3,7 @@
 // beside the relay during the measurement. Whatever lateness it sees comes from the OS, the hypervisor and
 // the other processes (the load generator), not from the relay's code.
 // Argument: seconds. Prints one JSON line { count, p50, p99, over2 } (ms, and the share later than 2 ms).
-import { LatenessHistogram } from '../src/io/rtp-scheduler.ts';
+import { LatenessHistogram } from '../src/io/media/rtp-scheduler.ts';
 
 const seconds = Number(process.argv[2] ?? 10);
 const h = new LatenessHistogram();

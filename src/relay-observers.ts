@@ -1,7 +1,7 @@
 import type { InspectionEvent } from 'xstate';
 import type { Config } from './config/index.ts';
-import { CallTraceWriter } from './io/call-trace.ts';
 import { InspectorBridge } from './io/inspector-bridge.ts';
+import { CallTraceWriter } from './io/records/call-trace.ts';
 import type { Logger } from './kernel/logger.ts';
 import { bracket } from './sip/message/host.ts';
 

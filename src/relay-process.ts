@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import type { Config } from './config/index.ts';
-import { loadGreeting } from './io/media-manager.ts';
-import { currentThreadId, setThreadPriority, type ThreadPriority } from './io/priority.ts';
-import { removeOldRecordings } from './io/recording.ts';
+import { loadGreeting } from './io/media/media-manager.ts';
+import { currentThreadId, setThreadPriority, type ThreadPriority } from './io/media/priority.ts';
+import { removeOldRecordings } from './io/media/recording.ts';
 import type { Logger } from './kernel/logger.ts';
 import { chime } from './media/chime.ts';
 import type { RelaySettings } from './relay-settings.ts';

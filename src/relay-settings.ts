@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from './config/index.ts';
-import type { MediaSettings } from './io/media-manager.ts';
-import type { ThreadPriority } from './io/priority.ts';
+import type { MediaSettings } from './io/media/media-manager.ts';
+import type { ThreadPriority } from './io/media/priority.ts';
 import type { CallSettings } from './machines/call-settings.ts';
 import type { DialTarget } from './machines/outgoing-call.ts';
 import { addressSet } from './routing/address-set.ts';

@@ -1,8 +1,8 @@
 import type { Config } from './config/index.ts';
+import type { RtpPortPool } from './io/media/rtp-port-pool.ts';
 import { localAddresses } from './io/net-info.ts';
-import type { RtpPortPool } from './io/rtp-port-pool.ts';
-import { tlsFlavour } from './io/sip-tls.ts';
-import { SipTransports } from './io/sip-transports.ts';
+import { tlsFlavour } from './io/sip/tls.ts';
+import { SipTransports } from './io/sip/transports.ts';
 import { LogLimiter } from './kernel/log-limiter.ts';
 import type { Logger } from './kernel/logger.ts';
 import type { SipCore } from './sip/core/sip-core.ts';

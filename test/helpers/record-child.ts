@@ -1,6 +1,6 @@
 // A process that records a tone forever, for the SIGKILL test: argv[2] = folder. Prints "recording" once
 // the first second is on disk.
-import { WavRecorder } from '../../src/io/recording.ts';
+import { WavRecorder } from '../../src/io/media/recording.ts';
 
 const rec = new WavRecorder(process.argv[2]!, 'kill-me@test');
 let n = 0;

@@ -16,7 +16,7 @@ function probe(call: string, uid?: number) {
     import { spawnSync } from 'node:child_process';
     import { readFileSync } from 'node:fs';
     import { Worker } from 'node:worker_threads';
-    import { setThreadPriority } from './src/io/priority.ts';
+    import { setThreadPriority } from './src/io/media/priority.ts';
     const parse = (f) => {
       const x = f.slice(f.lastIndexOf(')') + 2).split(' ');
       return { nice: Number(x[16]), priority: Number(x[37]), policy: Number(x[38]) };

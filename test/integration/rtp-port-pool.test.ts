@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RtpPortPool } from '../../src/io/rtp-port-pool.ts';
+import { RtpPortPool } from '../../src/io/media/rtp-port-pool.ts';
 
 describe('RTP port pool', () => {
   it('hands out pairs at random (a stranger cannot guess the next call’s port), each once, all back', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type PacedStream, RtpScheduler } from '../../src/io/rtp-scheduler.ts';
+import { type PacedStream, RtpScheduler } from '../../src/io/media/rtp-scheduler.ts';
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const schedulers: RtpScheduler[] = [];

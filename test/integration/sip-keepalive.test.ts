@@ -1,6 +1,6 @@
 import { createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SipStreamAdapter } from '../../src/io/sip-stream.adapter.ts';
+import { SipStreamAdapter } from '../../src/io/sip/stream.adapter.ts';
 import { until } from '../helpers/peers.ts';
 
 const OPTIONS =

@@ -2,7 +2,7 @@ import type { Logger } from '../../kernel/logger.ts';
 import type { CallDecision, CallFacts } from '../../routing/plan.ts';
 import { actionDecision, type RouteTable } from '../../routing/router.ts';
 import { actionSchema, issueLines } from '../../routing/routes-schema.ts';
-import type { WebhookAsk } from '../call-router.ts';
+import type { WebhookAsk } from '../calls/call-router.ts';
 import { parseBoundedJson } from '../json-limits.ts';
 import { SIGNATURE_HEADER, signWebhook } from './signature.ts';
 

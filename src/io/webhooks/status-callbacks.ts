@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Observable, Subscription } from 'rxjs';
 import type { Logger } from '../../kernel/logger.ts';
 import type { CallEvent } from '../../machines/call-events.ts';
-import type { CallRecord } from '../call-records.ts';
+import type { CallRecord } from '../records/call-records.ts';
 import { SIGNATURE_HEADER, signWebhook } from './signature.ts';
 import type { Spool } from './spool.ts';
 

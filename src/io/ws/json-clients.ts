@@ -1,5 +1,5 @@
 import type { CallEvent } from '../../machines/call-events.ts';
-import type { CallControl, ControlResult } from '../call-control.ts';
+import type { CallControl, ControlResult } from '../calls/call-control.ts';
 import type { AudioPacket, ClientProtocol } from './client-protocol.ts';
 import { type JsonReply, jsonEvent, parseJsonCommand } from './json-protocol.ts';
 

@@ -1,7 +1,7 @@
 import type { Logger } from '../../kernel/logger.ts';
 import type { CallEvent } from '../../machines/call-events.ts';
 import type { CallManager } from '../../machines/call-manager.ts';
-import type { MediaManager } from '../media-manager.ts';
+import type { MediaManager } from '../media/media-manager.ts';
 import type { AudioPacket, ClientProtocol } from './client-protocol.ts';
 import { type LegacyCallState, legacyEvent, legacyRtp, parseLegacyCommand } from './legacy-protocol.ts';
 import { queueFull } from './queue-full.ts';

@@ -6,7 +6,7 @@ import type { CallEvent } from '../../machines/call-events.ts';
 import type { CallManager } from '../../machines/call-manager.ts';
 import { decodeG711, encodeG711 } from '../../media/g711.ts';
 import { parseBoundedJson } from '../json-limits.ts';
-import type { MediaManager } from '../media-manager.ts';
+import type { MediaManager } from '../media/media-manager.ts';
 import { MAX_MESSAGE_BYTES } from './limits.ts';
 
 /** What media streams hear of the calls (a narrow port: the call manager provides it). */

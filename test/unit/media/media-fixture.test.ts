@@ -4,9 +4,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type MediaOptions, MediaSession } from '../../../src/io/media-session.ts';
-import { WavRecorder } from '../../../src/io/recording.ts';
-import type { RtpScheduler } from '../../../src/io/rtp-scheduler.ts';
+import { type MediaOptions, MediaSession } from '../../../src/io/media/media-session.ts';
+import { WavRecorder } from '../../../src/io/media/recording.ts';
+import type { RtpScheduler } from '../../../src/io/media/rtp-scheduler.ts';
 import { silentLogger } from '../../../src/kernel/logger.ts';
 import { encodeG711 } from '../../../src/media/g711.ts';
 import { encodeTelephoneEvent } from '../../../src/rtp/dtmf.ts';

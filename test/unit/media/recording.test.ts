@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFile
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { recordingName, removeOldRecordings, WavRecorder } from '../../../src/io/recording.ts';
+import { recordingName, removeOldRecordings, WavRecorder } from '../../../src/io/media/recording.ts';
 import { readWav } from '../../../src/media/wav.ts';
 
 const root = resolve(import.meta.dirname, '../../..');

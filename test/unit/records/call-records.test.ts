@@ -1,7 +1,7 @@
 import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { type CallRecord, CallRecords } from '../../../src/io/call-records.ts';
-import type { MediaManager } from '../../../src/io/media-manager.ts';
+import type { MediaManager } from '../../../src/io/media/media-manager.ts';
+import { type CallRecord, CallRecords } from '../../../src/io/records/call-records.ts';
 import type { CallEvent } from '../../../src/machines/call-events.ts';
 import type { CallManager } from '../../../src/machines/call-manager.ts';
 

@@ -4,15 +4,15 @@ import { createRoute, OpenAPIHono, type z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import type { Logger } from '../../kernel/logger.ts';
-import type { CallManager } from '../../machines/call-manager.ts';
-import type { CallPlan } from '../../routing/plan.ts';
-import { actionDecision, type RouteTable } from '../../routing/router.ts';
-import type { CallControl, ControlCommand, ControlResult } from '../call-control.ts';
-import type { CallRecords } from '../call-records.ts';
-import { parseBoundedJson } from '../json-limits.ts';
-import { originAllowed, presentsToken } from '../ws/access.ts';
-import { MAX_MESSAGE_BYTES } from '../ws/limits.ts';
+import type { Logger } from '../../../kernel/logger.ts';
+import type { CallManager } from '../../../machines/call-manager.ts';
+import type { CallPlan } from '../../../routing/plan.ts';
+import { actionDecision, type RouteTable } from '../../../routing/router.ts';
+import type { CallControl, ControlCommand, ControlResult } from '../../calls/call-control.ts';
+import { parseBoundedJson } from '../../json-limits.ts';
+import type { CallRecords } from '../../records/call-records.ts';
+import { originAllowed, presentsToken } from '../../ws/access.ts';
+import { MAX_MESSAGE_BYTES } from '../../ws/limits.ts';
 import {
   Accepted,
   CallIdParam,

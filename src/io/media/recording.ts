@@ -10,7 +10,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { wavHeader } from '../media/wav.ts';
+import { wavHeader } from '../../media/wav.ts';
 
 /**
  * `{YYYYmmdd_HHMMSS}_{first 8 chars of the Call-ID}.wav` as the original named recordings, made safe: only

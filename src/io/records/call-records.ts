@@ -1,12 +1,12 @@
 import { type Observable, Subject, type Subscription } from 'rxjs';
-import type { AiEvent } from '../ai/call-center.ts';
-import type { CallEvent } from '../machines/call-events.ts';
-import type { CallManager, RefusedCall } from '../machines/call-manager.ts';
-import { estimateMos } from '../rtp/mos.ts';
-import { parseNameAddr } from '../sip/message/name-addr.ts';
-import { parseUri, uriUser } from '../sip/message/uri.ts';
-import type { MediaManager } from './media-manager.ts';
-import type { MediaReport } from './media-session.ts';
+import type { AiEvent } from '../../ai/call-center.ts';
+import type { CallEvent } from '../../machines/call-events.ts';
+import type { CallManager, RefusedCall } from '../../machines/call-manager.ts';
+import { estimateMos } from '../../rtp/mos.ts';
+import { parseNameAddr } from '../../sip/message/name-addr.ts';
+import { parseUri, uriUser } from '../../sip/message/uri.ts';
+import type { MediaManager } from '../media/media-manager.ts';
+import type { MediaReport } from '../media/media-session.ts';
 
 /** What call records read of the calls (a narrow port: the call manager provides it). */
 export type RecordedCalls = Pick<CallManager, 'events$' | 'parties' | 'placed$' | 'refused$'>;

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:dgram';
-import type { Logger } from '../kernel/logger.ts';
+import type { Logger } from '../../kernel/logger.ts';
 import {
   codecOfPayloadType,
   decodeG711,
@@ -7,16 +7,16 @@ import {
   type G711,
   PAYLOAD_TYPE,
   SILENCE_BYTE,
-} from '../media/g711.ts';
-import { JitterBuffer } from '../media/jitter-buffer.ts';
-import { FRAME_SAMPLES, PlayoutQueue } from '../media/playout-queue.ts';
-import { DtmfReceiver, DtmfSender } from '../rtp/dtmf.ts';
-import { buildRtp, readRtpHeader, rtpHeader } from '../rtp/packet.ts';
-import { ReceiverStats } from '../rtp/receiver-stats.ts';
-import { RtcpSession } from '../rtp/rtcp-session.ts';
-import { RtpSender } from '../rtp/sender.ts';
-import { RtpSourcePolicy } from '../rtp/source-policy.ts';
-import { masterKeyOf, ourSrtp, type SrtpEndpoint, type SrtpEngine, type SrtpSuite } from '../rtp/srtp.ts';
+} from '../../media/g711.ts';
+import { JitterBuffer } from '../../media/jitter-buffer.ts';
+import { FRAME_SAMPLES, PlayoutQueue } from '../../media/playout-queue.ts';
+import { DtmfReceiver, DtmfSender } from '../../rtp/dtmf.ts';
+import { buildRtp, readRtpHeader, rtpHeader } from '../../rtp/packet.ts';
+import { ReceiverStats } from '../../rtp/receiver-stats.ts';
+import { RtcpSession } from '../../rtp/rtcp-session.ts';
+import { RtpSender } from '../../rtp/sender.ts';
+import { RtpSourcePolicy } from '../../rtp/source-policy.ts';
+import { masterKeyOf, ourSrtp, type SrtpEndpoint, type SrtpEngine, type SrtpSuite } from '../../rtp/srtp.ts';
 import type { WavRecorder } from './recording.ts';
 import type { PacedStream, RtpScheduler } from './rtp-scheduler.ts';
 

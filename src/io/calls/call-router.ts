@@ -1,10 +1,10 @@
 import type { Subscription } from 'rxjs';
-import type { RoutesFileResult } from '../config/routes-file.ts';
-import type { Logger } from '../kernel/logger.ts';
-import type { CallManager } from '../machines/call-manager.ts';
-import type { CallDecision, CallFacts } from '../routing/plan.ts';
-import type { RouteTable } from '../routing/router.ts';
-import { FileWatch } from './file-watch.ts';
+import type { RoutesFileResult } from '../../config/routes-file.ts';
+import type { Logger } from '../../kernel/logger.ts';
+import type { CallManager } from '../../machines/call-manager.ts';
+import type { CallDecision, CallFacts } from '../../routing/plan.ts';
+import type { RouteTable } from '../../routing/router.ts';
+import { FileWatch } from '../file-watch.ts';
 
 /** What the router uses of the calls (a narrow port: the call manager provides it). */
 export type RoutedCalls = Pick<CallManager, 'events$' | 'plan' | 'transfer'>;

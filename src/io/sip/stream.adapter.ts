@@ -1,8 +1,8 @@
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { Subject } from 'rxjs';
-import { isPong, nextPingMs, PING, PONG, unansweredPing } from '../sip/transport/keep-alive.ts';
-import { StreamFramer } from '../sip/transport/stream-framer.ts';
-import { ConnectionBudget } from './connection-budget.ts';
+import { isPong, nextPingMs, PING, PONG, unansweredPing } from '../../sip/transport/keep-alive.ts';
+import { StreamFramer } from '../../sip/transport/stream-framer.ts';
+import { ConnectionBudget } from '../connection-budget.ts';
 
 /** A SIP message that came on a TCP/TLS connection. */
 export interface StreamMessage {

@@ -1,8 +1,8 @@
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Observable, Subscription } from 'rxjs';
-import { LogLimiter } from '../kernel/log-limiter.ts';
-import type { Logger } from '../kernel/logger.ts';
+import { LogLimiter } from '../../kernel/log-limiter.ts';
+import type { Logger } from '../../kernel/logger.ts';
 import type { CallRecord } from './call-records.ts';
 
 /** Lines held while the file cannot be written; beyond this the oldest are dropped (counted, logged). */

@@ -1,10 +1,10 @@
-import type { CallManager } from '../machines/call-manager.ts';
-import { base64AudioMs, clientAudioProblem, samplesAt8k } from '../media/client-audio.ts';
-import type { PlayoutQueue } from '../media/playout-queue.ts';
-import { narrowbandInSlices } from '../media/stream-resampler.ts';
-import type { MediaManager } from './media-manager.ts';
-import type { JsonCommand } from './ws/json-protocol.ts';
-import { queueFull } from './ws/queue-full.ts';
+import type { CallManager } from '../../machines/call-manager.ts';
+import { base64AudioMs, clientAudioProblem, samplesAt8k } from '../../media/client-audio.ts';
+import type { PlayoutQueue } from '../../media/playout-queue.ts';
+import { narrowbandInSlices } from '../../media/stream-resampler.ts';
+import type { MediaManager } from '../media/media-manager.ts';
+import type { JsonCommand } from '../ws/json-protocol.ts';
+import { queueFull } from '../ws/queue-full.ts';
 
 /** What client commands drive on the calls (a narrow port: the call manager provides it). */
 export type ControlledCalls = Pick<

@@ -1,10 +1,10 @@
 import { merge, type Observable } from 'rxjs';
 import { map } from 'rxjs/operators';
-import { serialize } from '../sip/message/serialize.ts';
-import type { SipMessage } from '../sip/message/types.ts';
-import type { Destination, TransportPort } from '../sip/transaction/layer.ts';
-import type { Address, TransportName } from '../sip/transport/transport.ts';
-import { ConnectionBudget } from './connection-budget.ts';
+import { serialize } from '../../sip/message/serialize.ts';
+import type { SipMessage } from '../../sip/message/types.ts';
+import type { Destination, TransportPort } from '../../sip/transaction/layer.ts';
+import type { Address, TransportName } from '../../sip/transport/transport.ts';
+import { ConnectionBudget } from '../connection-budget.ts';
 import {
   type ConnectFailure,
   DEFAULT_STREAM_LIMITS,
@@ -13,8 +13,8 @@ import {
   type StreamFlavour,
   type StreamLimits,
   type StreamRejection,
-} from './sip-stream.adapter.ts';
-import { SipUdpAdapter } from './sip-udp.adapter.ts';
+} from './stream.adapter.ts';
+import { SipUdpAdapter } from './udp.adapter.ts';
 
 export interface Inbound {
   readonly data: Uint8Array;

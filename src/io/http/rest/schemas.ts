@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import { DIALLED_NUMBER, DIALLED_NUMBER_RULE } from '../../routing/number.ts';
-import { agentSchema, streamSchema } from '../../routing/routes-schema.ts';
+import { DIALLED_NUMBER, DIALLED_NUMBER_RULE } from '../../../routing/number.ts';
+import { agentSchema, streamSchema } from '../../../routing/routes-schema.ts';
 
 /**
  * The REST API's request and response bodies: the handlers validate with these and the OpenAPI document

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { connect, createServer } from 'node:tls';
-import type { TlsMaterial } from '../config/tls-files.ts';
-import type { StreamFlavour } from './sip-stream.adapter.ts';
+import type { TlsMaterial } from '../../config/tls-files.ts';
+import type { StreamFlavour } from './stream.adapter.ts';
 
 /**
  * How long a TLS handshake may take before the socket is dropped (a peer that never finishes it); until then

@@ -1,16 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
-import type { CallCenter } from '../ai/call-center.ts';
-import type { Logger } from '../kernel/logger.ts';
-import type { CallManager } from '../machines/call-manager.ts';
-import type { Registration } from '../machines/registration.ts';
-import type { CallRouter } from './call-router.ts';
-import type { CdrFile } from './cdr-file.ts';
-import type { MediaManager } from './media-manager.ts';
-import type { TrunkRegistrations } from './trunk-registrations.ts';
-import type { StatusCallbacks } from './webhooks/status-callbacks.ts';
-import type { WsServer } from './ws/ws-server.ts';
+import type { CallCenter } from '../../ai/call-center.ts';
+import type { Logger } from '../../kernel/logger.ts';
+import type { CallManager } from '../../machines/call-manager.ts';
+import type { Registration } from '../../machines/registration.ts';
+import type { CallRouter } from '../calls/call-router.ts';
+import type { MediaManager } from '../media/media-manager.ts';
+import type { CdrFile } from '../records/cdr-file.ts';
+import type { TrunkRegistrations } from '../sip/trunk-registrations.ts';
+import type { StatusCallbacks } from '../webhooks/status-callbacks.ts';
+import type { WsServer } from '../ws/ws-server.ts';
 
 /** What the metrics read of the calls (a narrow port: the call manager provides it). */
 export type MeasuredCalls = Pick<CallManager, 'events$' | 'list' | 'strangersRefused'>;
