@@ -296,10 +296,9 @@ describe('RouteTable: the first route whose conditions all hold', () => {
   });
 });
 
-describe('the README example routes file', () => {
+describe('the example routes file of docs/routing.md', () => {
   it('is valid as written', () => {
-    const readme = readFileSync(join(import.meta.dirname, '../../../README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Routing'));
+    const section = readFileSync(join(import.meta.dirname, '../../../docs/routing.md'), 'utf8');
     const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
     expect(yaml).toBeDefined();
     mkdirSync(join(dir, 'prompts'), { recursive: true });
