@@ -9,6 +9,7 @@ import {
   SILENCE_BYTE,
 } from '../../media/g711.ts';
 import { JitterBuffer } from '../../media/jitter-buffer.ts';
+import { Loop } from '../../media/loop.ts';
 import { FRAME_SAMPLES, PlayoutQueue } from '../../media/playout-queue.ts';
 import { DtmfReceiver, DtmfSender } from '../../rtp/dtmf.ts';
 import { buildRtp, readRtpHeader, rtpHeader } from '../../rtp/packet.ts';
@@ -16,73 +17,14 @@ import { ReceiverStats } from '../../rtp/receiver-stats.ts';
 import { RtcpSession } from '../../rtp/rtcp-session.ts';
 import { RtpSender } from '../../rtp/sender.ts';
 import { RtpSourcePolicy } from '../../rtp/source-policy.ts';
-import { masterKeyOf, ourSrtp, type SrtpEndpoint, type SrtpEngine, type SrtpSuite } from '../../rtp/srtp.ts';
+import { masterKeyOf, ourSrtp, type SrtpEndpoint, type SrtpEngine } from '../../rtp/srtp.ts';
+import type { MediaOptions, MediaReport, MediaSessionInit, MediaStats } from './media-types.ts';
+import { PacketSlots } from './packet-slots.ts';
 import type { WavRecorder } from './recording.ts';
+
 import type { PacedStream, RtpScheduler } from './rtp-scheduler.ts';
 
-export interface MediaOptions {
-  readonly codec: G711;
-  /** Where to send RTP as the SDP says; replaced by the latched source with symmetric RTP. */
-  readonly remote: { readonly address: string; readonly port: number } | undefined;
-  readonly dtmfPayloadType: number | undefined;
-  /** Send silence frames while nothing is queued (keeps PBX RTP timeouts from dropping the call). */
-  readonly sendSilence: boolean;
-  /** Latch onto the address RTP really comes from (callers behind NAT). */
-  readonly symmetric: boolean;
-  readonly jitterMs: number;
-  /** Our direction as negotiated (RFC 3264 6.1): we send only when sendrecv or sendonly. */
-  readonly direction?: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
-  /** IP the call's signalling comes from: a source other than the SDP's may only latch from there. */
-  readonly signalling?: string | undefined;
-  /** SRTP (RFC 3711) with the negotiated SDES keys: ours encrypts what we send, the peer's what we get. */
-  readonly srtp?:
-    | { readonly suite: SrtpSuite; readonly local: Uint8Array; readonly remote: Uint8Array }
-    | undefined;
-}
-
-/** A call's RTP statistics (RFC 3550: loss from sequence numbers, interarrival jitter, RTCP round trip). */
-export interface MediaReport {
-  sent: number;
-  received: number;
-  lost: number;
-  jitterMs: number;
-  rttMs: number | undefined;
-  /** From our first packet to the first RTP or RTCP heard from the peer (undefined: heard before, or never). */
-  firstHeardMs?: number | undefined;
-}
-
-export interface MediaStats {
-  sent: number;
-  received: number;
-  ignored: number;
-  lastPacketAt: number;
-}
-
 const ZERO = new Int16Array(FRAME_SAMPLES);
-
-/** What a media session is made of: its sockets (leased, not owned), settings and hooks. */
-export interface MediaSessionInit {
-  readonly callId: string;
-  readonly socket: Socket;
-  readonly rtcpSocket?: Socket | undefined;
-  readonly options: MediaOptions;
-  readonly scheduler: RtpScheduler;
-  readonly recorder?: WavRecorder | undefined;
-  readonly log: Logger;
-  /** A key pressed on the phone (RFC 4733 event, reported once per event). */
-  readonly onDtmf: (digit: string) => void;
-  /** The clock (ms), performance.now() by default. */
-  readonly now?: () => number;
-  readonly onAudio?: (payloadType: number, payload: Uint8Array) => void;
-  /** Whose SRTP: ours unless a benchmark measures another's in the same place. */
-  readonly srtpEngine?: SrtpEngine | undefined;
-  /** Where the SSRC and the first sequence number and timestamp come from (Math.random by default). */
-  readonly random?: () => number;
-  /** The clock of the scheduler's deadlines (performance.now() by default). */
-  readonly tickClock?: () => number;
-  /** Wall-clock ms at `now()` = 0, for RTCP's NTP timestamps (performance.timeOrigin by default). */
-  readonly wallOrigin?: number;
-}
 
 /**
  * One call's media: RTP in (source check, jitter buffer, G.711 decode with each packet's own payload type,
@@ -95,7 +37,7 @@ export class MediaSession implements PacedStream {
    * Music on hold (HOLD_MUSIC_PATH) while we hold the call: played in a loop instead of the queue, which
    * keeps what it holds for after the resume.
    */
-  #holdMusic: { samples: Int16Array; at: number } | undefined;
+  #holdMusic: Loop | undefined;
   readonly stats: MediaStats = { sent: 0, received: 0, ignored: 0, lastPacketAt: 0 };
   readonly jitter: JitterBuffer;
   #opts: MediaOptions;
@@ -315,7 +257,7 @@ export class MediaSession implements PacedStream {
     if (sends && this.#dtmfOut.busy) {
       this.#sendDtmfFrame();
     } else if (sends) {
-      sent = this.#holdMusic ? this.#nextHoldFrame(this.#holdMusic) : this.queue.next();
+      sent = this.#holdMusic ? this.#holdMusic.next() : this.queue.next();
       if (sent || this.#opts.sendSilence) this.#send(sent);
       // RFC 3550 5.1: the timestamp keeps counting through a silence not sent (src/rtp/sender.ts)
       else this.#tx.silent();
@@ -335,16 +277,8 @@ export class MediaSession implements PacedStream {
 
   /** Starts (a loop of 8 kHz samples) or stops the music on hold. */
   holdMusic(samples: Int16Array | undefined): void {
-    this.#holdMusic = samples && samples.length >= FRAME_SAMPLES ? { samples, at: 0 } : undefined;
-  }
-
-  readonly #holdFrame = new Int16Array(FRAME_SAMPLES);
-  #nextHoldFrame(m: { samples: Int16Array; at: number }): Int16Array {
-    for (let i = 0; i < FRAME_SAMPLES; i++) {
-      this.#holdFrame[i] = m.samples[m.at]!;
-      m.at = (m.at + 1) % m.samples.length;
-    }
-    return this.#holdFrame;
+    this.#holdMusic =
+      samples && samples.length >= FRAME_SAMPLES ? new Loop(samples, FRAME_SAMPLES) : undefined;
   }
 
   #lastDeadline: number | undefined;
@@ -456,24 +390,18 @@ export class MediaSession implements PacedStream {
     }
     const codec = this.#opts.codec;
     // a packet buffer the socket has finished with, the payload encoded straight into it: no garbage per frame
-    const slot = this.#packets.pop() ?? newPacketSlot(SRTP_ROOM);
+    const slot = this.#slots.take();
     const { packet, payload } = slot;
     if (frame) encodeG711(codec, frame, payload);
     else payload.fill(SILENCE_BYTE[codec]);
     // header, marker bit (a talkspurt's first packet, the first after a stall) and the next frame's time
     this.#tx.frame(packet, frame !== undefined, PAYLOAD_TYPE[codec]);
-    this.#inFlight.push(slot);
-    this.#transmit(packet, this.#recycle, slot.buffer);
+    this.#transmit(packet, this.#slots.sent, slot.buffer);
     this.stats.sent++;
   }
 
   /** Packet buffers the socket has finished with, and those it has not (sends complete in order). */
-  readonly #packets: PacketSlot[] = [];
-  readonly #inFlight: PacketSlot[] = [];
-  readonly #recycle = () => {
-    const slot = this.#inFlight.shift();
-    if (slot && this.#packets.length < 8) this.#packets.push(slot);
-  };
+  readonly #slots = new PacketSlots();
 
   /** False during an overdue tick: the frame is accounted for (time, queue) but not sent. */
   #transmitting = true;
@@ -532,21 +460,4 @@ function srtpContexts(
     tx: engine(k.suite, masterKeyOf(k.suite, k.local)),
     rx: engine(k.suite, masterKeyOf(k.suite, k.remote)),
   };
-}
-
-/** An outgoing packet buffer with its payload view, made once and reused. */
-interface PacketSlot {
-  /** The whole buffer: the packet, then room for an SRTP tag. */
-  readonly buffer: Buffer;
-  readonly packet: Uint8Array;
-  readonly payload: Uint8Array;
-}
-
-/** Room after an RTP packet for the longest SRTP tag (AEAD_AES_128_GCM's 16 bytes). */
-const SRTP_ROOM = 16;
-
-function newPacketSlot(room: number): PacketSlot {
-  const buffer = Buffer.alloc(12 + FRAME_SAMPLES + room);
-  const packet = buffer.subarray(0, 12 + FRAME_SAMPLES);
-  return { buffer, packet, payload: packet.subarray(12) };
 }

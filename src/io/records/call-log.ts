@@ -2,7 +2,7 @@ import type { Observable, Subscription } from 'rxjs';
 import type { Logger } from '../../kernel/logger.ts';
 import type { CallEvent } from '../../machines/call-events.ts';
 import { parseNameAddr } from '../../sip/message/name-addr.ts';
-import type { MediaReport } from '../media/media-session.ts';
+import type { MediaReport } from '../media/media-types.ts';
 
 /** user@host of a From/To value (the value itself if it does not parse), for a short log line. */
 function who(value: string): string {

@@ -6,7 +6,7 @@ import { estimateMos } from '../../rtp/mos.ts';
 import { parseNameAddr } from '../../sip/message/name-addr.ts';
 import { parseUri, uriUser } from '../../sip/message/uri.ts';
 import type { MediaManager } from '../media/media-manager.ts';
-import type { MediaReport } from '../media/media-session.ts';
+import type { MediaReport } from '../media/media-types.ts';
 
 /** What call records read of the calls (a narrow port: the call manager provides it). */
 export type RecordedCalls = Pick<CallManager, 'events$' | 'parties' | 'placed$' | 'refused$'>;

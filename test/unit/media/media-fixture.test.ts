@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type MediaOptions, MediaSession } from '../../../src/io/media/media-session.ts';
+import { MediaSession } from '../../../src/io/media/media-session.ts';
+import type { MediaOptions } from '../../../src/io/media/media-types.ts';
 import { WavRecorder } from '../../../src/io/media/recording.ts';
 import type { RtpScheduler } from '../../../src/io/media/rtp-scheduler.ts';
 import { silentLogger } from '../../../src/kernel/logger.ts';
