@@ -1,143 +1,25 @@
-import { assign, setup } from 'xstate';
-import { dialogGone } from '../sip/dialog/reinvite.ts';
+import { holdRegion } from './call-machine/hold.ts';
+import { sessionRegion } from './call-machine/session-timer.ts';
+import { callSetup, end } from './call-machine/setup.ts';
+import { transferRegion } from './call-machine/transfer.ts';
+
+export type {
+  CallContext,
+  CallMachineEvent,
+  EmittedType,
+  EndReason,
+  HoldStatus,
+  TransferStatus,
+} from './call-machine/types.ts';
 
 /**
  * One call, one actor. States: idle -> inviting (outgoing) -> ringing -> established -> terminating -> ended.
  * The machine decides; the call session performs: every side effect is a named action bound with
  * `.provide()`, and every timer is an explicit event (`timer.*`) sent by the session's clock, so the graph is
- * finite and model-based tests can walk it.
+ * finite and model-based tests can walk it. The established call's regions (hold, transfer, session timer)
+ * are in call-machine/; the actions, guards and types in call-machine/setup.ts and types.ts.
  */
-
-export type EndReason =
-  | 'remote-bye' // the peer sent BYE
-  | 'local-hangup' // a client hung up an established call
-  | 'cancelled' // the caller cancelled before answer (incoming) / we cancelled (outgoing)
-  | 'rejected' // a client rejected the incoming call
-  | 'no-answer' // nobody answered in time
-  | 'ack-timeout' // our 2xx was never acknowledged (RFC 3261 13.3.1.4)
-  | 'transferred' // we referred the peer elsewhere and the transfer succeeded (RFC 3515)
-  | 'session-expired' // the session timer ran out unrefreshed, or our refresh got 408/481 (RFC 4028 10)
-  | 'lost' // our re-INVITE timed out or got 481: the peer no longer knows the dialog
-  | 'no-prack' // our reliable 183 was never PRACKed (RFC 3262 3: the INVITE is refused with a 5xx)
-  | 'rtp-timeout' // no RTP for RTP_TIMEOUT_S, or nothing heard for RTP_START_TIMEOUT_S: we hung up
-  | 'failed'; // the far end refused (3xx-6xx) or never answered (408)
-
-export type CallMachineEvent =
-  | { type: 'sip.invite' }
-  | { type: 'client.dial' }
-  | { type: 'client.answer' }
-  | { type: 'client.reject'; status?: number }
-  /** A hang-up of ours: a client's, or the media watchdog's (`reason` rtp-timeout). */
-  | { type: 'client.hangup'; reason?: 'rtp-timeout' }
-  | { type: 'sip.provisional'; status: number }
-  | { type: 'sip.answered' }
-  | { type: 'sip.failed'; status: number; reason: string }
-  | { type: 'sip.timeout' }
-  | { type: 'sip.ack' }
-  | { type: 'sip.cancel' }
-  | { type: 'sip.bye' }
-  | { type: 'sip.byeDone' }
-  | { type: 'media.dtmf'; digit: string }
-  | { type: 'client.transfer'; target: string }
-  | { type: 'sip.referAccepted' }
-  | { type: 'sip.transferProgress'; status: number }
-  | { type: 'sip.transferDone'; status: number }
-  | { type: 'sip.transferFailed'; status: number; reason: string }
-  | { type: 'timer.noAnswer' }
-  | { type: 'timer.ackTimeout' }
-  | { type: 'timer.prackTimeout' }
-  | { type: 'timer.transfer' }
-  | { type: 'sip.refer'; target: string }
-  | { type: 'referred.done'; status: number }
-  | { type: 'referred.failed'; status: number; reason: string }
-  | { type: 'timer.sessionRefresh' }
-  | { type: 'timer.sessionExpired' }
-  | { type: 'sip.refreshed' }
-  | { type: 'sip.refreshFailed'; status: number }
-  | { type: 'client.hold' }
-  | { type: 'client.resume' }
-  | { type: 'sip.reinviteDone' }
-  | { type: 'sip.reinviteFailed'; status: number }
-  | { type: 'timer.reinviteRetry' };
-
-/** What hold and resume came to (the `call.hold` event's status). */
-export type HoldStatus = 'held' | 'resumed' | 'failed';
-
-/** How a transfer we asked for goes (the `call.transfer` event's status). */
-export type TransferStatus = 'accepted' | 'progress' | 'consulting' | 'completed' | 'failed';
-
-export type EmittedType =
-  | 'call.incoming'
-  | 'call.ringing'
-  | 'call.answered'
-  | 'call.failed'
-  | 'call.cancelled'
-  | 'call.ended';
-
-export interface CallContext {
-  readonly direction: 'incoming' | 'outgoing';
-  readonly reason: EndReason | undefined;
-  readonly status: number | undefined;
-  readonly statusText: string | undefined;
-}
-
-const end = (reason: EndReason) => ({ type: 'setReason', params: { reason } }) as const;
-
-export const callMachine = setup({
-  types: {
-    context: {} as CallContext,
-    events: {} as CallMachineEvent,
-    input: {} as { direction: 'incoming' | 'outgoing' },
-  },
-  actions: {
-    // UAS
-    sendRinging: () => {},
-    startRingTimer: () => {},
-    sendAnswer: () => {},
-    sendReject: (_, _params: { status: number; reason?: string }) => {},
-    sendRequestTerminated: () => {},
-    // UAC
-    sendInvite: () => {},
-    sendCancel: () => {},
-    sendAck: () => {},
-    // both
-    sendBye: () => {},
-    stopTimers: () => {},
-    emit: (_, _params: { type: EmittedType }) => {},
-    emitDtmf: (_, _params: { digit: string }) => {},
-    // transfer (RFC 3515)
-    sendRefer: (_, _params: { target: string }) => {},
-    endTransfer: () => {},
-    emitTransfer: (_, _params: { status: TransferStatus; code?: number; reason?: string }) => {},
-    // a transfer the peer asks of us (REFER received): the new call to the target
-    startReferredCall: (_, _params: { target: string }) => {},
-    emitReferred: (_, _params: { status: TransferStatus; code?: number; reason?: string }) => {},
-    // session timer (RFC 4028)
-    sendRefresh: () => {},
-    // hold (RFC 3264 8.4) by re-INVITE
-    sendHold: () => {},
-    sendResume: () => {},
-    scheduleReinviteRetry: () => {},
-    emitHold: (_, _params: { status: HoldStatus; code?: number }) => {},
-    // context bookkeeping (pure)
-    setReason: assign((_, params: { reason: EndReason }) => ({ reason: params.reason })),
-    recordFailure: assign(({ event }) =>
-      event.type === 'sip.failed'
-        ? { reason: 'failed' as const, status: event.status, statusText: event.reason }
-        : {},
-    ),
-    recordTimeout: assign({ reason: 'failed' as const, status: 408, statusText: 'Request Timeout' }),
-  },
-  guards: {
-    // RFC 4028 10: "If the session refresh request transaction times out or generates a 408 or 481
-    // response, then the UAC sends a BYE request"; another failure (491 glare, 500) leaves the session
-    refreshFatal: ({ event }) => event.type === 'sip.refreshFailed' && dialogGone(event.status),
-    // RFC 3261 14.1: our re-INVITE met another (491 Request Pending): tried again after a random wait
-    glare: ({ event }) => event.type === 'sip.reinviteFailed' && event.status === 491,
-    // RFC 3261 14.1 / 12.2.1.2: a re-INVITE timed out or the dialog is gone: the call is over
-    dialogGone: ({ event }) => event.type === 'sip.reinviteFailed' && dialogGone(event.status),
-  },
-}).createMachine({
+export const callMachine = callSetup.createMachine({
   id: 'call',
   initial: 'idle',
   context: ({ input }) => ({
@@ -301,159 +183,9 @@ export const callMachine = setup({
     established: {
       type: 'parallel',
       states: {
-        hold: {
-          initial: 'unheld',
-          states: {
-            unheld: { on: { 'client.hold': { target: 'holding' } } },
-            // re-INVITE with a=sendonly (or inactive when the peer holds us) in flight
-            holding: {
-              entry: 'sendHold',
-              on: {
-                'sip.reinviteDone': {
-                  target: 'held',
-                  actions: { type: 'emitHold', params: { status: 'held' } },
-                },
-                'sip.reinviteFailed': [
-                  { guard: 'glare', actions: 'scheduleReinviteRetry' },
-                  { guard: 'dialogGone', target: '#call.terminating', actions: end('lost') },
-                  {
-                    target: 'unheld',
-                    actions: {
-                      type: 'emitHold',
-                      params: ({ event }) => ({ status: 'failed', code: event.status }),
-                    },
-                  },
-                ],
-                'timer.reinviteRetry': { target: 'holding', reenter: true },
-              },
-            },
-            held: { on: { 'client.resume': { target: 'resuming' } } },
-            // re-INVITE with a=sendrecv (recvonly when the peer holds us) in flight
-            resuming: {
-              entry: 'sendResume',
-              on: {
-                'sip.reinviteDone': {
-                  target: 'unheld',
-                  actions: { type: 'emitHold', params: { status: 'resumed' } },
-                },
-                'sip.reinviteFailed': [
-                  { guard: 'glare', actions: 'scheduleReinviteRetry' },
-                  { guard: 'dialogGone', target: '#call.terminating', actions: end('lost') },
-                  {
-                    target: 'held',
-                    actions: {
-                      type: 'emitHold',
-                      params: ({ event }) => ({ status: 'failed', code: event.status }),
-                    },
-                  },
-                ],
-                'timer.reinviteRetry': { target: 'resuming', reenter: true },
-              },
-            },
-          },
-        },
-        transfer: {
-          initial: 'active',
-          states: {
-            active: {
-              on: {
-                'client.transfer': {
-                  target: 'transferring',
-                  actions: { type: 'sendRefer', params: ({ event }) => ({ target: event.target }) },
-                },
-                'sip.refer': {
-                  target: 'referred',
-                  actions: [
-                    { type: 'emitReferred', params: { status: 'accepted' } },
-                    { type: 'startReferredCall', params: ({ event }) => ({ target: event.target }) },
-                  ],
-                },
-              },
-            },
-            // REFER received and accepted (202): we call the target; the peer hears how it goes in NOTIFYs.
-            // Answered: this call is over (the new one goes on); not: this call goes on
-            referred: {
-              on: {
-                'referred.done': {
-                  target: '#call.terminating',
-                  actions: [
-                    {
-                      type: 'emitReferred',
-                      params: ({ event }) => ({ status: 'completed', code: event.status }),
-                    },
-                    end('transferred'),
-                  ],
-                },
-                'referred.failed': {
-                  target: 'active',
-                  actions: {
-                    type: 'emitReferred',
-                    params: ({ event }) => ({ status: 'failed', code: event.status, reason: event.reason }),
-                  },
-                },
-              },
-            },
-            // REFER sent (blind transfer): media flows on until the transferee reports the outcome in a NOTIFY
-            // (RFC 3515 2.4.4); a refusal or a failed reference brings the call back to active
-            transferring: {
-              exit: 'endTransfer',
-              on: {
-                'sip.referAccepted': {
-                  actions: { type: 'emitTransfer', params: { status: 'accepted' } },
-                },
-                'sip.transferProgress': {
-                  actions: {
-                    type: 'emitTransfer',
-                    params: ({ event }) => ({ status: 'progress', code: event.status }),
-                  },
-                },
-                'sip.transferDone': {
-                  target: '#call.terminating',
-                  actions: [
-                    {
-                      type: 'emitTransfer',
-                      params: ({ event }) => ({ status: 'completed', code: event.status }),
-                    },
-                    end('transferred'),
-                  ],
-                },
-                'sip.transferFailed': {
-                  target: 'active',
-                  actions: {
-                    type: 'emitTransfer',
-                    params: ({ event }) => ({ status: 'failed', code: event.status, reason: event.reason }),
-                  },
-                },
-                'timer.transfer': {
-                  target: 'active',
-                  actions: {
-                    type: 'emitTransfer',
-                    params: { status: 'failed', code: 408, reason: 'no outcome reported in time' },
-                  },
-                },
-              },
-            },
-          },
-        },
-        session: {
-          initial: 'idle',
-          states: {
-            idle: {
-              on: { 'timer.sessionRefresh': { target: 'refreshing' } },
-            },
-            // we are the refresher and half the interval has passed: UPDATE or re-INVITE sent
-            refreshing: {
-              entry: 'sendRefresh',
-              on: {
-                'sip.refreshed': { target: 'idle' },
-                'sip.refreshFailed': [
-                  { guard: 'refreshFatal', target: '#call.terminating', actions: end('session-expired') },
-                  { target: 'idle' },
-                ],
-              },
-            },
-          },
-        },
+        hold: holdRegion,
+        transfer: transferRegion,
+        session: sessionRegion,
       },
       on: {
         // a key press (RFC 4733 or SIP INFO) surfaces here, so a call only reports DTMF while it is up
