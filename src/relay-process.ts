@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import type { Config } from './config/index.ts';
-import { loadGreeting } from './io/media/media-manager.ts';
+import { loadGreeting } from './io/media/audio-file.ts';
 import { currentThreadId, setThreadPriority, type ThreadPriority } from './io/media/priority.ts';
 import { removeOldRecordings } from './io/media/recording.ts';
 import type { Logger } from './kernel/logger.ts';

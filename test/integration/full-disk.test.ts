@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadGreeting } from '../../src/io/media/media-manager.ts';
+import { loadGreeting } from '../../src/io/media/audio-file.ts';
 import { WavRecorder } from '../../src/io/media/recording.ts';
 import { readWav, wavHeader } from '../../src/media/wav.ts';
 import { listLogger } from '../helpers/list-logger.ts';

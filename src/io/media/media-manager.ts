@@ -1,18 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { Observable, Subject, Subscription } from 'rxjs';
 import type { Logger } from '../../kernel/logger.ts';
 import type { CallEvent } from '../../machines/call-events.ts';
 import type { CallManager } from '../../machines/call-manager.ts';
 import type { G711 } from '../../media/g711.ts';
 import { Reframer } from '../../media/reframe.ts';
-import { resample } from '../../media/resample.ts';
-import { readWav } from '../../media/wav.ts';
 import type { SrtpEngine } from '../../rtp/srtp.ts';
 import { type MediaTimeouts, mediaTimeout, watchdogPeriod } from '../../rtp/watchdog.ts';
 import { MediaSession } from './media-session.ts';
 import type { MediaReport } from './media-types.ts';
 import type { ThreadPriority } from './priority.ts';
-import { WavRecorder } from './recording.ts';
+import { openRecording } from './recording.ts';
 import type { RtpPortPool, RtpPorts } from './rtp-port-pool.ts';
 import { RtpScheduler } from './rtp-scheduler.ts';
 
@@ -41,28 +38,6 @@ export interface MediaSettings {
 const FRAME = 160;
 /** What a caller waiting with no HOLD_MUSIC_PATH hears: one silent frame, looped. */
 const SILENCE = new Int16Array(FRAME);
-
-/**
- * Loads a WAV (the greeting, the music on hold) as 8 kHz mono; a missing or unreadable file is a warning
- * and no audio.
- */
-export function loadGreeting(path: string, log: Logger, what = 'greeting'): Int16Array | undefined {
-  let data: Buffer;
-  try {
-    data = readFileSync(path);
-  } catch (e) {
-    log.warn({ path, err: (e as NodeJS.ErrnoException).code }, `no ${what}: calls go on without one`);
-    return undefined;
-  }
-  const wav = readWav(data);
-  if (!wav.ok) {
-    log.warn({ path, err: wav.error }, `${what} unreadable: calls go on without one`);
-    return undefined;
-  }
-  const pcm = resample(wav.value.samples, wav.value.sampleRate, 8000);
-  log.info({ path, seconds: (pcm.length / 8000).toFixed(2), from: wav.value.sampleRate }, `${what} loaded`);
-  return pcm;
-}
 
 /**
  * Starts and stops each call's media from the call events: receiving (and recording) from `call.media`,
@@ -275,21 +250,9 @@ export class MediaManager {
         const ports = this.#leases.get(e.callId);
         if (!ports) return;
         const log = this.log.child({ callId: e.callId });
-        let recorder: WavRecorder | undefined;
-        if (this.settings.recordingDir) {
-          try {
-            recorder = new WavRecorder(this.settings.recordingDir, e.callId, {
-              stereo: this.settings.recordingStereo,
-              onError: (err) =>
-                log.error(
-                  { err: err.message },
-                  'recording failed: it stops here, the file keeps what was written',
-                ),
-            });
-          } catch (err) {
-            log.error({ err: String(err) }, 'cannot record this call');
-          }
-        }
+        const recorder = this.settings.recordingDir
+          ? openRecording(this.settings.recordingDir, e.callId, this.settings.recordingStereo, log)
+          : undefined;
         const session = new MediaSession({
           callId: e.callId,
           socket: ports.rtp,

@@ -202,3 +202,25 @@ export class WavRecorder {
 
   readonly #spare: Int16Array[] = [];
 }
+
+/**
+ * A call's recording, opened where RECORDING_DIR says; a failure to open it (a full or read-only disk) is
+ * logged and the call goes on unrecorded, and a failure while recording stops it where it is.
+ */
+export function openRecording(
+  dir: string,
+  callId: string,
+  stereo: boolean,
+  log: { error(fields: object, msg: string): void },
+): WavRecorder | undefined {
+  try {
+    return new WavRecorder(dir, callId, {
+      stereo,
+      onError: (err) =>
+        log.error({ err: err.message }, 'recording failed: it stops here, the file keeps what was written'),
+    });
+  } catch (err) {
+    log.error({ err: String(err) }, 'cannot record this call');
+    return undefined;
+  }
+}
