@@ -137,10 +137,14 @@ export abstract class CallSession {
     this.#transferIn = env.referredCalls ? new TransferIn(this.#host, env.referredCalls) : undefined;
     this.#reinviteOut = new ReinviteOut(this.#host);
     this.sessionTimer = new SessionRefresh(this.#host, (headers, done) =>
-      this.#reinviteOut.send(this.sdp.offer(!this.media?.srtp), headers, (status, r) => {
-        if (status >= 200 && status < 300 && r) this.#answerOfReinvite(r);
-        done(status, r);
-      }),
+      this.#reinviteOut.send(
+        () => this.sdp.offer(!this.media?.srtp),
+        headers,
+        (status, r) => {
+          if (status >= 200 && status < 300 && r) this.#answerOfReinvite(r);
+          done(status, r);
+        },
+      ),
     );
     const self = this;
     this.#inDialog = new InDialogRequests({
@@ -290,15 +294,19 @@ export abstract class CallSession {
   /** Hold or resume: a re-INVITE whose offer has the direction the hold region now asks for. */
   #sendDirection(hold: boolean): void {
     // the offer names the direction asked for: the machine is entering holding or resuming
-    const sent = this.#reinviteOut.send(this.sdp.offer(!this.media?.srtp, hold), [], (status, r) => {
-      if (status >= 200 && status < 300 && r) {
-        this.#answerOfReinvite(r);
-        this.send({ type: 'sip.reinviteDone' });
-        return;
-      }
-      // otherwise "the session parameters MUST remain unchanged" (14.1): the machine goes back
-      this.send({ type: 'sip.reinviteFailed', status });
-    });
+    const sent = this.#reinviteOut.send(
+      () => this.sdp.offer(!this.media?.srtp, hold),
+      [],
+      (status, r) => {
+        if (status >= 200 && status < 300 && r) {
+          this.#answerOfReinvite(r);
+          this.send({ type: 'sip.reinviteDone' });
+          return;
+        }
+        // otherwise "the session parameters MUST remain unchanged" (14.1): the machine goes back
+        this.send({ type: 'sip.reinviteFailed', status });
+      },
+    );
     this.log.info({ hold }, hold ? 'putting the call on hold' : 'resuming the call');
     // an INVITE of ours or theirs is in flight: the same as a 491, tried again shortly
     if (!sent) queueMicrotask(() => this.send({ type: 'sip.reinviteFailed', status: 491 }));

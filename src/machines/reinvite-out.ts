@@ -18,11 +18,13 @@ export class ReinviteOut {
   }
 
   /**
-   * Sends a re-INVITE with `sdp` as its offer; `done` gets the final status (408 on timeout, 503 when the
-   * transport failed) and the 2xx, once. False when the dialog is not there or an INVITE is in flight.
+   * Sends a re-INVITE with the offer `offer()` makes, made only when the re-INVITE goes out (an offer
+   * made and not sent would take an SDP version, RFC 3264 8); `done` gets the final status (408 on
+   * timeout, 503 when the transport failed) and the 2xx, once. False, and no offer made, when the dialog
+   * is not there or an INVITE is in flight.
    */
   send(
-    sdp: string,
+    offer: () => string,
     headers: ReadonlyArray<readonly [string, string]>,
     done: (status: number, response?: ParsedResponse) => void,
   ): boolean {
@@ -36,7 +38,7 @@ export class ReinviteOut {
       {
         contact: h.contact(),
         headers: [...headers, ['Allow', h.core.allow], ['Supported', h.core.supported]],
-        body: { type: 'application/sdp', data: new TextEncoder().encode(sdp) },
+        body: { type: 'application/sdp', data: new TextEncoder().encode(offer()) },
       },
       (status, r) => {
         // each 2xx (a retransmitted one too) is ACKed, with the same ACK

@@ -26,10 +26,13 @@ function phone(h: CallHarness, callId = 'call-1@127.0.0.1') {
     callId,
     send,
     /** INVITE (null: without SDP), then the ring delay: returns the final response. */
-    async invite(offer: string | null = OFFER()) {
+    async invite(offer: string | null = OFFER(), extra: string[] = []) {
       const body = offer ?? undefined;
       const n = h.sent.length;
-      send({ method: 'INVITE', ...(body ? { body, extra: ['Content-Type: application/sdp'] } : {}) });
+      send({
+        method: 'INVITE',
+        ...(body ? { body, extra: ['Content-Type: application/sdp', ...extra] } : { extra }),
+      });
       await h.settle();
       h.clock.advance(100);
       const final = h.responses(h.since(n)).find((r) => r.msg.status >= 200);
@@ -197,6 +200,36 @@ describe('UAS dialog rules (RFC 3261 13.3.1.4, 12.2.2, 14.2)', () => {
     expect(info(3, 'application/dtmf', '#')).toBe(200);
     expect(info(4, 'text/plain', 'Signal=7')).toBe(415); // the core's Accept policy
     expect(h.events.flatMap((e) => (e.type === 'call.dtmf' ? [e.digit] : []))).toEqual(['5', '#']);
+  });
+});
+
+describe('our offers (RFC 3264 8)', () => {
+  /** The o= version of an SDP body. */
+  const version = (m: ParsedResponse | ParsedRequest) => Number(/^o=\S+ \S+ (\d+)/m.exec(text(m))?.[1]);
+
+  it('each offer we send has the o= version one above our last SDP: one that could not go out (an INVITE in flight) burns none', async () => {
+    const h = callHarness();
+    const p = phone(h);
+    // refresher=uas: we refresh at half the interval, by re-INVITE (the phone allows no UPDATE)
+    const ok = await p.invite(OFFER(), ['Supported: timer', 'Session-Expires: 90;refresher=uas']);
+    expect(ok?.msg.status).toBe(200);
+    p.ack(1);
+    // hold: our re-INVITE goes out; the phone answers 180 and then nothing for a while (no Timer B then)
+    let n = h.sent.length;
+    expect(h.calls.hold(p.callId, true).ok).toBe(true);
+    const [hold] = h.requests(h.since(n), 'INVITE');
+    expect(version(hold!)).toBe(version(ok!) + 1);
+    h.deliver(upstreamReply(hold!, 180, { toTag: p.toTag! }));
+    // the session refresh falls due while the hold is in flight: it cannot go out now
+    n = h.sent.length;
+    h.clock.advance(45_000);
+    expect(h.requests(h.since(n), 'INVITE')).toEqual([]);
+    h.deliver(upstreamReply(hold!, 200, { toTag: p.toTag!, body: OFFER('0', ['a=recvonly']) }));
+    // resume: the next offer that goes out is one above the hold's
+    n = h.sent.length;
+    expect(h.calls.hold(p.callId, false).ok).toBe(true);
+    const [resume] = h.requests(h.since(n), 'INVITE');
+    expect(version(resume!)).toBe(version(hold!) + 1);
   });
 });
 
