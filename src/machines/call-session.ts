@@ -141,7 +141,7 @@ export abstract class CallSession {
         () => this.sdp.offer(!this.media?.srtp),
         headers,
         (status, r) => {
-          if (status >= 200 && status < 300 && r) this.#answerOfReinvite(r);
+          this.#answerOfReinvite(status, r);
           done(status, r);
         },
       ),
@@ -298,8 +298,7 @@ export abstract class CallSession {
       () => this.sdp.offer(!this.media?.srtp, hold),
       [],
       (status, r) => {
-        if (status >= 200 && status < 300 && r) {
-          this.#answerOfReinvite(r);
+        if (this.#answerOfReinvite(status, r)) {
           this.send({ type: 'sip.reinviteDone' });
           return;
         }
@@ -312,12 +311,23 @@ export abstract class CallSession {
     if (!sent) queueMicrotask(() => this.send({ type: 'sip.reinviteFailed', status: 491 }));
   }
 
-  /** The SDP answer in the 2xx to our re-INVITE (RFC 3261 14.1): the media follow it. */
-  #answerOfReinvite(r: ParsedResponse): void {
+  /**
+   * The final answer to our re-INVITE: a 2xx's SDP answer (RFC 3261 14.1) and the media follow it; true for
+   * a 2xx. A failure, or an answer we cannot use, leaves the session as it was (rollback).
+   */
+  #answerOfReinvite(status: number, r: ParsedResponse | undefined): boolean {
+    if (status < 200 || status >= 300 || !r) {
+      this.sdp.rollback();
+      return false;
+    }
     const text = sdpOf(r.msg);
     const sdp = text === undefined ? undefined : parseSdp(text);
     const taken = sdp?.ok ? this.sdp.acceptAnswer(sdp.value) : 'no usable SDP';
-    if (taken !== true) this.log.warn({ reason: taken }, 'the answer to our re-INVITE is not usable');
+    if (taken !== true) {
+      this.sdp.rollback();
+      this.log.warn({ reason: taken }, 'the answer to our re-INVITE is not usable');
+    }
+    return true;
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { Logger } from '../kernel/logger.ts';
 import { parseSdp, sdpOf } from '../sdp/index.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
+import { offerGlare } from '../sip/dialog/offer-answer.ts';
 import { reinviteRefusal, updateRefusal } from '../sip/dialog/reinvite.ts';
 import { DialogRequestRate } from '../sip/dialog/request-rate.ts';
 import { dtmfOfInfo } from '../sip/message/dtmf-relay.ts';
@@ -169,7 +170,8 @@ export class InDialogRequests {
     if (r.offerInAck) {
       const text = sdpOf(ack.msg);
       const answer = text === undefined ? undefined : parseSdp(text);
-      if (answer?.ok) this.#h.sdp.acceptAnswer(answer.value);
+      // no usable answer to the offer in our 2xx: the session stays as it was
+      if (!answer?.ok || this.#h.sdp.acceptAnswer(answer.value) !== true) this.#h.sdp.rollback();
     }
     return true;
   }
@@ -203,7 +205,7 @@ export class InDialogRequests {
     if (offerText !== undefined) {
       const refusal = updateRefusal({
         offer: true,
-        ourOfferPending: this.#h.reinviteOut.pending || !!this.#reinvite?.offerInAck,
+        ourOfferPending: offerGlare(this.#h.sdp.signaling),
       });
       if (refusal) {
         core.respond(tx, refusal.status, { headers: refusal.headers });

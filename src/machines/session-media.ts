@@ -10,6 +10,7 @@ import {
   type SessionDescription,
 } from '../sdp/index.ts';
 import type { Hop } from '../sip/dialog/dialog.ts';
+import { type OfferAnswerEvent, offerAnswer, type SignalingState } from '../sip/dialog/offer-answer.ts';
 import type { CallEvent } from './call-events.ts';
 import { type CallSettings, type MediaPorts, negotiationOptions } from './call-settings.ts';
 
@@ -40,8 +41,23 @@ export class SessionMedia {
   #offered: readonly OfferedCrypto[] | undefined;
   /** The peer holds us: its last offer was sendonly or inactive (RFC 3264 8.4). */
   #peerHolds = false;
+  /** Whose offer is outstanding, if any (src/sip/dialog/offer-answer.ts). */
+  #signaling: SignalingState = 'stable';
 
   constructor(private readonly host: SessionMediaHost) {}
+
+  get signaling(): SignalingState {
+    return this.#signaling;
+  }
+
+  #step(event: OfferAnswerEvent): void {
+    this.#signaling = offerAnswer(this.#signaling, event);
+  }
+
+  /** Our offer's transaction failed, or its answer never came: nothing changes (RFC 3261 14.1). */
+  rollback(): void {
+    this.#step('rollback');
+  }
 
   /** Our address, port and SDP origin, the version one more than the last SDP we made (RFC 3264 8). */
   local() {
@@ -78,6 +94,7 @@ export class SessionMedia {
     const policy = this.negotiation(undefined, hold).srtp;
     const crypto = !plain && policy && policy.mode !== 'off' && policy.secure ? offerCrypto(policy) : [];
     this.#offered = crypto;
+    this.#step('local-offer');
     return createOffer(this.local(), this.host.settings.codecs, this.direction(hold), crypto);
   }
 
@@ -85,14 +102,20 @@ export class SessionMedia {
   acceptAnswer(sdp: SessionDescription): true | string {
     const n = chooseMedia(sdp, this.negotiation(this.#offered ?? []));
     if (!n.ok) return n.error;
+    this.#step('remote-answer');
     this.set(n.value);
     return true;
   }
 
   /** Our answer to the peer's offer (the media follow it), or why none can be made (488). */
   answer(offer: SessionDescription): { ok: true; sdp: string } | { ok: false; error: string } {
+    this.#step('remote-offer');
     const answer = answerOffer(offer, this.local(), this.negotiation());
-    if (!answer.ok) return answer;
+    if (!answer.ok) {
+      this.#step('rollback'); // refused (488): the session stays as it was
+      return answer;
+    }
+    this.#step('local-answer');
     this.set(answer.value, true);
     return { ok: true, sdp: answer.value.sdp };
   }

@@ -2,6 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { ackWaitReduce, ackWaitStart } from '../../../src/sip/dialog/ack-wait.ts';
 import { dialogAsUas, nextHop, receiveInDialog, recordRouteHeaders } from '../../../src/sip/dialog/dialog.ts';
 import { inviteClientResponse, inviteClientStart } from '../../../src/sip/dialog/invite-client.ts';
+import {
+  type OfferAnswerEvent,
+  offerAnswer,
+  offerGlare,
+  type SignalingState,
+} from '../../../src/sip/dialog/offer-answer.ts';
 import { reliableSchedule, reliableStep } from '../../../src/sip/dialog/prack.ts';
 import { grantedExpires, registerRequest } from '../../../src/sip/dialog/register.ts';
 import {
@@ -269,5 +275,29 @@ describe('in-dialog rules of issue 25 (pure)', () => {
       'resend@16000',
       'give-up@500', // 31.5 s resending, then the rest of 64*T1 = 32 s
     ]);
+  });
+});
+
+describe('offer/answer state (RFC 3264 over SIP, RFC 6337)', () => {
+  it.each<[SignalingState, OfferAnswerEvent, SignalingState]>([
+    ['stable', 'local-offer', 'have-local-offer'],
+    ['stable', 'remote-offer', 'have-remote-offer'],
+    ['have-local-offer', 'remote-answer', 'stable'],
+    ['have-remote-offer', 'local-answer', 'stable'],
+    // the 2xx repeating the 183's answer (RFC 6337 3.1.1): nothing changes
+    ['stable', 'remote-answer', 'stable'],
+    // a refused offer (488 on a re-INVITE, a failed UPDATE): the session as it was (RFC 3261 14.1)
+    ['have-local-offer', 'rollback', 'stable'],
+    ['have-remote-offer', 'rollback', 'stable'],
+    // a new offer after our last one was refused without an answer (a plain-RTP retry after 488)
+    ['have-local-offer', 'local-offer', 'have-local-offer'],
+  ])('%s + %s -> %s', (from, event, to) => {
+    expect(offerAnswer(from, event)).toBe(to);
+  });
+
+  it('an offer from the peer while ours is unanswered is glare (491), in no other state', () => {
+    expect(offerGlare('have-local-offer')).toBe(true);
+    expect(offerGlare('stable')).toBe(false);
+    expect(offerGlare('have-remote-offer')).toBe(false);
   });
 });
