@@ -18,7 +18,6 @@ import { logCalls } from './io/records/call-log.ts';
 import { CallRecords } from './io/records/call-records.ts';
 import { CdrFile } from './io/records/cdr-file.ts';
 import type { SipTransports } from './io/sip/transports.ts';
-import { TrunkRegistrations } from './io/sip/trunk-registrations.ts';
 import { callWebhook } from './io/webhooks/call-webhook.ts';
 import { Spool } from './io/webhooks/spool.ts';
 import { StatusCallbacks } from './io/webhooks/status-callbacks.ts';
@@ -28,6 +27,7 @@ import { Closers } from './kernel/closers.ts';
 import type { Logger } from './kernel/logger.ts';
 import { CallManager } from './machines/call-manager.ts';
 import { Registration } from './machines/registration.ts';
+import { TrunkRegistrations } from './machines/trunk-registrations.ts';
 import { actorObservers } from './relay-observers.ts';
 import { greeting, prepareRecordingDir, setMainThreadPriority } from './relay-process.ts';
 import { type RelaySettings, relaySettings, routeTable } from './relay-settings.ts';
@@ -190,11 +190,22 @@ async function wire(config: Config, deps: RelayDeps, closers: Closers): Promise<
     );
     log.info({ path, routes: table.file.routes.length, trunks: table.trunks.length }, 'routes file loaded');
   }
-  const media = new MediaManager(calls, ports, settings.media, greeting(settings, log), log, deps.srtpEngine);
+  const media = new MediaManager(
+    calls,
+    ports,
+    settings.media,
+    {
+      greeting: greeting(settings, log),
+      musicOnHold: config.HOLD_MUSIC_PATH
+        ? loadGreeting(config.HOLD_MUSIC_PATH, log, 'music on hold')
+        : undefined,
+      agentGreets: (callId) => spokenGreeting(calls.plan(callId)?.agent) !== undefined,
+    },
+    log,
+    deps.srtpEngine,
+  );
   closers.add('media', () => media.close());
-  if (config.HOLD_MUSIC_PATH) media.musicOnHold = loadGreeting(config.HOLD_MUSIC_PATH, log, 'music on hold');
   calls.warm.bridge = media;
-  media.agentGreets = (callId) => spokenGreeting(calls.plan(callId)?.agent) !== undefined;
   // after the media manager: its report of a call's end arrives before the call's end line is written
   const callLog = logCalls(calls.events$, media.ended$, log);
   closers.add('records', () => callLog.unsubscribe());

@@ -5,10 +5,10 @@ import type { CallCenter } from '../../ai/call-center.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { CallManager } from '../../machines/call-manager.ts';
 import type { Registration } from '../../machines/registration.ts';
+import type { TrunkRegistrations } from '../../machines/trunk-registrations.ts';
 import type { CallRouter } from '../calls/call-router.ts';
 import type { MediaManager } from '../media/media-manager.ts';
 import type { CdrFile } from '../records/cdr-file.ts';
-import type { TrunkRegistrations } from '../sip/trunk-registrations.ts';
 import type { StatusCallbacks } from '../webhooks/status-callbacks.ts';
 import type { WsServer } from '../ws/ws-server.ts';
 

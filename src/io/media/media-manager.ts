@@ -35,6 +35,16 @@ export interface MediaSettings {
   readonly priority?: ThreadPriority;
 }
 
+/** What the calls hear from us. */
+export interface MediaAudio {
+  /** The greeting, 8 kHz (none: silence until a client or an agent speaks). */
+  readonly greeting?: Int16Array | undefined;
+  /** HOLD_MUSIC_PATH at 8 kHz: what a call we hold hears (silence when unset). */
+  readonly musicOnHold?: Int16Array | undefined;
+  /** Whether a call's agent speaks its greeting (and so its early media), instead of the WAV. */
+  readonly agentGreets?: (callId: string) => boolean;
+}
+
 const FRAME = 160;
 /** What a caller waiting with no HOLD_MUSIC_PATH hears: one silent frame, looped. */
 const SILENCE = new Int16Array(FRAME);
@@ -85,14 +95,8 @@ export class MediaManager {
   readonly #watchdog: NodeJS.Timeout | undefined;
   readonly #timeouts: MediaTimeouts;
 
-  /** Whether a call's agent speaks its greeting (and so its early media), instead of the WAV. */
-  agentGreets: (callId: string) => boolean = () => false;
-
   /** Calls whose greeting went out as early media (before the answer). */
   readonly #early = new Set<string>();
-
-  /** HOLD_MUSIC_PATH at 8 kHz: what a call we hold hears (silence when unset). */
-  musicOnHold: Int16Array | undefined;
 
   /** Each call's RTP/RTCP sockets, leased from `ports` by the call manager (allocate/release). */
   readonly #leases = new Map<string, RtpPorts>();
@@ -102,7 +106,8 @@ export class MediaManager {
     /** The RTP port pool: its sockets are this manager's to bind, lend and close. */
     readonly ports: RtpPortPool,
     private readonly settings: MediaSettings,
-    private readonly greeting: Int16Array | undefined,
+    /** What the calls hear from us: the greeting, the music on hold, and whose agent greets instead. */
+    private readonly audio: MediaAudio,
     private readonly log: Logger,
     /** Whose SRTP the sessions use: ours unless a benchmark measures another's (RelayDeps.srtpEngine). */
     private readonly srtpEngine?: SrtpEngine,
@@ -127,6 +132,10 @@ export class MediaManager {
       this.#watchdog = setInterval(() => this.#checkInactivity(), every);
       this.#watchdog.unref();
     }
+  }
+
+  #agentGreets(callId: string): boolean {
+    return this.audio.agentGreets?.(callId) ?? false;
   }
 
   get size(): number {
@@ -164,7 +173,7 @@ export class MediaManager {
 
   /** A caller waiting for a warm transfer hears the music on hold (locally: no re-INVITE), or not. */
   holdMusic(callId: string, on: boolean): void {
-    this.#sessions.get(callId)?.holdMusic(on ? (this.musicOnHold ?? SILENCE) : undefined);
+    this.#sessions.get(callId)?.holdMusic(on ? (this.audio.musicOnHold ?? SILENCE) : undefined);
   }
 
   /**
@@ -274,7 +283,7 @@ export class MediaManager {
       case 'call.hold': {
         // RFC 3264 8.4 leaves what a held party hears to us: HOLD_MUSIC_PATH, looped, else silence
         if (e.status !== 'failed')
-          this.#sessions.get(e.callId)?.holdMusic(e.status === 'held' ? this.musicOnHold : undefined);
+          this.#sessions.get(e.callId)?.holdMusic(e.status === 'held' ? this.audio.musicOnHold : undefined);
         return;
       }
       case 'call.early': {
@@ -282,8 +291,8 @@ export class MediaManager {
         const s = this.#sessions.get(e.callId);
         if (!s) return;
         this.#early.add(e.callId);
-        const agentGreets = this.agentGreets(e.callId);
-        if (this.greeting && !agentGreets) s.queue.enqueue(this.greeting);
+        const agentGreets = this.#agentGreets(e.callId);
+        if (this.audio.greeting && !agentGreets) s.queue.enqueue(this.audio.greeting);
         s.startSending();
         // the AI speaks the greeting (AI_GREETING_TEXT): the call center answers once it has been heard
         if (agentGreets) return;
@@ -297,7 +306,8 @@ export class MediaManager {
         if (!s) return;
         // after early media the greeting has been played already
         const early = this.#early.delete(e.callId);
-        if (this.greeting && !early && !this.agentGreets(e.callId)) s.queue.enqueue(this.greeting);
+        if (this.audio.greeting && !early && !this.#agentGreets(e.callId))
+          s.queue.enqueue(this.audio.greeting);
         s.startSending();
         return;
       }

@@ -1,11 +1,11 @@
 import type { InspectionEvent } from 'xstate';
-import type { Logger } from '../../kernel/logger.ts';
-import { Registration } from '../../machines/registration.ts';
-import { trunkPort } from '../../routing/outbound.ts';
-import type { TrunkEntry } from '../../routing/routes-schema.ts';
-import type { SipCore } from '../../sip/core/sip-core.ts';
-import { bracket } from '../../sip/message/host.ts';
-import type { Clock } from '../../sip/transaction/clock.ts';
+import type { Logger } from '../kernel/logger.ts';
+import { trunkPort } from '../routing/outbound.ts';
+import type { TrunkEntry } from '../routing/routes-schema.ts';
+import type { SipCore } from '../sip/core/sip-core.ts';
+import { bracket } from '../sip/message/host.ts';
+import type { Clock } from '../sip/transaction/clock.ts';
+import { Registration } from './registration.ts';
 
 interface Running {
   readonly key: string;
