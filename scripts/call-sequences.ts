@@ -22,14 +22,22 @@ function sequences(dir: string): Map<string, Map<string, number>> {
     const sub = join(dir, file);
     if (!statSync(sub).isDirectory()) continue;
     const counts = new Map<string, number>();
-    for (const trace of readdirSync(sub)) {
+    // one actor's trace may span files (its name's time stamp is when a file was opened: two registration
+    // actors sharing the id 'registration' reopen it): the files of one id, in time order, are one trace
+    const byId = new Map<string, string[]>();
+    for (const trace of readdirSync(sub).sort()) {
+      const id = trace.replace(/^\d{8}_\d{6}_/, '');
+      byId.set(id, [...(byId.get(id) ?? []), trace]);
+    }
+    for (const traces of byId.values()) {
       const steps: string[] = [];
-      for (const line of readFileSync(join(sub, trace), 'utf8').split('\n')) {
-        if (!line) continue;
-        const l = JSON.parse(line) as { kind: string; event?: string; action?: string; state?: string };
-        const step = `${l.kind}:${l.event ?? l.action ?? l.state}`;
-        if (!TIMING.test(step)) steps.push(step);
-      }
+      for (const trace of traces)
+        for (const line of readFileSync(join(sub, trace), 'utf8').split('\n')) {
+          if (!line) continue;
+          const l = JSON.parse(line) as { kind: string; event?: string; action?: string; state?: string };
+          const step = `${l.kind}:${l.event ?? l.action ?? l.state}`;
+          if (!TIMING.test(step)) steps.push(step);
+        }
       const key = steps.join(' ');
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
