@@ -53,8 +53,10 @@ describe.skipIf(!hasBinary('baresip'))('baresip calls the relay: greeting out, r
         inbound.corr,
         `relay recording vs caller audio (lag ${inbound.lagMs} ms)`,
       ).toBeGreaterThanOrEqual(0.9);
+      // the recording ends when the relay has processed baresip's BYE: 0-40 ms apart here alone, 140 ms once
+      // in a full CI run on a loaded machine; a lost or doubled second of audio is 1,000 ms
       const durDiff = Math.abs(recorded.samples.length - sentByBaresip.samples.length) / 8;
-      expect(durDiff, 'recording duration vs what baresip sent (ms)').toBeLessThanOrEqual(100);
+      expect(durDiff, 'recording duration vs what baresip sent (ms)').toBeLessThanOrEqual(250);
 
       // what baresip heard = the greeting (played after the ACK)
       const heard = baresipRecording(dir, 'dec');
