@@ -12,6 +12,7 @@ import { MetricsServer } from './io/http/metrics.ts';
 import { restApi } from './io/http/rest/api.ts';
 import { loadGreeting } from './io/media/audio-file.ts';
 import { MediaManager } from './io/media/media-manager.ts';
+import { RtpLeases } from './io/media/rtp-leases.ts';
 import { RtpPortPool } from './io/media/rtp-port-pool.ts';
 import { localBroadcasts } from './io/net-info.ts';
 import { logCalls } from './io/records/call-log.ts';
@@ -27,6 +28,7 @@ import { Closers } from './kernel/closers.ts';
 import type { Logger } from './kernel/logger.ts';
 import { CallManager } from './machines/call-manager.ts';
 import { Registration } from './machines/registration.ts';
+import { transferOnAnswer } from './machines/transfer-route.ts';
 import { TrunkRegistrations } from './machines/trunk-registrations.ts';
 import { actorObservers } from './relay-observers.ts';
 import { greeting, prepareRecordingDir, setMainThreadPriority } from './relay-process.ts';
@@ -118,10 +120,18 @@ async function wire(config: Config, deps: RelayDeps, closers: Closers): Promise<
   const ports = new RtpPortPool(config.SIP_LOCAL_IP, config.RTP_PORT_START, config.RTP_PORT_END);
   const broadcasts = localBroadcasts();
   const refuseRemote = refuseRtpTo(broadcasts, publicHost, sipAddress.port, ports);
+  // the calls' port pairs: leased by the call manager, their sockets read by the media manager (below)
+  const leases = new RtpLeases(ports);
+  closers.add('media', () => leases.close()); // after the media manager's sessions (registered later)
   const table = routeTable(config);
   const outbound = new OutboundPolicy(() => clock.now());
-  // the call manager, the SIP core, the router and the media manager each need another: the call
-  // manager reaches them through these, which are set before the first message is received
+  const router = new CallRouter(
+    table,
+    log.child({ component: 'routes' }),
+    callWebhook(log.child({ component: 'webhook' }), config.WEBHOOK_SECRET),
+  );
+  closers.add('clients', () => router.close());
+  // the call manager and the SIP core need each other: the core is the call manager's once it exists
   const calls = new CallManager({
     core: () => core,
     clock,
@@ -129,8 +139,7 @@ async function wire(config: Config, deps: RelayDeps, closers: Closers): Promise<
     log,
     maxCalls: config.MAX_CALLS,
     maxSettingUpPerSource: config.MAX_RINGING_PER_SOURCE,
-    // the media manager (below) owns the pool's sockets and leases a pair per call
-    ports: { allocate: (callId) => media.allocate(callId), release: (callId) => media.release(callId) },
+    ports: leases,
     settings: { ...settings.calls, mediaAddress: publicHost, refuseRemote },
     upstream: settings.dial,
     transferTargets: settings.transferTargets,
@@ -170,13 +179,8 @@ async function wire(config: Config, deps: RelayDeps, closers: Closers): Promise<
       registration?.flowFailed();
     trunks.flowFailed(dest.host, dest.port);
   };
-  const router = new CallRouter(
-    table,
-    calls,
-    log.child({ component: 'routes' }),
-    callWebhook(log.child({ component: 'webhook' }), config.WEBHOOK_SECRET),
-  );
-  closers.add('clients', () => router.close());
+  const transferRoutes = transferOnAnswer(calls, log.child({ component: 'routes' }));
+  closers.add('clients', () => transferRoutes.unsubscribe());
   if (config.ROUTES_FILE) {
     const path = config.ROUTES_FILE;
     router.watch(
@@ -192,7 +196,7 @@ async function wire(config: Config, deps: RelayDeps, closers: Closers): Promise<
   }
   const media = new MediaManager(
     calls,
-    ports,
+    leases,
     settings.media,
     {
       greeting: greeting(settings, log),

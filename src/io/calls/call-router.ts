@@ -1,13 +1,8 @@
-import type { Subscription } from 'rxjs';
 import type { RoutesFileResult } from '../../config/routes-file.ts';
 import type { Logger } from '../../kernel/logger.ts';
-import type { CallManager } from '../../machines/call-manager.ts';
 import type { CallDecision, CallFacts } from '../../routing/plan.ts';
 import type { RouteTable } from '../../routing/router.ts';
 import { FileWatch } from '../file-watch.ts';
-
-/** What the router uses of the calls (a narrow port: the call manager provides it). */
-export type RoutedCalls = Pick<CallManager, 'events$' | 'plan' | 'transfer'>;
 
 /** Asks a webhook route's endpoint (call-webhook.ts); absent, a webhook route gets its fallback. */
 export type WebhookAsk = (
@@ -20,38 +15,22 @@ export type WebhookAsk = (
 /**
  * Owns the routes in force: decides each incoming call on the table of the moment (a call keeps what it
  * got), swaps in a new table when ROUTES_FILE changes or on SIGUSR2, and keeps the old one when the new
- * file has problems (every problem logged). Also carries out a `transfer` route once its call is answered.
+ * file has problems (every problem logged). A `transfer` route is carried out by machines/transfer-route.ts.
  */
 export class CallRouter {
   #table: RouteTable;
   #watch: FileWatch | undefined;
   #reloading: Promise<void> | undefined;
   #signal: (() => void) | undefined;
-  readonly #sub: Subscription;
   /** Reloads done and refused (metrics, tests). */
   reloads = { ok: 0, failed: 0 };
 
   constructor(
     table: RouteTable,
-    calls: RoutedCalls,
     private readonly log: Logger,
     private readonly ask?: WebhookAsk,
   ) {
     this.#table = table;
-    this.#sub = calls.events$.subscribe((e) => {
-      if (e.type !== 'call.answered') return;
-      const target = calls.plan(e.callId)?.transfer;
-      if (!target) return;
-      // the answer is announced while the call enters `established`: transfer once it is there
-      queueMicrotask(() => {
-        const r = calls.transfer(e.callId, target);
-        if (!r.ok)
-          log.warn(
-            { callId: e.callId, target, why: r.message },
-            'transfer route: the transfer could not start',
-          );
-      });
-    });
   }
 
   get table(): RouteTable {
@@ -125,7 +104,6 @@ export class CallRouter {
   }
 
   close(): void {
-    this.#sub.unsubscribe();
     this.#watch?.close();
     if (this.#signal) process.off('SIGUSR2', this.#signal);
   }

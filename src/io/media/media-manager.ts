@@ -10,7 +10,7 @@ import { MediaSession } from './media-session.ts';
 import type { MediaReport } from './media-types.ts';
 import type { ThreadPriority } from './priority.ts';
 import { openRecording } from './recording.ts';
-import type { RtpPortPool, RtpPorts } from './rtp-port-pool.ts';
+import type { RtpLeases } from './rtp-leases.ts';
 import { RtpScheduler } from './rtp-scheduler.ts';
 
 /** What the media side uses of the calls (a narrow port: the call manager provides it). */
@@ -98,13 +98,10 @@ export class MediaManager {
   /** Calls whose greeting went out as early media (before the answer). */
   readonly #early = new Set<string>();
 
-  /** Each call's RTP/RTCP sockets, leased from `ports` by the call manager (allocate/release). */
-  readonly #leases = new Map<string, RtpPorts>();
-
   constructor(
     private readonly calls: MediaCalls,
-    /** The RTP port pool: its sockets are this manager's to bind, lend and close. */
-    readonly ports: RtpPortPool,
+    /** The calls' RTP port pairs: each session reads its call's sockets, and lets go when it is released. */
+    readonly leases: RtpLeases,
     private readonly settings: MediaSettings,
     /** What the calls hear from us: the greeting, the music on hold, and whose agent greets instead. */
     private readonly audio: MediaAudio,
@@ -127,6 +124,8 @@ export class MediaManager {
         log.warn({ err: e.message }, 'RTP clock thread failed: pacing falls back to setTimeout (1 ms steps)'),
     });
     this.#sub = calls.events$.subscribe((e) => this.#on(e));
+    // a call released before its end event (a shutdown's stop): its media goes before its sockets
+    this.#sub.add(leases.released$.subscribe((callId) => this.#drop(callId)));
     const every = watchdogPeriod(this.#timeouts);
     if (every !== undefined) {
       this.#watchdog = setInterval(() => this.#checkInactivity(), every);
@@ -202,30 +201,12 @@ export class MediaManager {
     };
   }
 
-  /** Binds a call's RTP/RTCP pair (undefined when none is free); the call manager sees only the numbers. */
-  async allocate(callId: string): Promise<{ rtpPort: number; rtcpPort: number } | undefined> {
-    const ports = await this.ports.allocate();
-    if (ports) this.#leases.set(callId, ports);
-    return ports;
-  }
-
-  /** The call is gone: its media (if still open) and its sockets are closed, the pair goes back. */
-  async release(callId: string): Promise<void> {
-    const ports = this.#leases.get(callId);
-    if (!ports) return;
-    this.#leases.delete(callId);
-    this.#drop(callId);
-    await this.ports.release(ports);
-  }
-
   /** Stops every stream and resolves once every recording is finalised on disk (shutdown). */
   async close(): Promise<void> {
     this.#sub.unsubscribe();
     if (this.#watchdog) clearInterval(this.#watchdog);
     for (const s of this.#sessions.values()) this.#track(this.#close(s));
     this.#sessions.clear();
-    await Promise.all([...this.#leases.values()].map((p) => this.ports.release(p)));
-    this.#leases.clear();
     await Promise.all(this.#closing);
     await this.scheduler.close();
   }
@@ -256,7 +237,7 @@ export class MediaManager {
           existing.update(opts);
           return;
         }
-        const ports = this.#leases.get(e.callId);
+        const ports = this.leases.get(e.callId);
         if (!ports) return;
         const log = this.log.child({ callId: e.callId });
         const recorder = this.settings.recordingDir
