@@ -1,5 +1,5 @@
 import type { SrtpSuite } from '../rtp/srtp.ts';
-import type { EndReason, HoldStatus, TransferStatus } from './call.machine.ts';
+import type { EndReason, HoldStatus, TransferStatus } from './call-machine/types.ts';
 
 /**
  * What a call tells the outside world (the WebSocket layer turns these into protocol messages). Every event

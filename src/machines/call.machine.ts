@@ -3,15 +3,6 @@ import { sessionRegion } from './call-machine/session-timer.ts';
 import { callSetup, end } from './call-machine/setup.ts';
 import { transferRegion } from './call-machine/transfer.ts';
 
-export type {
-  CallContext,
-  CallMachineEvent,
-  EmittedType,
-  EndReason,
-  HoldStatus,
-  TransferStatus,
-} from './call-machine/types.ts';
-
 /**
  * One call, one actor. States: idle -> inviting (outgoing) -> ringing -> established -> terminating -> ended.
  * The machine decides; the call session performs: every side effect is a named action bound with

@@ -1,7 +1,7 @@
 import type { Logger } from '../kernel/logger.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
-import type { CallMachineEvent } from './call.machine.ts';
 import type { CallEvent } from './call-events.ts';
+import type { CallMachineEvent } from './call-machine/types.ts';
 import type { CallSettings } from './call-settings.ts';
 import type { DialogUsage } from './dialog-usage.ts';
 

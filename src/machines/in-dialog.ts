@@ -9,7 +9,7 @@ import type { ParsedRequest } from '../sip/message/parse.ts';
 import type { SipResponse } from '../sip/message/types.ts';
 import type { Clock } from '../sip/transaction/clock.ts';
 import type { ServerTransaction } from '../sip/transaction/layer.ts';
-import type { CallMachineEvent } from './call.machine.ts';
+import type { CallMachineEvent } from './call-machine/types.ts';
 import type { DialogUsage } from './dialog-usage.ts';
 import type { ReinviteOut } from './reinvite-out.ts';
 import type { SessionMedia } from './session-media.ts';

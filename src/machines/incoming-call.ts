@@ -15,8 +15,8 @@ import type { ParsedRequest } from '../sip/message/parse.ts';
 import type { SipResponse } from '../sip/message/types.ts';
 import type { ServerTransaction } from '../sip/transaction/layer.ts';
 import { viaSource } from '../sip/transport/via-route.ts';
-import type { CallContext, EmittedType } from './call.machine.ts';
 import type { CallEvent } from './call-events.ts';
+import type { CallContext, EmittedType } from './call-machine/types.ts';
 import { allowOf, CallSession, type MachineActions, type SessionEnv, supportedOf } from './call-session.ts';
 import type { MediaPorts } from './call-settings.ts';
 

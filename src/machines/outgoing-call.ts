@@ -8,8 +8,8 @@ import { newBranch, newTag } from '../sip/message/ids.ts';
 import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
 import type { SipRequest } from '../sip/message/types.ts';
 import type { TransportName } from '../sip/transport/transport.ts';
-import type { CallContext, EmittedType } from './call.machine.ts';
 import type { CallEvent } from './call-events.ts';
+import type { CallContext, EmittedType } from './call-machine/types.ts';
 import { allowOf, CallSession, type MachineActions, type SessionEnv, supportedOf } from './call-session.ts';
 import type { MediaPorts } from './call-settings.ts';
 

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type AnyStateNode, createActor } from 'xstate';
 import { getShortestPaths } from 'xstate/graph';
-import { type CallMachineEvent, callMachine } from '../../src/machines/call.machine.ts';
+import { callMachine } from '../../src/machines/call.machine.ts';
+import type { CallMachineEvent } from '../../src/machines/call-machine/types.ts';
 import { statechartDocs } from '../../src/machines/statechart-docs.ts';
 import { leafStateIds } from '../helpers/model-coverage.ts';
 
