@@ -1,3 +1,4 @@
+import { type Observable, Subject } from 'rxjs';
 import type { Config } from './config/index.ts';
 import type { RtpPortPool } from './io/media/rtp-port-pool.ts';
 import { localAddresses } from './io/net-info.ts';
@@ -10,16 +11,16 @@ import type { Address } from './sip/transport/transport.ts';
 
 /**
  * The SIP sockets as SIP_TRANSPORTS says (UDP, TCP, TLS), with their limits, and what their failures tell
- * the operator and the registrations: a flow to a registrar that stopped answering its keep-alives
- * (`flowFailed`) makes its registration start again.
+ * the operator and the registrations: `flowFailed$` names each flow that stopped answering its
+ * keep-alives (a registration through it starts again).
  */
-export function openSip(
+export async function openSip(
   config: Config,
   log: Logger,
-  flowFailed: (dest: { host: string; port: number }) => void,
-): Promise<SipTransports> {
+): Promise<{ sockets: SipTransports; flowFailed$: Observable<{ host: string; port: number }> }> {
   const refusedLog = new LogLimiter(60_000);
-  return SipTransports.open({
+  const flowFailed$ = new Subject<{ host: string; port: number }>();
+  const sockets = await SipTransports.open({
     host: config.SIP_LOCAL_IP,
     port: config.SIP_LOCAL_PORT,
     transports: config.SIP_TRANSPORTS,
@@ -53,9 +54,10 @@ export function openSip(
         { dest: `${dest.host}:${dest.port}` },
         `SIP: the connection to ${dest.host}:${dest.port} did not answer a keep-alive within 10 s: closed`,
       );
-      flowFailed(dest);
+      flowFailed$.next({ host: dest.host, port: dest.port });
     },
   });
+  return { sockets, flowFailed$ };
 }
 
 /** Hands a message to the SIP core; whatever it throws is logged, never the end of the relay. */

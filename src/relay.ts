@@ -26,6 +26,7 @@ import { MediaStreams } from './io/ws/media-stream.ts';
 import { WsServer } from './io/ws/ws-server.ts';
 import { Closers } from './kernel/closers.ts';
 import type { Logger } from './kernel/logger.ts';
+import { AttendedTransfers } from './machines/attended-transfers.ts';
 import { CallManager } from './machines/call-manager.ts';
 import { Registration } from './machines/registration.ts';
 import { transferOnAnswer } from './machines/transfer-route.ts';
@@ -107,9 +108,7 @@ async function wire(config: Config, deps: RelayDeps, closers: Closers): Promise<
   const settings = relaySettings(config);
   // before any thread is started: on Linux priority is per thread, and new threads inherit nice
   closers.add('process', setMainThreadPriority(settings.priority, log));
-  // a flow to a registrar that stopped answering: its registration (made below, with the core) starts again
-  const registrations: { flowFailed(dest: { host: string; port: number }): void } = { flowFailed() {} };
-  const sockets = await openSip(config, log, (dest) => registrations.flowFailed(dest));
+  const { sockets, flowFailed$ } = await openSip(config, log);
   closers.add('signalling', () => sockets.close());
   const sipAddress = sockets.address();
   const publicHost = config.SIP_PUBLIC_IP || sipAddress.address;
@@ -174,11 +173,14 @@ async function wire(config: Config, deps: RelayDeps, closers: Closers): Promise<
   subscription.add(sockets.rejections$.subscribe((r) => core.rejectStream(r.head, r.status, r.reason, r)));
   closers.add('signalling', () => subscription.unsubscribe());
   const { registration, trunks } = makeRegistrations(config, settings, core, clock, log, observers.inspect);
-  registrations.flowFailed = (dest) => {
-    if (dest.host === settings.upstream.host && dest.port === settings.upstream.port)
-      registration?.flowFailed();
-    trunks.flowFailed(dest.host, dest.port);
-  };
+  // a flow to a registrar that stopped answering its keep-alives: the registration through it starts again
+  subscription.add(
+    flowFailed$.subscribe((dest) => {
+      if (dest.host === settings.upstream.host && dest.port === settings.upstream.port)
+        registration?.flowFailed();
+      trunks.flowFailed(dest.host, dest.port);
+    }),
+  );
   const transferRoutes = transferOnAnswer(calls, log.child({ component: 'routes' }));
   closers.add('clients', () => transferRoutes.unsubscribe());
   if (config.ROUTES_FILE) {
@@ -209,20 +211,22 @@ async function wire(config: Config, deps: RelayDeps, closers: Closers): Promise<
     deps.srtpEngine,
   );
   closers.add('media', () => media.close());
-  calls.warm.bridge = media;
+  // warm transfers: the relay calls the target, then joins the two calls (the media manager bridges)
+  const warm = new AttendedTransfers(calls.transferCalls(), media, log);
+  closers.add('clients', () => warm.close());
   // after the media manager: its report of a call's end arrives before the call's end line is written
   const callLog = logCalls(calls.events$, media.ended$, log);
   closers.add('records', () => callLog.unsubscribe());
   // the call center serves every call whose plan has an agent: made when any route (or a webhook, whose
   // replies may ask for one) can give a call an agent
   const ai = mayHaveAgents(config)
-    ? new CallCenter(calls, media, await agentFactory(config, deps.ai ?? {}), log)
+    ? new CallCenter(calls, media, warm, await agentFactory(config, deps.ai ?? {}), log)
     : undefined;
   if (ai) closers.add('clients', () => ai.close());
   if (config.CALL_CENTER && !config.routes)
     log.info({ provider: config.aiProvider }, 'call center: an AI agent answers every call');
   const { records, cdr, status } = startRecords(config, calls, media, ai, log, closers);
-  const control = new CallControl(calls, media);
+  const control = new CallControl(calls, media, warm);
   const rest = restApi({
     calls,
     control,

@@ -71,7 +71,7 @@ export interface CallMediaPort {
 /** The call side, as the call center needs it (the relay's call manager). */
 export type AgentCalls = Pick<
   CallManager,
-  'events$' | 'warm' | 'plan' | 'earlyMediaPlayed' | 'checkTransfer' | 'transfer' | 'hangup'
+  'events$' | 'plan' | 'earlyMediaPlayed' | 'checkTransfer' | 'transfer' | 'hangup'
 >;
 
 /** Makes the agent of one call (chained STT/LLM/TTS or echo behind a VAD, or the Realtime API). */
@@ -102,12 +102,14 @@ export class CallCenter {
   constructor(
     private readonly calls: AgentCalls,
     private readonly media: CallMediaPort,
+    /** Which calls are a warm transfer's consult leg (the clients', not an agent's). */
+    warm: { isConsult(callId: string): boolean },
     private readonly makeAgent: AgentFactory,
     private readonly log: Logger,
   ) {
     this.#sub = calls.events$.subscribe((e) => {
       // the consult call of a warm transfer is the clients' (the briefing), not the agent's
-      if (e.type === 'call.answered' && !calls.warm.isConsult(e.callId)) void this.#start(e.callId);
+      if (e.type === 'call.answered' && !warm.isConsult(e.callId)) void this.#start(e.callId);
       // early media (EARLY_MEDIA): the agent greets before the answer, which follows once that was heard
       else if (e.type === 'call.early' && spokenGreeting(calls.plan(e.callId)?.agent))
         void this.#start(e.callId, true);

@@ -57,10 +57,11 @@ export class AttendedTransfers {
   readonly #byCaller = new Map<string, Warm>();
   readonly #byConsult = new Map<string, Warm>();
   readonly #sub: Subscription;
-  bridge: MediaBridge | undefined;
 
   constructor(
     private readonly calls: TransferCalls,
+    /** The media side: hold music for the waiting caller, the two calls joined. */
+    private readonly bridge: MediaBridge | undefined,
     private readonly log: Logger,
   ) {
     this.#sub = calls.events$.subscribe((e) => this.#on(e));

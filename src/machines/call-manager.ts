@@ -3,7 +3,7 @@ import type { TransactionUser } from '../sip/core/tu.ts';
 import { replacingReferTo } from '../sip/dialog/refer.ts';
 import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
 import type { ServerTransaction } from '../sip/transaction/layer.ts';
-import { AttendedTransfers } from './attended-transfers.ts';
+import type { TransferCalls } from './attended-transfers.ts';
 import { CallCommands } from './call-commands.ts';
 import type { CallEvent } from './call-events.ts';
 import type { CallManagerDeps, DialOptions, DialResult, RefusedCall } from './call-ports.ts';
@@ -33,8 +33,6 @@ export class CallManager extends CallCommands implements TransactionUser {
   readonly #env: SessionEnv;
   readonly #incoming: IncomingCalls;
   readonly #placed: PlacedCalls;
-  /** Warm transfers (the relay calls the target, then joins the two calls); the media manager bridges. */
-  readonly warm: AttendedTransfers;
 
   constructor(deps: CallManagerDeps) {
     const registry = new CallRegistry();
@@ -51,25 +49,6 @@ export class CallManager extends CallCommands implements TransactionUser {
     });
     super(registry, out, deps.log);
     this.#deps = deps;
-    this.warm = new AttendedTransfers(
-      {
-        events$: this.events$,
-        checkTransfer: (t) => this.checkTransfer(t),
-        dialUri: (t) => this.dialUri(t),
-        hangup: (id) => this.hangup(id),
-        announce: (e) => this.announce(e),
-        established: (id) => this.calls.get(id)?.state === 'established',
-        referReplacing: (caller, consult) => {
-          const a = this.calls.get(caller);
-          const b = this.calls.get(consult);
-          if (!a?.peerTakesRefer || !b?.peerTakesReplaces || !b.dialog) return false;
-          if (!a.in({ established: { transfer: 'active' } })) return false;
-          a.send({ type: 'client.transfer', target: replacingReferTo(b.dialog.remoteTarget, b.dialog) });
-          return true;
-        },
-      },
-      deps.log,
-    );
     this.#env = {
       get core() {
         return deps.core();
@@ -120,6 +99,29 @@ export class CallManager extends CallCommands implements TransactionUser {
   /** Calls a transfer target (a warm transfer's consult call). */
   dialUri(target: string): Promise<DialResult> {
     return this.#placed.dialUri(target);
+  }
+
+  /**
+   * What a warm transfer needs of the calls (machines/attended-transfers.ts, which the relay makes with the
+   * media side's bridge): the consult call placed, the caller referred with Replaces, the events.
+   */
+  transferCalls(): TransferCalls {
+    return {
+      events$: this.events$,
+      checkTransfer: (t) => this.checkTransfer(t),
+      dialUri: (t) => this.dialUri(t),
+      hangup: (id) => this.hangup(id),
+      announce: (e) => this.announce(e),
+      established: (id) => this.calls.get(id)?.state === 'established',
+      referReplacing: (caller, consult) => {
+        const a = this.calls.get(caller);
+        const b = this.calls.get(consult);
+        if (!a?.peerTakesRefer || !b?.peerTakesReplaces || !b.dialog) return false;
+        if (!a.in({ established: { transfer: 'active' } })) return false;
+        a.send({ type: 'client.transfer', target: replacingReferTo(b.dialog.remoteTarget, b.dialog) });
+        return true;
+      },
+    };
   }
 
   /** A call event from outside the calls themselves (a warm transfer's progress): to every listener. */

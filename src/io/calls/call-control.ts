@@ -1,3 +1,4 @@
+import type { AttendedTransfers } from '../../machines/attended-transfers.ts';
 import type { CallManager } from '../../machines/call-manager.ts';
 import { base64AudioMs, clientAudioProblem, samplesAt8k } from '../../media/client-audio.ts';
 import type { PlayoutQueue } from '../../media/playout-queue.ts';
@@ -9,7 +10,7 @@ import { queueFull } from '../ws/queue-full.ts';
 /** What client commands drive on the calls (a narrow port: the call manager provides it). */
 export type ControlledCalls = Pick<
   CallManager,
-  'answer' | 'call' | 'dial' | 'hangup' | 'hold' | 'reject' | 'transfer' | 'warm'
+  'answer' | 'call' | 'dial' | 'hangup' | 'hold' | 'reject' | 'transfer'
 >;
 
 /** A command's outcome, in the JSON protocol's words (the REST API maps the codes to HTTP statuses). */
@@ -36,6 +37,8 @@ export class CallControl {
   constructor(
     private readonly calls: ControlledCalls,
     private readonly media: MediaManager,
+    /** Warm (attended) transfers: start, complete, cancel. */
+    private readonly warm: Pick<AttendedTransfers, 'start' | 'complete' | 'cancel'>,
   ) {}
 
   run(cmd: ControlCommand): ControlResult | Promise<ControlResult> {
@@ -65,7 +68,7 @@ export class CallControl {
       }
       case 'call.transfer': {
         if (cmd.mode === 'attended')
-          return this.calls.warm
+          return this.warm
             .start(cmd.callId, cmd.target)
             .then((r) => (r.ok ? warm(r.consultCallId) : fail(r.code, r.message)));
         const r = this.calls.transfer(cmd.callId, cmd.target);
@@ -75,8 +78,8 @@ export class CallControl {
       case 'call.transfer.cancel': {
         const r =
           cmd.type === 'call.transfer.complete'
-            ? this.calls.warm.complete(cmd.callId)
-            : this.calls.warm.cancel(cmd.callId);
+            ? this.warm.complete(cmd.callId)
+            : this.warm.cancel(cmd.callId);
         return r.ok ? warm(r.consultCallId) : fail(r.code, r.message);
       }
       default:
