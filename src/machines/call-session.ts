@@ -1,14 +1,14 @@
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
 import type { Logger } from '../kernel/logger.ts';
 import type { CallPlan } from '../routing/plan.ts';
-import { type Negotiated, parseSdp, sdpOf } from '../sdp/index.ts';
+import type { Negotiated } from '../sdp/index.ts';
 import type { SipCore } from '../sip/core/sip-core.ts';
 import { AckWaits } from '../sip/dialog/ack-waits.ts';
 import { type Dialog, type Hop, recordRouteHeaders } from '../sip/dialog/dialog.ts';
 import { glareDelayMs } from '../sip/dialog/reinvite.ts';
 import { headerValues } from '../sip/message/headers.ts';
 import { bracket } from '../sip/message/host.ts';
-import type { ParsedRequest, ParsedResponse } from '../sip/message/parse.ts';
+import type { ParsedRequest } from '../sip/message/parse.ts';
 import type { SipMessage, SipResponse } from '../sip/message/types.ts';
 import { type Clock, TimerSet } from '../sip/transaction/clock.ts';
 import type { ServerTransaction } from '../sip/transaction/layer.ts';
@@ -136,16 +136,9 @@ export abstract class CallSession {
     this.#host = this.#makeHost();
     this.#transferOut = new TransferOut(this.#host);
     this.#transferIn = env.referredCalls ? new TransferIn(this.#host, env.referredCalls) : undefined;
-    this.#reinviteOut = new ReinviteOut(this.#host);
+    this.#reinviteOut = new ReinviteOut(this.#host, this.sdp);
     this.sessionTimer = new SessionRefresh(this.#host, (headers, done) =>
-      this.#reinviteOut.send(
-        () => this.sdp.offer(!this.media?.srtp),
-        headers,
-        (status, r) => {
-          this.#answerOfReinvite(status, r);
-          done(status, r);
-        },
-      ),
+      this.#reinviteOut.send(headers, done),
     );
     const self = this;
     this.#inDialog = new InDialogRequests({
@@ -296,39 +289,17 @@ export abstract class CallSession {
   #sendDirection(hold: boolean): void {
     // the offer names the direction asked for: the machine is entering holding or resuming
     const sent = this.#reinviteOut.send(
-      () => this.sdp.offer(!this.media?.srtp, hold),
       [],
       (status, r) => {
-        if (this.#answerOfReinvite(status, r)) {
-          this.send({ type: 'sip.reinviteDone' });
-          return;
-        }
+        if (status >= 200 && status < 300 && r) this.send({ type: 'sip.reinviteDone' });
         // otherwise "the session parameters MUST remain unchanged" (14.1): the machine goes back
-        this.send({ type: 'sip.reinviteFailed', status });
+        else this.send({ type: 'sip.reinviteFailed', status });
       },
+      hold,
     );
     this.log.info({ hold }, hold ? 'putting the call on hold' : 'resuming the call');
     // an INVITE of ours or theirs is in flight: the same as a 491, tried again shortly
     if (!sent) queueMicrotask(() => this.send({ type: 'sip.reinviteFailed', status: 491 }));
-  }
-
-  /**
-   * The final answer to our re-INVITE: a 2xx's SDP answer (RFC 3261 14.1) and the media follow it; true for
-   * a 2xx. A failure, or an answer we cannot use, leaves the session as it was (rollback).
-   */
-  #answerOfReinvite(status: number, r: ParsedResponse | undefined): boolean {
-    if (status < 200 || status >= 300 || !r) {
-      this.sdp.rollback();
-      return false;
-    }
-    const text = sdpOf(r.msg);
-    const sdp = text === undefined ? undefined : parseSdp(text);
-    const taken = sdp?.ok ? this.sdp.acceptAnswer(sdp.value) : 'no usable SDP';
-    if (taken !== true) {
-      this.sdp.rollback();
-      this.log.warn({ reason: taken }, 'the answer to our re-INVITE is not usable');
-    }
-    return true;
   }
 
   /**
