@@ -32,3 +32,42 @@ export function watchdogPeriod(t: MediaTimeouts): number | undefined {
   const limits = [t.inactivityMs, t.startTimeoutMs].filter((ms) => ms > 0);
   return limits.length === 0 ? undefined : Math.min(1000, ...limits.map((ms) => ms / 4));
 }
+
+/**
+ * Since when we have sent to the peer without hearing anything back (RTP or RTCP), the watchdog's
+ * `unheardMs`, and how long the first sound took: from our first packet to the first heard from the peer
+ * (undefined: heard before we sent, or never).
+ */
+export class Hearing {
+  #unheardSince: number | undefined;
+  #startedAt: number | undefined;
+  #firstHeardMs: number | undefined;
+
+  get firstHeardMs(): number | undefined {
+    return this.#firstHeardMs;
+  }
+
+  /** We start sending at `now`; `heardAlready`: something came from the peer before. */
+  started(now: number, heardAlready: boolean): void {
+    if (heardAlready) return;
+    this.#unheardSince = now;
+    this.#startedAt = now;
+  }
+
+  /** The media moved to a new address (RFC 3264 8.3.1): it must be heard from there afresh. */
+  moved(now: number): void {
+    this.#unheardSince = now;
+  }
+
+  /** A valid packet (RTP or RTCP) came from the peer. */
+  heard(now: number): void {
+    if (this.#startedAt !== undefined && this.#firstHeardMs === undefined)
+      this.#firstHeardMs = now - this.#startedAt;
+    this.#unheardSince = undefined;
+  }
+
+  /** How long we have been sending unheard (0 once heard, or while not sending). */
+  unheardFor(now: number, sending: boolean): number {
+    return this.#unheardSince === undefined || !sending ? 0 : now - this.#unheardSince;
+  }
+}

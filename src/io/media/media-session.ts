@@ -18,6 +18,7 @@ import { RtcpSession } from '../../rtp/rtcp-session.ts';
 import { RtpSender } from '../../rtp/sender.ts';
 import { RtpSourcePolicy } from '../../rtp/source-policy.ts';
 import { masterKeyOf, ourSrtp, type SrtpEndpoint, type SrtpEngine } from '../../rtp/srtp.ts';
+import { Hearing } from '../../rtp/watchdog.ts';
 import type { MediaOptions, MediaReport, MediaSessionInit, MediaStats } from './media-types.ts';
 import { PacketSlots } from './packet-slots.ts';
 import type { WavRecorder } from './recording.ts';
@@ -43,7 +44,7 @@ export class MediaSession implements PacedStream {
   #opts: MediaOptions;
   readonly #sources: RtpSourcePolicy;
   /** Since when we send without having heard anything (RTP or RTCP) from where we send to. */
-  #unheardSince: number | undefined;
+  readonly #hearing = new Hearing();
   /** RFC 3550 A.1/A.3: the source received, probation, sequence, loss (src/rtp/receiver-stats.ts). */
   readonly #rx = new ReceiverStats();
   /** SSRC, sequence, timestamp and marker of what we send (src/rtp/sender.ts). */
@@ -127,7 +128,7 @@ export class MediaSession implements PacedStream {
     if (!wasExpecting && this.expectsRtp) this.stats.lastPacketAt = this.now();
     if (this.#sources.setSdp(opts.remote)) {
       this.#rtcp.moved();
-      if (this.#sending) this.#unheardSince = this.now();
+      if (this.#sending) this.#hearing.moved(this.now());
     }
     this.#tx.endSpurt();
   }
@@ -154,29 +155,18 @@ export class MediaSession implements PacedStream {
 
   /** How long we have been sending without hearing anything from the peer (0 once heard). */
   unheardFor(now: number): number {
-    return this.#unheardSince === undefined || !this.#sending ? 0 : now - this.#unheardSince;
+    return this.#hearing.unheardFor(now, this.#sending);
   }
 
   /** From now on frames go out (queued audio, or silence). */
   startSending(): void {
-    if (!this.#sending && this.stats.received === 0 && !this.#rtcp.heard) {
-      this.#unheardSince = this.now();
-      this.#startedAt = this.#unheardSince;
-    }
+    if (!this.#sending) this.#hearing.started(this.now(), this.stats.received > 0 || this.#rtcp.heard);
     this.#sending = true;
   }
 
   /** Stops sending for good (a peer never heard from: no more packets towards a possible victim). */
   stopSending(): void {
     this.#sending = false;
-  }
-
-  #startedAt: number | undefined;
-  #firstHeardMs: number | undefined;
-  #heardNow(): void {
-    if (this.#startedAt !== undefined && this.#firstHeardMs === undefined)
-      this.#firstHeardMs = this.now() - this.#startedAt;
-    this.#unheardSince = undefined;
   }
 
   /** Stops the stream; resolves when the recording is finalised on disk. */
@@ -204,7 +194,7 @@ export class MediaSession implements PacedStream {
       this.stats.ignored++;
       return;
     }
-    this.#heardNow();
+    this.#hearing.heard(this.now());
     // RFC 3550 A.1 probation: a new SSRC is taken only after 3 packets in a row (the peer restarted its
     // stream, e.g. after a re-INVITE); a stray packet is ignored
     const taken = this.#rx.accept(pkt.ssrc, pkt.sequence);
@@ -339,7 +329,7 @@ export class MediaSession implements PacedStream {
       lost: this.#rx.lost,
       jitterMs: this.jitter.stats.jitter / 8,
       rttMs: this.#rtcp.rttMs,
-      firstHeardMs: this.#firstHeardMs,
+      firstHeardMs: this.#hearing.firstHeardMs,
     };
   }
 
@@ -379,7 +369,8 @@ export class MediaSession implements PacedStream {
     if (!remote || rinfo.address !== remote.address) return;
     const data = this.#srtp ? this.#srtp.rx.unprotectRtcp(wire) : wire;
     if (typeof data === 'string') return;
-    if (this.#rtcp.receive(data, rinfo, this.#rx.ssrc, this.now(), this.#wallMs())) this.#heardNow();
+    if (this.#rtcp.receive(data, rinfo, this.#rx.ssrc, this.now(), this.#wallMs()))
+      this.#hearing.heard(this.now());
   }
 
   #send(frame: Int16Array | undefined): void {

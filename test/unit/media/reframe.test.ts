@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Reframer } from '../../../src/media/reframe.ts';
-import { mediaTimeout, watchdogPeriod } from '../../../src/rtp/watchdog.ts';
+import { Hearing, mediaTimeout, watchdogPeriod } from '../../../src/rtp/watchdog.ts';
 
 describe('Reframer: audio in pieces of any length, out in whole frames', () => {
   it.each<[string, number[], number[]]>([
@@ -64,5 +64,26 @@ describe('mediaTimeout: when a call has heard too little', () => {
     expect(watchdogPeriod({ inactivityMs: 0, startTimeoutMs: 0 })).toBeUndefined();
     expect(watchdogPeriod({ inactivityMs: 2000, startTimeoutMs: 0 })).toBe(500);
     expect(watchdogPeriod(t)).toBe(1000);
+  });
+});
+
+describe('Hearing: since when we send unheard, and how long the first sound took', () => {
+  it('counts from our first packet, stops at the first heard, and again from a move of the media', () => {
+    const h = new Hearing();
+    h.started(1000, false);
+    expect(h.unheardFor(1500, true)).toBe(500);
+    expect(h.unheardFor(1500, false)).toBe(0); // not sending: nothing to judge
+    h.heard(1800);
+    expect([h.unheardFor(2000, true), h.firstHeardMs]).toEqual([0, 800]);
+    h.moved(3000);
+    expect(h.unheardFor(3400, true)).toBe(400);
+    h.heard(3500);
+    expect(h.firstHeardMs).toBe(800); // the first sound's time is kept
+  });
+
+  it('a peer heard before we sent is never unheard, and has no first-sound time', () => {
+    const h = new Hearing();
+    h.started(1000, true);
+    expect([h.unheardFor(9000, true), h.firstHeardMs]).toEqual([0, undefined]);
   });
 });
